@@ -1,0 +1,1 @@
+//! phasebound host: data input, CLI, phase orchestration and reports.
