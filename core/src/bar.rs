@@ -86,10 +86,10 @@ impl Bar {
         if self.close < self.low || self.close > self.high {
             return Err(Error::OutsideRange(BarField::Close));
         }
-        if let Some(previous) = previous_time {
-            if self.time <= previous {
-                return Err(Error::TimeNotIncreasing { previous, got: self.time });
-            }
+        if let Some(previous) = previous_time
+            && self.time <= previous
+        {
+            return Err(Error::TimeNotIncreasing { previous, got: self.time });
         }
         Ok(())
     }

@@ -42,3 +42,61 @@ pub const RANGE_WINDOW: usize = 20;
 /// Score components of a signal (momentum, volume, breakout, wick, trend, EMA divergence,
 /// 4h strength, volatility, volume pulse, acceleration).
 pub const COMPONENTS: usize = 10;
+
+/// Symbols of the microcontroller profile.
+pub const SMALL_SYMBOLS: usize = 2;
+/// Window bars of the microcontroller profile (72 h of 1h bars, 24 h of 15m bars).
+pub const SMALL_H_MAX: usize = 96;
+/// Cells of the microcontroller profile (enough for a search round of 4 starts).
+pub const SMALL_CELLS: usize = 64;
+
+/// The host's workspace: [`MAX_SYMBOLS`] symbols, [`H_MAX`] bars, [`MAX_CELLS`] cells.
+pub type DefaultWorkspace = crate::engine::Workspace<MAX_SYMBOLS, H_MAX, MAX_CELLS>;
+/// The microcontroller workspace: [`SMALL_SYMBOLS`], [`SMALL_H_MAX`], [`SMALL_CELLS`].
+pub type SmallWorkspace = crate::engine::Workspace<SMALL_SYMBOLS, SMALL_H_MAX, SMALL_CELLS>;
+
+/// Working memory of one [`DefaultWorkspace`], in bytes.
+pub const DEFAULT_WORKSPACE_BYTES: usize = DefaultWorkspace::BYTES;
+/// Working memory of one [`SmallWorkspace`], in bytes.
+pub const SMALL_WORKSPACE_BYTES: usize = SmallWorkspace::BYTES;
+
+/// One row of the memory-budget table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BudgetRow {
+    /// What the memory holds.
+    pub component: &'static str,
+    /// How many of it (the capacity that bounds it).
+    pub capacity: usize,
+    /// Bytes in total for this row.
+    pub bytes: usize,
+}
+
+/// Rows of the budget table of a workspace with `S` symbols, `H` window bars, `C` cells.
+/// The rows add up to the workspace size minus alignment padding (the last row is the total).
+#[must_use]
+pub const fn table_of<const S: usize, const H: usize, const C: usize>() -> [BudgetRow; 8] {
+    type W<const S: usize, const H: usize, const C: usize> = crate::engine::Workspace<S, H, C>;
+    [
+        BudgetRow { component: "indicator state (per symbol)", capacity: S, bytes: S * W::<S, H, C>::INDICATOR_BYTES },
+        BudgetRow { component: "bar ring, H bars (per symbol)", capacity: S * H, bytes: S * W::<S, H, C>::RING_BYTES },
+        BudgetRow { component: "pending candidates, H (per symbol)", capacity: S * H, bytes: S * W::<S, H, C>::PENDING_BYTES },
+        BudgetRow { component: "cell accumulators", capacity: C, bytes: C * W::<S, H, C>::CELL_STATS_BYTES },
+        BudgetRow { component: "open-position marks (cell x symbol)", capacity: C * S, bytes: C * W::<S, H, C>::CELL_BUSY_BYTES },
+        BudgetRow { component: "first-passage hit table", capacity: H, bytes: W::<S, H, C>::HITS_BYTES },
+        BudgetRow { component: "forward window scratch", capacity: H, bytes: W::<S, H, C>::WINDOW_BYTES },
+        BudgetRow { component: "total (size_of Workspace)", capacity: 1, bytes: W::<S, H, C>::BYTES },
+    ]
+}
+
+/// The budget table of the [`DefaultWorkspace`].
+#[must_use]
+pub const fn table() -> [BudgetRow; 8] {
+    table_of::<MAX_SYMBOLS, H_MAX, MAX_CELLS>()
+}
+
+// Compile-time budget: a change that grows any state beyond these bounds fails to build.
+const _: () = assert!(DEFAULT_WORKSPACE_BYTES <= 4 * 1024 * 1024, "default workspace over 4 MiB");
+const _: () = assert!(SMALL_WORKSPACE_BYTES <= 64 * 1024, "small workspace over 64 KiB");
+const _: () = assert!(size_of::<crate::stats::CellStats>() <= 160, "CellStats grew");
+const _: () = assert!(size_of::<Option<crate::indicators::Indicators>>() <= 2048, "indicator state grew");
+const _: () = assert!(H_MAX <= u16::MAX as usize, "window indices are u16");

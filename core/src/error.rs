@@ -68,6 +68,8 @@ pub enum Error {
     UnknownSymbol(u16),
     /// Serialization into or out of a caller buffer failed.
     Wire,
+    /// The bar source failed (I/O on a host); the source keeps the details.
+    Source,
 }
 
 impl fmt::Display for Error {
@@ -88,6 +90,7 @@ impl fmt::Display for Error {
             Error::InvalidParameter { what } => write!(f, "invalid parameter: {what}"),
             Error::UnknownSymbol(s) => write!(f, "unknown symbol index {s}"),
             Error::Wire => f.write_str("wire encoding failed (buffer too small or bytes malformed)"),
+            Error::Source => f.write_str("the bar source failed"),
         }
     }
 }

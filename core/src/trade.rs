@@ -95,6 +95,17 @@ impl Direction {
         self.best(a, b)
     }
 
+    /// True when stop `a` is strictly tighter than stop `b` (`a > b` for long, `a < b`
+    /// for short): how both simulators tell a trailing exit from an initial stop-loss.
+    #[inline]
+    #[must_use]
+    pub fn is_tighter(self, a: f64, b: f64) -> bool {
+        match self {
+            Direction::Long => a > b,
+            Direction::Short => a < b,
+        }
+    }
+
     /// The bar's extreme in the favourable direction (high for long, low for short).
     #[inline]
     #[must_use]
@@ -128,6 +139,16 @@ pub struct Entry {
     pub atr: f64,
 }
 
+impl Entry {
+    /// True when the price and the ATR are finite and positive: the precondition of
+    /// both simulators.
+    #[inline]
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        positive_finite(self.price) && positive_finite(self.atr)
+    }
+}
+
 /// Where the entry fills.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntryTiming {
@@ -148,6 +169,16 @@ pub struct Trailing {
     pub distance: f64,
 }
 
+impl Trailing {
+    /// True when `activation` is finite and `>= 0` (0 arms the stop after the first bar)
+    /// and `distance` is finite and `> 0`.
+    #[inline]
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        self.activation.is_finite() && self.activation >= 0.0 && positive_finite(self.distance)
+    }
+}
+
 /// Exit parameters of one cell.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExitParams {
@@ -159,6 +190,26 @@ pub struct ExitParams {
     pub hold: u16,
     /// Optional trailing stop.
     pub trailing: Option<Trailing>,
+}
+
+impl ExitParams {
+    /// True when `tp` and `sl` are finite and `> 0`, `hold >= 1` and the trailing stop,
+    /// if any, is valid.
+    #[inline]
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        positive_finite(self.tp)
+            && positive_finite(self.sl)
+            && self.hold >= 1
+            && self.trailing.is_none_or(|t| t.is_valid())
+    }
+}
+
+/// `x` is finite and `> 0` (NaN fails both).
+#[inline]
+#[must_use]
+pub fn positive_finite(x: f64) -> bool {
+    x.is_finite() && x > 0.0
 }
 
 /// Why a trade closed.

@@ -1,0 +1,183 @@
+//! Command line: raw arguments → a validated [`Command`].
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::pipeline::RunOptions;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// phasebound — re-optimizes a trading bot's entry filters and exits every night,
+/// validates them out of sample, in bounded memory.
+#[derive(Debug, Parser)]
+#[command(name = "phasebound", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do (default: `run` on the embedded synthetic market).
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// Exit codes, shown in `--help`.
+pub const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 usage/config error, \
+3 input data error (file and line named), 4 I/O error, 5 capacity exceeded.";
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run all phases and write report.json, params.json and run.json.
+    Run(RunArgs),
+    /// Print the default configuration as a TOML file.
+    Config,
+    /// Print the core's compile-time memory budget.
+    Budget,
+    /// Write the embedded fixtures (synthetic market) to a folder.
+    #[command(hide = true)]
+    Fixtures {
+        /// Target folder.
+        dir: PathBuf,
+    },
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Default, clap::Args)]
+pub struct RunArgs {
+    /// Kline files or folders (Binance CSV, freqtrade json, plain CSV). Default: embedded data.
+    #[arg(long, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// Symbol, when a file name does not tell it (single file only).
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Timeframe (1m … 1d); selects matching files in folders.
+    #[arg(long)]
+    pub timeframe: Option<String>,
+    /// Configuration file (TOML); see `phasebound config`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "phasebound-out")]
+    pub out: PathBuf,
+    /// Cache folder (default: OUT/.cache).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Seed (overrides the config).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Sample N candidates per profile in Phase 3 (overrides the config; 0 = all).
+    #[arg(long)]
+    pub sample: Option<u32>,
+    /// Previous params.json to compare against.
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
+    /// Worker threads (default: all cores but one). Results never depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Keep normal CPU priority (default: lowered, to leave the live bot room).
+    #[arg(long)]
+    pub no_nice: bool,
+    /// No progress and no summary; errors only.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print report.json to stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A validated command.
+#[derive(Debug)]
+pub enum Command {
+    /// Run the pipeline.
+    Run {
+        /// Validated options.
+        opts: Box<RunOptions>,
+        /// Quiet mode.
+        quiet: bool,
+        /// Machine-readable stdout.
+        json: bool,
+        /// Lower the CPU priority.
+        nice: bool,
+    },
+    /// Print defaults.
+    Config,
+    /// Print the budget.
+    Budget,
+    /// Write fixtures.
+    Fixtures(PathBuf),
+}
+
+impl RunArgs {
+    /// Validates the arguments into run options.
+    ///
+    /// # Errors
+    /// Bad timeframe, unreadable or invalid config, bad thread count.
+    pub fn validate(self) -> Result<Command, AppError> {
+        let mut config = match &self.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| AppError::io(p, e))?;
+                Config::from_toml(&text, p)?
+            }
+            None => Config::default(),
+        };
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(s) = self.sample {
+            config.sample = s;
+        }
+        config.check()?;
+        let timeframe = match &self.timeframe {
+            Some(t) => Some(crate::data::parse_timeframe(t).ok_or_else(|| {
+                AppError::Usage(format!("--timeframe '{t}' is not one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d"))
+            })?),
+            None => None,
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = match self.threads {
+            Some(0) => return Err(AppError::Usage("--threads must be at least 1".into())),
+            Some(n) => n,
+            None => cores.saturating_sub(1).max(1),
+        };
+        if self.symbol.is_some() && self.data.len() != 1 {
+            return Err(AppError::Usage("--symbol needs exactly one --data file".into()));
+        }
+        let cache = self.cache.clone().unwrap_or_else(|| self.out.join(".cache"));
+        Ok(Command::Run {
+            opts: Box::new(RunOptions {
+                data: self.data,
+                symbol: self.symbol,
+                timeframe,
+                out: self.out,
+                cache,
+                config,
+                previous: self.previous,
+                threads,
+                progress: !self.quiet && !self.json,
+            }),
+            quiet: self.quiet,
+            json: self.json,
+            nice: !self.no_nice,
+        })
+    }
+}
+
+impl Cli {
+    /// Validates the parsed command line.
+    ///
+    /// # Errors
+    /// See [`RunArgs::validate`].
+    pub fn validate(self) -> Result<Command, AppError> {
+        match self.command {
+            None => RunArgs::default_run().validate(),
+            Some(Cmd::Run(a)) => a.validate(),
+            Some(Cmd::Config) => Ok(Command::Config),
+            Some(Cmd::Budget) => Ok(Command::Budget),
+            Some(Cmd::Fixtures { dir }) => Ok(Command::Fixtures(dir)),
+        }
+    }
+}
+
+impl RunArgs {
+    /// `run` with every default (what a bare `phasebound` does).
+    #[must_use]
+    pub fn default_run() -> Self {
+        Self { out: PathBuf::from("phasebound-out"), ..Self::default() }
+    }
+}

@@ -1,0 +1,82 @@
+//! Every way a run can stop, each with its documented process exit code.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | internal error (a bug: please report it) |
+//! | 2 | usage or configuration error (bad flag, bad config value, bad `--previous` file) |
+//! | 3 | input data error (unreadable layout, invalid bar, unsorted time, …): file and line named |
+//! | 4 | I/O error (reading inputs, writing outputs, cache) |
+//! | 5 | capacity error: the data or configuration needs more than the compiled capacities or `--max-memory` |
+
+use crate::config::ConfigError;
+use crate::data::DataError;
+use std::path::PathBuf;
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad command line.
+    #[error("usage: {0}")]
+    Usage(String),
+    /// Bad configuration value.
+    #[error("config: {0}")]
+    Config(#[from] ConfigError),
+    /// Bad `--previous` parameters file.
+    #[error("{path}: {problem}")]
+    Previous {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Bad input data.
+    #[error("{0}")]
+    Data(#[from] DataError),
+    /// I/O failure on a path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The run needs more than the compiled capacities allow.
+    #[error("capacity: {0}")]
+    Capacity(String),
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The process exit code (see the module table).
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Usage(_) | AppError::Config(_) | AppError::Previous { .. } => 2,
+            AppError::Data(e) => e.exit_code(),
+            AppError::Io { .. } => 4,
+            AppError::Capacity(_) => 5,
+            AppError::Internal(_) => 1,
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        AppError::Io { path: path.into(), source }
+    }
+
+    /// Maps a core error raised while running a phase.
+    #[must_use]
+    pub fn core(e: phasebound_core::Error) -> Self {
+        match e {
+            phasebound_core::Error::CapacityExceeded { .. } => AppError::Capacity(e.to_string()),
+            phasebound_core::Error::InvalidParameter { .. } => AppError::Config(ConfigError {
+                key: "config".into(),
+                problem: e.to_string(),
+            }),
+            _ => AppError::Internal(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Memory figures: the core's compile-time budget and the process's measured peak.
+
+use phasebound_core::budget;
+
+/// Peak resident set size of this process so far, in bytes: the kernel's high-water
+/// mark `VmHWM` (the same figure as getrusage's `ru_maxrss`), read from
+/// `/proc/self/status`. `None` where that file does not exist (not Linux).
+#[must_use]
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// One row of the budget table: component, capacity, bytes.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BudgetRow {
+    /// What it is.
+    pub component: &'static str,
+    /// Its capacity, in words.
+    pub capacity: String,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// The core working-memory table of the default workspace.
+#[must_use]
+pub fn budget_table() -> Vec<BudgetRow> {
+    budget::table()
+        .iter()
+        .map(|r| BudgetRow { component: r.component, capacity: r.capacity.to_string(), bytes: r.bytes })
+        .collect()
+}
+
+/// Total working memory of one default workspace, in bytes.
+#[must_use]
+pub fn workspace_bytes() -> usize {
+    budget::DEFAULT_WORKSPACE_BYTES
+}
