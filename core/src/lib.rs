@@ -1,6 +1,84 @@
 //! # phasebound-core
 //!
-//! (crate manual: written when the modules land)
+//! The engine of phasebound, a four-phase backtest parameter optimizer for crypto trading
+//! bots: streaming indicators and signals, exact trade simulation, first-passage grid
+//! evaluation, parameter lattices and multi-start search, seeded sampling and statistics.
+//! `#![no_std]`, no `alloc`, no `unsafe`, no panics: every buffer has a capacity fixed at
+//! compile time, every error is a value of one flat [`Error`] enum.
+//!
+//! ## How a run flows
+//!
+//! A caller owns one [`engine::Workspace`] (all working memory) and a
+//! [`phase::BarSource`] (anything that can replay every symbol's bars in timestamp
+//! order). Each phase is one or a few *passes*: the source streams the bars through the
+//! workspace, which keeps per symbol O(1) [`indicators`] state, a ring of the last `H`
+//! bars and a queue of pending candidates; when a candidate's forward window is complete
+//! it is evaluated against every cell of the [`plan::PassPlan`] and folded into per-cell
+//! [`stats::CellStats`]. Nothing grows with the length of the history.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`bar`] | bars and their validation at the boundary |
+//! | [`indicators`] | EMA, Wilder RSI and ATR, MACD histogram, volume ratio, previous range, candle anatomy; multi-timeframe trend by period scaling |
+//! | [`signal`] | ex-ante direction, consensus 0–5, normalized per-profile scores, weight groups |
+//! | [`trade`], [`sim`] | the vocabulary of a trade and the reference bar-by-bar simulator |
+//! | [`first_passage`] | one forward scan per entry, then O(1) per cell; bit-identical to [`sim`] |
+//! | [`plan`], [`engine`] | what a pass evaluates, and the streaming pass engine |
+//! | [`grid`], [`search`] | mixed-radix lattices and multi-start local search |
+//! | [`sampling`] | seeded RNG streams, Floyd's sampling, reservoir sampling |
+//! | [`stats`] | the O(1) accumulator and one metric per file; objectives |
+//! | [`phase`] | Phase 1 scan, Phase 2 screening, Phase 3 optimization, Phase 4 validation, final re-analysis |
+//! | [`wire`] | postcard encoding into caller buffers |
+//! | [`budget`] | every capacity, and the compile-time size assertions |
+//!
+//! ## Exactness
+//!
+//! The fast path ([`first_passage`]) and the reference ([`sim`]) compute every price level
+//! through the same functions of [`trade::Direction`], so they agree bit for bit; the test
+//! suite checks it on random windows and grids, and the engine in both modes on whole
+//! random markets. Intrabar policy: a gap through the stop or the target fills at the open;
+//! otherwise the stop is checked before the target (conservative; the bar is counted as
+//! *ambiguous*); then the trailing stop ratchets, effective from the next bar.
+//!
+//! ## Memory budget
+//!
+//! Every capacity is a named constant in [`budget`]; the workspace is generic over the
+//! three that size it (symbols `S`, window bars `H`, cells `C`) and its size is a
+//! compile-time constant, asserted in [`budget`]. A test checks these tables against the
+//! code; `phasebound budget` prints them.
+//!
+//! Default workspace ([`budget::DefaultWorkspace`]: 16 symbols, 1024 bars, 1024 cells):
+//!
+//! | component | capacity | bytes |
+//! |---|---:|---:|
+//! | indicator state (per symbol) | 16 | 13,312 |
+//! | bar ring, H bars (per symbol) | 16,384 | 524,288 |
+//! | pending candidates, H (per symbol) | 16,384 | 917,888 |
+//! | cell accumulators | 1,024 | 106,496 |
+//! | open-position marks (cell x symbol) | 16,384 | 65,536 |
+//! | first-passage hit table | 1,024 | 8,504 |
+//! | forward window scratch | 1,024 | 32,768 |
+//! | total (size_of Workspace) | 1 | 1,669,832 |
+//!
+//! Small workspace ([`budget::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
+//! 64 cells):
+//!
+//! | component | capacity | bytes |
+//! |---|---:|---:|
+//! | indicator state (per symbol) | 2 | 1,664 |
+//! | bar ring, H bars (per symbol) | 192 | 6,144 |
+//! | pending candidates, H (per symbol) | 192 | 10,800 |
+//! | cell accumulators | 64 | 6,656 |
+//! | open-position marks (cell x symbol) | 128 | 512 |
+//! | first-passage hit table | 96 | 1,080 |
+//! | forward window scratch | 96 | 3,072 |
+//! | total (size_of Workspace) | 1 | 30,072 |
+//!
+//! ## Determinism
+//!
+//! Seeds are inputs: [`sampling::stream`] derives an independent stream per phase and
+//! profile, candidates are numbered in the order the pass meets them, ties in every
+//! ranking break on the lower index. Same data, plan and seed: same bits.
 #![no_std]
 #![forbid(unsafe_code)]
 

@@ -1,0 +1,62 @@
+//! The memory-budget table in the crate docs matches the compile-time numbers.
+
+use phasebound_core::budget::{self, BudgetRow};
+
+const DOCS: &str = include_str!("../../src/lib.rs");
+
+fn documented(table_title: &str) -> Vec<(String, usize, usize)> {
+    let start = DOCS.find(table_title).expect("table title in lib.rs docs");
+    DOCS[start..]
+        .lines()
+        .skip(1)
+        .skip_while(|l| !l.contains("| component"))
+        .skip(2)
+        .take_while(|l| l.trim_start().starts_with("//! |"))
+        .map(|l| {
+            let cols: Vec<&str> = l.trim_start_matches("//!").split('|').map(str::trim).collect();
+            let num = |s: &str| s.replace(',', "").replace('`', "").parse::<usize>().expect("number");
+            (cols[1].replace('`', ""), num(cols[2]), num(cols[3]))
+        })
+        .collect()
+}
+
+fn check(title: &str, rows: &[BudgetRow]) {
+    let doc = documented(title);
+    let want: Vec<(String, usize, usize)> = rows.iter().map(|r| (r.component.to_string(), r.capacity, r.bytes)).collect();
+    assert_eq!(doc, want, "the table '{title}' in core/src/lib.rs is out of date; `phasebound budget` prints the numbers");
+}
+
+#[test]
+fn default_budget_table_matches_docs() {
+    check("Default workspace", &budget::table());
+    assert_eq!(budget::table()[7].bytes, budget::DEFAULT_WORKSPACE_BYTES);
+}
+
+#[test]
+fn small_budget_table_matches_docs() {
+    check(
+        "Small workspace",
+        &budget::table_of::<{ budget::SMALL_SYMBOLS }, { budget::SMALL_H_MAX }, { budget::SMALL_CELLS }>(),
+    );
+}
+
+#[test]
+fn rows_account_for_the_whole_workspace() {
+    let t = budget::table();
+    let parts: usize = t[..7].iter().map(|r| r.bytes).sum();
+    let total = t[7].bytes;
+    // Only counters and alignment padding are outside the rows.
+    assert!(parts <= total && total - parts < 4096, "parts {parts} total {total}");
+}
+
+#[test]
+fn print_tables() {
+    for (name, t) in [
+        ("default", budget::table()),
+        ("small", budget::table_of::<{ budget::SMALL_SYMBOLS }, { budget::SMALL_H_MAX }, { budget::SMALL_CELLS }>()),
+    ] {
+        for r in t {
+            println!("{name}|{}|{}|{}", r.component, r.capacity, r.bytes);
+        }
+    }
+}
