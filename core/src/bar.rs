@@ -40,7 +40,12 @@ impl Ohlc {
     /// An OHLC quadruple from prices, in that order.
     #[must_use]
     pub const fn new(open: f64, high: f64, low: f64, close: f64) -> Self {
-        Self { open, high, low, close }
+        Self {
+            open,
+            high,
+            low,
+            close,
+        }
     }
 }
 
@@ -89,7 +94,10 @@ impl Bar {
         if let Some(previous) = previous_time
             && self.time <= previous
         {
-            return Err(Error::TimeNotIncreasing { previous, got: self.time });
+            return Err(Error::TimeNotIncreasing {
+                previous,
+                got: self.time,
+            });
         }
         Ok(())
     }

@@ -77,14 +77,46 @@ pub struct BudgetRow {
 pub const fn table_of<const S: usize, const H: usize, const C: usize>() -> [BudgetRow; 8] {
     type W<const S: usize, const H: usize, const C: usize> = crate::engine::Workspace<S, H, C>;
     [
-        BudgetRow { component: "indicator state (per symbol)", capacity: S, bytes: S * W::<S, H, C>::INDICATOR_BYTES },
-        BudgetRow { component: "bar ring, H bars (per symbol)", capacity: S * H, bytes: S * W::<S, H, C>::RING_BYTES },
-        BudgetRow { component: "pending candidates, H (per symbol)", capacity: S * H, bytes: S * W::<S, H, C>::PENDING_BYTES },
-        BudgetRow { component: "cell accumulators", capacity: C, bytes: C * W::<S, H, C>::CELL_STATS_BYTES },
-        BudgetRow { component: "open-position marks (cell x symbol)", capacity: C * S, bytes: C * W::<S, H, C>::CELL_BUSY_BYTES },
-        BudgetRow { component: "first-passage hit table", capacity: H, bytes: W::<S, H, C>::HITS_BYTES },
-        BudgetRow { component: "forward window scratch", capacity: H, bytes: W::<S, H, C>::WINDOW_BYTES },
-        BudgetRow { component: "total (size_of Workspace)", capacity: 1, bytes: W::<S, H, C>::BYTES },
+        BudgetRow {
+            component: "indicator state (per symbol)",
+            capacity: S,
+            bytes: S * W::<S, H, C>::INDICATOR_BYTES,
+        },
+        BudgetRow {
+            component: "bar ring, H bars (per symbol)",
+            capacity: S * H,
+            bytes: S * W::<S, H, C>::RING_BYTES,
+        },
+        BudgetRow {
+            component: "pending candidates, H (per symbol)",
+            capacity: S * H,
+            bytes: S * W::<S, H, C>::PENDING_BYTES,
+        },
+        BudgetRow {
+            component: "cell accumulators",
+            capacity: C,
+            bytes: C * W::<S, H, C>::CELL_STATS_BYTES,
+        },
+        BudgetRow {
+            component: "open-position marks (cell x symbol)",
+            capacity: C * S,
+            bytes: C * W::<S, H, C>::CELL_BUSY_BYTES,
+        },
+        BudgetRow {
+            component: "first-passage hit table",
+            capacity: H,
+            bytes: W::<S, H, C>::HITS_BYTES,
+        },
+        BudgetRow {
+            component: "forward window scratch",
+            capacity: H,
+            bytes: W::<S, H, C>::WINDOW_BYTES,
+        },
+        BudgetRow {
+            component: "total (size_of Workspace)",
+            capacity: 1,
+            bytes: W::<S, H, C>::BYTES,
+        },
     ]
 }
 
@@ -95,8 +127,20 @@ pub const fn table() -> [BudgetRow; 8] {
 }
 
 // Compile-time budget: a change that grows any state beyond these bounds fails to build.
-const _: () = assert!(DEFAULT_WORKSPACE_BYTES <= 4 * 1024 * 1024, "default workspace over 4 MiB");
-const _: () = assert!(SMALL_WORKSPACE_BYTES <= 64 * 1024, "small workspace over 64 KiB");
-const _: () = assert!(size_of::<crate::stats::CellStats>() <= 160, "CellStats grew");
-const _: () = assert!(size_of::<Option<crate::indicators::Indicators>>() <= 2048, "indicator state grew");
+const _: () = assert!(
+    DEFAULT_WORKSPACE_BYTES <= 4 * 1024 * 1024,
+    "default workspace over 4 MiB"
+);
+const _: () = assert!(
+    SMALL_WORKSPACE_BYTES <= 64 * 1024,
+    "small workspace over 64 KiB"
+);
+const _: () = assert!(
+    size_of::<crate::stats::CellStats>() <= 160,
+    "CellStats grew"
+);
+const _: () = assert!(
+    size_of::<Option<crate::indicators::Indicators>>() <= 2048,
+    "indicator state grew"
+);
 const _: () = assert!(H_MAX <= u16::MAX as usize, "window indices are u16");

@@ -171,13 +171,22 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         timeframe_minutes: u32,
     ) -> Result<(), Error> {
         if symbols > S {
-            return Err(Error::CapacityExceeded { what: "MAX_SYMBOLS", capacity: S });
+            return Err(Error::CapacityExceeded {
+                what: "MAX_SYMBOLS",
+                capacity: S,
+            });
         }
         if plan.window() as usize > H {
-            return Err(Error::CapacityExceeded { what: "H_MAX", capacity: H });
+            return Err(Error::CapacityExceeded {
+                what: "H_MAX",
+                capacity: H,
+            });
         }
         if plan.cells().len() > C {
-            return Err(Error::CapacityExceeded { what: "MAX_CELLS", capacity: C });
+            return Err(Error::CapacityExceeded {
+                what: "MAX_CELLS",
+                capacity: C,
+            });
         }
         let indicators = Indicators::new(timeframe_minutes)?;
         for (i, s) in self.symbols.iter_mut().enumerate() {
@@ -212,7 +221,10 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         if symbol >= self.active_symbols {
             return Err(Error::UnknownSymbol(symbol));
         }
-        let state = self.symbols.get_mut(sym).ok_or(Error::UnknownSymbol(symbol))?;
+        let state = self
+            .symbols
+            .get_mut(sym)
+            .ok_or(Error::UnknownSymbol(symbol))?;
         bar.validate(state.last_time)?;
         state.last_time = Some(bar.time);
         let index = state.count;
@@ -284,7 +296,10 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         self.symbols[sym]
             .pending
             .push_back(pending)
-            .map_err(|_| Error::CapacityExceeded { what: "H_MAX", capacity: H })
+            .map_err(|_| Error::CapacityExceeded {
+                what: "H_MAX",
+                capacity: H,
+            })
     }
 
     /// Ends the pass: evaluates every pending candidate with the bars that exist
@@ -310,7 +325,9 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
 
     /// Per-symbol counters of the pass.
     pub fn counters(&self) -> impl Iterator<Item = &SymbolCounters> {
-        self.symbols[..usize::from(self.active_symbols)].iter().map(|s| &s.counters)
+        self.symbols[..usize::from(self.active_symbols)]
+            .iter()
+            .map(|s| &s.counters)
     }
 
     /// Sum of the per-symbol counters.
@@ -356,7 +373,11 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             self.window[k] = state.ring[(first + k) % H];
         }
         let bars = &self.window[..available];
-        let entry = Entry { direction: p.direction, price: entry_price, atr: p.atr };
+        let entry = Entry {
+            direction: p.direction,
+            price: entry_price,
+            atr: p.atr,
+        };
 
         // Hindsight label (reporting only): favourable move within the horizon.
         let horizon = bars.len().min(usize::from(plan.opportunity_horizon()));
@@ -397,7 +418,8 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             }
             let outcome = match mode {
                 EvalMode::FirstPassage => {
-                    self.hits.outcome(plan.grid(), &entry, bars, plan.cell_exit(c), cost)
+                    self.hits
+                        .outcome(plan.grid(), &entry, bars, plan.cell_exit(c), cost)
                 }
                 EvalMode::Reference => simulate(&entry, bars, &cell.exit, cost),
             };

@@ -89,7 +89,9 @@ impl fmt::Display for Error {
             }
             Error::InvalidParameter { what } => write!(f, "invalid parameter: {what}"),
             Error::UnknownSymbol(s) => write!(f, "unknown symbol index {s}"),
-            Error::Wire => f.write_str("wire encoding failed (buffer too small or bytes malformed)"),
+            Error::Wire => {
+                f.write_str("wire encoding failed (buffer too small or bytes malformed)")
+            }
             Error::Source => f.write_str("the bar source failed"),
         }
     }

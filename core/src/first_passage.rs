@@ -21,8 +21,8 @@
 //! # Exactness
 //!
 //! Every level and comparison is the same floating-point expression as in the reference
-//! (the [`Direction`] helpers; `best` accumulated in the same order from `E`), so outcomes
-//! agree bit for bit. This holds on validated windows (`low <= open, close <= high`, see
+//! (the [`Direction`](crate::Direction) helpers; `best` accumulated in the same order from
+//! `E`), so outcomes agree bit for bit. This holds on validated windows (`low <= open, close <= high`, see
 //! [`crate::Bar::validate`]); on other input nothing panics but the results are unspecified.
 //!
 //! # Cost
@@ -84,7 +84,11 @@ impl ExitGrid {
     /// An empty grid.
     #[must_use]
     pub const fn new() -> Self {
-        Self { tp: heapless::Vec::new(), sl: heapless::Vec::new(), trailing: heapless::Vec::new() }
+        Self {
+            tp: heapless::Vec::new(),
+            sl: heapless::Vec::new(),
+            trailing: heapless::Vec::new(),
+        }
     }
 
     /// A grid holding the given levels (any order, duplicates allowed).
@@ -113,7 +117,9 @@ impl ExitGrid {
     /// [`Error::CapacityExceeded`] when [`MAX_LEVELS`] distinct levels are already held.
     pub fn add_tp(&mut self, k: f64) -> Result<(), Error> {
         if !positive_finite(k) {
-            return Err(Error::InvalidParameter { what: "take-profit multiplier" });
+            return Err(Error::InvalidParameter {
+                what: "take-profit multiplier",
+            });
         }
         insert_sorted(&mut self.tp, k, f64::total_cmp, "MAX_LEVELS")
     }
@@ -124,7 +130,9 @@ impl ExitGrid {
     /// As [`ExitGrid::add_tp`].
     pub fn add_sl(&mut self, k: f64) -> Result<(), Error> {
         if !positive_finite(k) {
-            return Err(Error::InvalidParameter { what: "stop-loss multiplier" });
+            return Err(Error::InvalidParameter {
+                what: "stop-loss multiplier",
+            });
         }
         insert_sorted(&mut self.sl, k, f64::total_cmp, "MAX_LEVELS")
     }
@@ -136,7 +144,9 @@ impl ExitGrid {
     /// [`Error::CapacityExceeded`] when [`MAX_TRAILING`] distinct pairs are already held.
     pub fn add_trailing(&mut self, t: Trailing) -> Result<(), Error> {
         if !t.is_valid() {
-            return Err(Error::InvalidParameter { what: "trailing stop" });
+            return Err(Error::InvalidParameter {
+                what: "trailing stop",
+            });
         }
         insert_sorted(&mut self.trailing, t, cmp_trailing, "MAX_TRAILING")
     }
@@ -170,7 +180,11 @@ impl ExitGrid {
         let sl = self.sl.binary_search_by(|x| x.total_cmp(&exit.sl)).ok()?;
         let trailing = match exit.trailing {
             None => None,
-            Some(t) => Some(self.trailing.binary_search_by(|x| cmp_trailing(x, &t)).ok()?),
+            Some(t) => Some(
+                self.trailing
+                    .binary_search_by(|x| cmp_trailing(x, &t))
+                    .ok()?,
+            ),
         };
         Some(CellExit {
             tp: u8::try_from(tp).ok()?,
@@ -199,7 +213,9 @@ impl ExitGrid {
 }
 
 fn cmp_trailing(a: &Trailing, b: &Trailing) -> Ordering {
-    a.activation.total_cmp(&b.activation).then(a.distance.total_cmp(&b.distance))
+    a.activation
+        .total_cmp(&b.activation)
+        .then(a.distance.total_cmp(&b.distance))
 }
 
 fn insert_sorted<T: Copy, const N: usize>(
@@ -210,9 +226,9 @@ fn insert_sorted<T: Copy, const N: usize>(
 ) -> Result<(), Error> {
     match list.binary_search_by(|x| cmp(x, &item)) {
         Ok(_) => Ok(()),
-        Err(at) => {
-            list.insert(at, item).map_err(|_| Error::CapacityExceeded { what, capacity: N })
-        }
+        Err(at) => list
+            .insert(at, item)
+            .map_err(|_| Error::CapacityExceeded { what, capacity: N }),
     }
 }
 
@@ -248,7 +264,10 @@ impl<const H: usize> Default for HitTable<H> {
 
 impl<const H: usize> HitTable<H> {
     // Hit bars are stored as `u16` with `NEVER` as sentinel.
-    const FITS: () = assert!(H < NEVER as usize, "HitTable capacity must be below u16::MAX");
+    const FITS: () = assert!(
+        H < NEVER as usize,
+        "HitTable capacity must be below u16::MAX"
+    );
 
     /// An empty table (nothing scanned yet).
     #[must_use]
@@ -280,7 +299,10 @@ impl<const H: usize> HitTable<H> {
             return Err(Error::InvalidParameter { what: "entry" });
         }
         if window.len() > H {
-            return Err(Error::CapacityExceeded { what: "H_MAX", capacity: H });
+            return Err(Error::CapacityExceeded {
+                what: "H_MAX",
+                capacity: H,
+            });
         }
         let dir = entry.direction;
         let (e, a) = (entry.price, entry.atr);
@@ -394,22 +416,23 @@ impl<const H: usize> HitTable<H> {
 
         let dir = entry.direction;
         let (e, a) = (entry.price, entry.atr);
-        if k < usize::from(cell.hold) {
-            if let Some(bar) = window.get(k) {
-                let sl_level = dir.adverse(e, sl_k, a);
-                let tp_level = dir.favourable(e, tp_k, a);
-                let mut stop = sl_level;
-                if let Some((t, arm)) = trailing {
-                    if usize::from(arm) < k {
-                        let b = *self.best.get(k - 1)?;
-                        stop = dir.tighter(stop, dir.adverse(b, t.distance, a));
-                    }
-                }
-                // Always `Some` on a validated bar (a hit extreme is an exit); on unvalidated
-                // input fall through rather than panic.
-                if let Some(out) = resolve_bar(dir, e, bar, stop, sl_level, tp_level, k, cost) {
-                    return Some(out);
-                }
+        if k < usize::from(cell.hold)
+            && let Some(bar) = window.get(k)
+        {
+            let sl_level = dir.adverse(e, sl_k, a);
+            let tp_level = dir.favourable(e, tp_k, a);
+            let mut stop = sl_level;
+            // Armed after bar `arm < k`: the running stop is the trail of the best before `k`.
+            if let Some((t, arm)) = trailing
+                && usize::from(arm) < k
+            {
+                let b = *self.best.get(k - 1)?;
+                stop = dir.tighter(stop, dir.adverse(b, t.distance, a));
+            }
+            // Always `Some` on a validated bar (a hit extreme is an exit); on unvalidated
+            // input fall through rather than panic.
+            if let Some(out) = resolve_bar(dir, e, bar, stop, sl_level, tp_level, k, cost) {
+                return Some(out);
             }
         }
         close_out(dir, e, window, cell.hold, cost)
@@ -419,5 +442,9 @@ impl<const H: usize> HitTable<H> {
 /// A walk's stopping point as a stored hit index: [`NEVER`] when it ran off the window.
 #[inline]
 fn hit_index(i: usize, n: usize) -> u16 {
-    if i < n { u16::try_from(i).unwrap_or(NEVER) } else { NEVER }
+    if i < n {
+        u16::try_from(i).unwrap_or(NEVER)
+    } else {
+        NEVER
+    }
 }

@@ -32,20 +32,30 @@ impl Lattice {
     /// More than [`MAX_DIMS`] axes, an axis of size 0, or more than `u64::MAX` cells.
     pub fn new(radix: &[u16]) -> Result<Self, Error> {
         if radix.len() > MAX_DIMS {
-            return Err(Error::CapacityExceeded { what: "MAX_DIMS", capacity: MAX_DIMS });
+            return Err(Error::CapacityExceeded {
+                what: "MAX_DIMS",
+                capacity: MAX_DIMS,
+            });
         }
         let mut r = [1u16; MAX_DIMS];
         let mut total: u64 = 1;
         for (slot, &n) in r.iter_mut().zip(radix) {
             if n == 0 {
-                return Err(Error::InvalidParameter { what: "lattice axis with no values" });
+                return Err(Error::InvalidParameter {
+                    what: "lattice axis with no values",
+                });
             }
             total = total
                 .checked_mul(u64::from(n))
-                .ok_or(Error::InvalidParameter { what: "lattice too large" })?;
+                .ok_or(Error::InvalidParameter {
+                    what: "lattice too large",
+                })?;
             *slot = n;
         }
-        Ok(Self { radix: r, dims: radix.len() as u8 })
+        Ok(Self {
+            radix: r,
+            dims: radix.len() as u8,
+        })
     }
 
     /// Number of axes.
@@ -63,7 +73,10 @@ impl Lattice {
     /// Number of cells.
     #[must_use]
     pub fn len(&self) -> u64 {
-        self.radix[..self.dims()].iter().map(|&n| u64::from(n)).product()
+        self.radix[..self.dims()]
+            .iter()
+            .map(|&n| u64::from(n))
+            .product()
     }
 
     /// Always false: every axis has at least one value.
@@ -81,7 +94,9 @@ impl Lattice {
         for axis in (0..self.dims()).rev() {
             let (c, n) = (coords[axis], self.radix[axis]);
             if c >= n {
-                return Err(Error::InvalidParameter { what: "lattice coordinate out of range" });
+                return Err(Error::InvalidParameter {
+                    what: "lattice coordinate out of range",
+                });
             }
             index = index * u64::from(n) + u64::from(c);
         }
@@ -94,7 +109,9 @@ impl Lattice {
     /// `index >= len()`.
     pub fn coords(&self, index: u64) -> Result<Coords, Error> {
         if index >= self.len() {
-            return Err(Error::InvalidParameter { what: "lattice index out of range" });
+            return Err(Error::InvalidParameter {
+                what: "lattice index out of range",
+            });
         }
         let mut coords = [0u16; MAX_DIMS];
         let mut rest = index;

@@ -53,27 +53,41 @@ impl ProfileSpec {
     /// The first invalid setting.
     pub fn validate(&self) -> Result<(), Error> {
         if self.groups.is_empty() {
-            return Err(Error::InvalidParameter { what: "profile has no weight groups" });
+            return Err(Error::InvalidParameter {
+                what: "profile has no weight groups",
+            });
         }
         for w in &self.groups {
             if w.0.iter().any(|x| !x.is_finite() || *x < 0.0) || w.0.iter().sum::<f64>() <= 0.0 {
-                return Err(Error::InvalidParameter { what: "weights must be finite, >= 0, not all 0" });
+                return Err(Error::InvalidParameter {
+                    what: "weights must be finite, >= 0, not all 0",
+                });
             }
         }
         if !(0.0..=100.0).contains(&self.candidate_min_score) {
-            return Err(Error::InvalidParameter { what: "min score must be in 0..=100" });
+            return Err(Error::InvalidParameter {
+                what: "min score must be in 0..=100",
+            });
         }
         if self.candidate_min_consensus > 5 {
-            return Err(Error::InvalidParameter { what: "min consensus must be in 0..=5" });
+            return Err(Error::InvalidParameter {
+                what: "min consensus must be in 0..=5",
+            });
         }
         if !(self.opportunity_move_pct.is_finite() && self.opportunity_move_pct > 0.0) {
-            return Err(Error::InvalidParameter { what: "opportunity move must be > 0" });
+            return Err(Error::InvalidParameter {
+                what: "opportunity move must be > 0",
+            });
         }
         if self.opportunity_horizon == 0 || usize::from(self.opportunity_horizon) > H_MAX {
-            return Err(Error::InvalidParameter { what: "opportunity horizon must be 1..=H_MAX bars" });
+            return Err(Error::InvalidParameter {
+                what: "opportunity horizon must be 1..=H_MAX bars",
+            });
         }
         if !(self.cost_pct.is_finite() && (0.0..100.0).contains(&self.cost_pct)) {
-            return Err(Error::InvalidParameter { what: "cost must be in [0, 100) %" });
+            return Err(Error::InvalidParameter {
+                what: "cost must be in [0, 100) %",
+            });
         }
         Ok(())
     }
@@ -115,7 +129,9 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     pub fn new(spec: &'a ProfileSpec, from: i64, to: i64) -> Result<Self, Error> {
         spec.validate()?;
         if from >= to {
-            return Err(Error::InvalidParameter { what: "empty time range" });
+            return Err(Error::InvalidParameter {
+                what: "empty time range",
+            });
         }
         Ok(Self {
             spec,
@@ -137,23 +153,30 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     /// Invalid parameters, an unknown group, or more than `C` cells.
     pub fn push_cell(&mut self, cell: CellDef) -> Result<usize, Error> {
         if usize::from(cell.group) >= self.spec.groups.len() {
-            return Err(Error::InvalidParameter { what: "weight group index" });
+            return Err(Error::InvalidParameter {
+                what: "weight group index",
+            });
         }
         if !(0.0..=100.0).contains(&cell.min_score) || cell.min_consensus > 5 {
-            return Err(Error::InvalidParameter { what: "entry filter out of range" });
+            return Err(Error::InvalidParameter {
+                what: "entry filter out of range",
+            });
         }
         let e = &cell.exit;
         if e.hold == 0 || usize::from(e.hold) > H_MAX {
-            return Err(Error::InvalidParameter { what: "hold must be 1..=H_MAX bars" });
+            return Err(Error::InvalidParameter {
+                what: "hold must be 1..=H_MAX bars",
+            });
         }
         self.grid.add_tp(e.tp)?;
         self.grid.add_sl(e.sl)?;
         if let Some(t) = e.trailing {
             self.grid.add_trailing(t)?;
         }
-        self.cells
-            .push(cell)
-            .map_err(|_| Error::CapacityExceeded { what: "MAX_CELLS", capacity: C })?;
+        self.cells.push(cell).map_err(|_| Error::CapacityExceeded {
+            what: "MAX_CELLS",
+            capacity: C,
+        })?;
         self.window = self.window.max(e.hold);
         self.finalized = false;
         Ok(self.cells.len() - 1)
@@ -166,10 +189,9 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     pub fn finalize(&mut self) -> Result<(), Error> {
         self.exits.clear();
         for cell in &self.cells {
-            let exit = self
-                .grid
-                .cell(&cell.exit)
-                .ok_or(Error::InvalidParameter { what: "exit level missing from grid" })?;
+            let exit = self.grid.cell(&cell.exit).ok_or(Error::InvalidParameter {
+                what: "exit level missing from grid",
+            })?;
             let _ = self.exits.push(exit);
         }
         self.finalized = true;
@@ -183,7 +205,9 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     /// `sample` not strictly ascending.
     pub fn set_sample(&mut self, sample: &'a [u32]) -> Result<(), Error> {
         if sample.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::InvalidParameter { what: "sample must be strictly ascending" });
+            return Err(Error::InvalidParameter {
+                what: "sample must be strictly ascending",
+            });
         }
         self.sample = Some(sample);
         Ok(())
@@ -203,7 +227,12 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     /// Grid indices of cell `c` (valid for `c < cells().len()`).
     #[must_use]
     pub fn cell_exit(&self, c: usize) -> CellExit {
-        self.exits.get(c).copied().unwrap_or(CellExit { tp: 0, sl: 0, hold: 1, trailing: None })
+        self.exits.get(c).copied().unwrap_or(CellExit {
+            tp: 0,
+            sl: 0,
+            hold: 1,
+            trailing: None,
+        })
     }
 
     /// The pass's exit grid.

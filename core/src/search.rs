@@ -55,7 +55,10 @@ impl<const N: usize> MultiStart<N> {
     /// No starts yet.
     #[must_use]
     pub const fn new() -> Self {
-        Self { starts: Vec::new(), rounds: 0 }
+        Self {
+            starts: Vec::new(),
+            rounds: 0,
+        }
     }
 
     /// Adds a start at cell `index` whose score is already known.
@@ -72,7 +75,10 @@ impl<const N: usize> MultiStart<N> {
                 active: true,
                 proposal: None,
             })
-            .map_err(|_| Error::CapacityExceeded { what: "MAX_STARTS", capacity: N })
+            .map_err(|_| Error::CapacityExceeded {
+                what: "MAX_STARTS",
+                capacity: N,
+            })
     }
 
     /// The starts, in the order they were added.
@@ -104,10 +110,9 @@ impl<const N: usize> MultiStart<N> {
         out: &mut Vec<u64, MAX_NEIGHBOURS>,
     ) -> Result<(), Error> {
         out.clear();
-        let s = self
-            .starts
-            .get(start)
-            .ok_or(Error::InvalidParameter { what: "start index" })?;
+        let s = self.starts.get(start).ok_or(Error::InvalidParameter {
+            what: "start index",
+        })?;
         if s.active {
             lattice.neighbours(s.current, out)?;
         }
@@ -117,7 +122,9 @@ impl<const N: usize> MultiStart<N> {
     /// Offers the score of a neighbour `index` of start `start` in the running round.
     /// NaN scores are ignored (they never win).
     pub fn offer(&mut self, start: usize, index: u64, score: f64) {
-        let Some(s) = self.starts.get_mut(start) else { return };
+        let Some(s) = self.starts.get_mut(start) else {
+            return;
+        };
         if !s.active || score.is_nan() {
             return;
         }

@@ -13,8 +13,8 @@
 //!      `TP` the bar is *ambiguous* and the stop wins (the conservative policy);
 //!   4. high at or beyond `TP`: exit at `TP`;
 //!   5. no exit: `best = max(best, high)`; with a trailing stop, once
-//!      `best >= E + activation·A` the stop becomes `max(stop, best - distance·A)`.
-//!     The new stop applies from the next bar on.
+//!      `best >= E + activation·A` the stop becomes `max(stop, best - distance·A)`,
+//!      in force from the next bar on.
 //! * A stop exit is [`ExitReason::Trailing`] when the stop in force is strictly tighter
 //!   than `SL`, else [`ExitReason::StopLoss`].
 //! * No exit within `hold` bars: [`ExitReason::Time`] at the close of bar `hold - 1`;
@@ -39,6 +39,7 @@ use crate::trade::{Direction, Entry, ExitParams, ExitReason, TradeOutcome, profi
 /// exit parameters ([`ExitParams::is_valid`], e.g. `hold == 0`) or a cost that is negative
 /// or not finite.
 #[must_use]
+#[inline]
 pub fn simulate(
     entry: &Entry,
     window: &[Ohlc],
@@ -56,15 +57,23 @@ pub fn simulate(
     let mut best = e;
     let n = window.len().min(usize::from(exit.hold));
     for (i, bar) in window.iter().take(n).enumerate() {
-        if let Some(out) = resolve_bar(dir, e, bar, stop, sl_level, tp_level, i, round_trip_cost_pct)
-        {
+        if let Some(out) = resolve_bar(
+            dir,
+            e,
+            bar,
+            stop,
+            sl_level,
+            tp_level,
+            i,
+            round_trip_cost_pct,
+        ) {
             return Some(out);
         }
         best = dir.best(best, dir.favourable_extreme(bar));
-        if let Some(t) = exit.trailing {
-            if dir.reached(best, dir.favourable(e, t.activation, a)) {
-                stop = dir.tighter(stop, dir.adverse(best, t.distance, a));
-            }
+        if let Some(t) = exit.trailing
+            && dir.reached(best, dir.favourable(e, t.activation, a))
+        {
+            stop = dir.tighter(stop, dir.adverse(best, t.distance, a));
         }
     }
     close_out(dir, e, window, exit.hold, round_trip_cost_pct)
@@ -96,28 +105,27 @@ pub(crate) fn resolve_bar(
     } else {
         ExitReason::StopLoss
     };
-    // All four tests, then selects: the rule order below is the priority of the module
-    // docs, written without data-dependent jumps (the first-passage evaluator resolves one
-    // unpredictable exit bar per cell).
-    let stop_open = dir.stopped(bar.open, stop);
-    let target_open = dir.reached(bar.open, tp_level);
-    let stop_bar = dir.stopped(dir.adverse_extreme(bar), stop);
-    let target_bar = dir.reached(dir.favourable_extreme(bar), tp_level);
-    if !(stop_open | target_open | stop_bar | target_bar) {
-        return None;
-    }
-    let at_open = stop_open | target_open;
-    let stopped = stop_open | (!target_open & stop_bar);
-    let price = if at_open {
-        bar.open
-    } else if stop_bar {
-        stop
+    let (price, reason, ambiguous) = if dir.stopped(bar.open, stop) {
+        (bar.open, stop_reason, false)
+    } else if dir.reached(bar.open, tp_level) {
+        (bar.open, ExitReason::TakeProfit, false)
+    } else if dir.stopped(dir.adverse_extreme(bar), stop) {
+        let both = dir.reached(dir.favourable_extreme(bar), tp_level);
+        (stop, stop_reason, both)
+    } else if dir.reached(dir.favourable_extreme(bar), tp_level) {
+        (tp_level, ExitReason::TakeProfit, false)
     } else {
-        tp_level
+        return None;
     };
-    let reason = if stopped { stop_reason } else { ExitReason::TakeProfit };
-    let ambiguous = !at_open & stop_bar & target_bar;
-    Some(outcome(dir, entry_price, index, price, reason, ambiguous, cost))
+    Some(outcome(
+        dir,
+        entry_price,
+        index,
+        price,
+        reason,
+        ambiguous,
+        cost,
+    ))
 }
 
 /// The exit when no level was hit: [`ExitReason::Time`] at the close of bar `hold - 1`,
@@ -137,7 +145,15 @@ pub(crate) fn close_out(
         (window.len().checked_sub(1)?, ExitReason::Truncated)
     };
     let bar = window.get(index)?;
-    Some(outcome(dir, entry_price, index, bar.close, reason, false, cost))
+    Some(outcome(
+        dir,
+        entry_price,
+        index,
+        bar.close,
+        reason,
+        false,
+        cost,
+    ))
 }
 
 #[inline]

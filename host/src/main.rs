@@ -11,7 +11,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(cli) {
@@ -27,32 +31,49 @@ fn run(cli: Cli) -> Result<(), AppError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let w = |out: &mut std::io::StdoutLock<'_>, s: &str| {
-        out.write_all(s.as_bytes()).map_err(|e| AppError::io("<stdout>", e))
+        out.write_all(s.as_bytes())
+            .map_err(|e| AppError::io("<stdout>", e))
     };
     match cli.validate()? {
         Command::Config => w(&mut out, &phasebound::config::Config::defaults_toml()),
         Command::Budget => w(&mut out, &phasebound::budget_text()),
         Command::Fixtures(dir) => {
             phasebound::synth::write_fixtures(&dir).map_err(|e| AppError::io(&dir, e))?;
-            w(&mut out, &format!("fixtures written to {}\n", dir.display()))
+            w(
+                &mut out,
+                &format!("fixtures written to {}\n", dir.display()),
+            )
         }
-        Command::Run { opts, quiet, json, nice } => {
+        Command::Run {
+            opts,
+            quiet,
+            json,
+            nice,
+        } => {
             if nice {
                 // Best effort: leave CPU to the live bot. Failure (e.g. a sandbox) is harmless.
                 let _ = rustix::process::setpriority_process(None, 10);
             }
             if !quiet && !json && opts.data.is_empty() {
-                w(&mut out, "No --data given: running all phases on the embedded synthetic market (fixtures/).\n")?;
+                w(
+                    &mut out,
+                    "No --data given: running all phases on the embedded synthetic market (fixtures/).\n",
+                )?;
             }
             let outcome = phasebound::pipeline::run(&opts)?;
             if json {
-                let text = serde_json::to_string_pretty(&outcome.report).map_err(|e| AppError::Internal(e.to_string()))?;
+                let text = serde_json::to_string_pretty(&outcome.report)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
                 w(&mut out, &format!("{text}\n"))
             } else if quiet {
                 Ok(())
             } else {
                 w(&mut out, &outcome.summary)?;
-                let files: Vec<String> = outcome.written.iter().map(|p| p.display().to_string()).collect();
+                let files: Vec<String> = outcome
+                    .written
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect();
                 w(&mut out, &format!("Wrote {}\n", files.join(", ")))
             }
         }

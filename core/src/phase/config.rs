@@ -51,11 +51,16 @@ impl ExitSpace {
             return bad("hold axis: non-empty, ascending, >= 1 bar");
         }
         for t in &self.trailing {
-            if !(t.activation.is_finite() && t.activation > 0.0 && t.distance.is_finite() && t.distance > 0.0) {
+            if !(t.activation.is_finite()
+                && t.activation > 0.0
+                && t.distance.is_finite()
+                && t.distance > 0.0)
+            {
                 return bad("trailing: activation and distance must be finite and > 0");
             }
         }
-        if !ascending(&self.min_score) || self.min_score.iter().any(|x| !(0.0..=100.0).contains(x)) {
+        if !ascending(&self.min_score) || self.min_score.iter().any(|x| !(0.0..=100.0).contains(x))
+        {
             return bad("min score axis: non-empty, ascending, within 0..=100");
         }
         if !ascending(&self.min_consensus) || self.min_consensus.iter().any(|&x| x > 5) {
@@ -85,7 +90,9 @@ impl ExitSpace {
     /// `index` outside the lattice.
     pub fn cell(&self, lattice: &Lattice, index: u64, group: u8) -> Result<CellDef, Error> {
         let c = lattice.coords(index)?;
-        let oob = Error::InvalidParameter { what: "lattice coordinate" };
+        let oob = Error::InvalidParameter {
+            what: "lattice coordinate",
+        };
         let pick = |v: Option<&f64>| v.copied().ok_or(oob);
         let trailing = match c[3] {
             0 => None,
@@ -123,7 +130,9 @@ impl ExitSpace {
         let mut coords: Coords = [0; crate::grid::MAX_DIMS];
         coords[0] = near(&self.tp, cell.exit.tp, df);
         coords[1] = near(&self.sl, cell.exit.sl, df);
-        coords[2] = near(&self.hold, cell.exit.hold, |a, b| df(f64::from(a), f64::from(b)));
+        coords[2] = near(&self.hold, cell.exit.hold, |a, b| {
+            df(f64::from(a), f64::from(b))
+        });
         coords[3] = match cell.exit.trailing {
             None => 0,
             Some(t) if self.trailing.is_empty() => {
@@ -136,8 +145,12 @@ impl ExitSpace {
                 })
             }
         };
-        coords[4] = near(&self.min_score, cell.min_score, |a, b| df(f64::from(a), f64::from(b)));
-        coords[5] = near(&self.min_consensus, cell.min_consensus, |a, b| df(f64::from(a), f64::from(b)));
+        coords[4] = near(&self.min_score, cell.min_score, |a, b| {
+            df(f64::from(a), f64::from(b))
+        });
+        coords[5] = near(&self.min_consensus, cell.min_consensus, |a, b| {
+            df(f64::from(a), f64::from(b))
+        });
         lattice.index(&coords)
     }
 }
@@ -164,10 +177,16 @@ impl ProfileConfig {
         self.spec.validate()?;
         self.space.validate()?;
         if !self.baseline.is_valid() {
-            return Err(Error::InvalidParameter { what: "baseline exits" });
+            return Err(Error::InvalidParameter {
+                what: "baseline exits",
+            });
         }
-        if !self.fallback.exit.is_valid() || usize::from(self.fallback.group) >= self.spec.groups.len() {
-            return Err(Error::InvalidParameter { what: "fallback parameters" });
+        if !self.fallback.exit.is_valid()
+            || usize::from(self.fallback.group) >= self.spec.groups.len()
+        {
+            return Err(Error::InvalidParameter {
+                what: "fallback parameters",
+            });
         }
         let loosest_score = self.space.min_score.first().copied().unwrap_or(0.0);
         let loosest_consensus = self.space.min_consensus.first().copied().unwrap_or(0);

@@ -13,11 +13,11 @@ mod screen;
 mod validate;
 
 pub use config::{ExitSpace, ProfileConfig, SearchConfig, ValidationConfig};
-pub use optimize::{optimize, OptimizeResult, StartResult, START_LABELS};
-pub use reanalysis::{reanalyse, Reanalysis};
-pub use scan::{scan, ScanResult};
-pub use screen::{screen, ScreenEntry, ScreenResult, SCREEN_TOP};
-pub use validate::{validate, Validation, Verdict};
+pub use optimize::{OptimizeResult, START_LABELS, StartResult, optimize};
+pub use reanalysis::{Reanalysis, reanalyse};
+pub use scan::{ScanResult, scan};
+pub use screen::{SCREEN_TOP, ScreenEntry, ScreenResult, screen};
+pub use validate::{Validation, Verdict, validate};
 
 use crate::bar::Bar;
 use crate::engine::Workspace;
@@ -37,7 +37,8 @@ pub trait BarSource {
     ///
     /// # Errors
     /// The sink's error, or [`Error::Source`] when reading fails (the source keeps why).
-    fn replay(&mut self, sink: &mut dyn FnMut(u16, &Bar) -> Result<(), Error>) -> Result<(), Error>;
+    fn replay(&mut self, sink: &mut dyn FnMut(u16, &Bar) -> Result<(), Error>)
+    -> Result<(), Error>;
 }
 
 /// A half-open range of signal times, in ms.
@@ -56,19 +57,33 @@ impl TimeRange {
     /// `fraction` not strictly between 0 and 1.
     pub fn split(span: (i64, i64), fraction: f64) -> Result<(TimeRange, TimeRange), Error> {
         if !(fraction > 0.0 && fraction < 1.0) {
-            return Err(Error::InvalidParameter { what: "in-sample fraction must be in (0, 1)" });
+            return Err(Error::InvalidParameter {
+                what: "in-sample fraction must be in (0, 1)",
+            });
         }
         let (first, last) = span;
         let len = (last - first) as f64;
         let split = first + crate::math::floor(len * fraction) as i64;
         let end = last.saturating_add(1);
-        Ok((TimeRange { from: first, to: split }, TimeRange { from: split, to: end }))
+        Ok((
+            TimeRange {
+                from: first,
+                to: split,
+            },
+            TimeRange {
+                from: split,
+                to: end,
+            },
+        ))
     }
 
     /// The whole span.
     #[must_use]
     pub fn all(span: (i64, i64)) -> TimeRange {
-        TimeRange { from: span.0, to: span.1.saturating_add(1) }
+        TimeRange {
+            from: span.0,
+            to: span.1.saturating_add(1),
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 //! chosen cells are then re-evaluated on all candidates so the sampling error is
 //! measured, not assumed.
 
-use super::{run_pass, BarSource, ProfileConfig, ScreenEntry, SearchConfig, TimeRange};
+use super::{BarSource, ProfileConfig, ScreenEntry, SearchConfig, TimeRange, run_pass};
 use crate::budget::MAX_STARTS;
 use crate::engine::Workspace;
 use crate::error::Error;
@@ -20,7 +20,8 @@ use crate::stats::CellStats;
 use heapless::Vec;
 
 /// Names of the starts, as the report prints them.
-pub const START_LABELS: [&str; MAX_STARTS] = ["Phase 2 best", "Phase 2 #2", "Phase 2 #3", "Phase 2 #4"];
+pub const START_LABELS: [&str; MAX_STARTS] =
+    ["Phase 2 best", "Phase 2 #2", "Phase 2 #3", "Phase 2 #4"];
 
 /// The outcome of one start.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -75,23 +76,39 @@ struct RoundCells<'a, const C: usize> {
 }
 
 impl<'a, const C: usize> RoundCells<'a, C> {
-    fn new(profile: &'a ProfileConfig, range: TimeRange, sample: Option<&'a [u32]>) -> Result<Self, Error> {
+    fn new(
+        profile: &'a ProfileConfig,
+        range: TimeRange,
+        sample: Option<&'a [u32]>,
+    ) -> Result<Self, Error> {
         let mut plan = PassPlan::new(&profile.spec, range.from, range.to)?;
         if let Some(s) = sample {
             plan.set_sample(s)?;
         }
-        Ok(Self { plan, keys: Vec::new() })
+        Ok(Self {
+            plan,
+            keys: Vec::new(),
+        })
     }
 
     /// Adds the cell unless already present.
-    fn add(&mut self, space: &super::ExitSpace, lattice: &Lattice, group: u8, index: u64) -> Result<(), Error> {
+    fn add(
+        &mut self,
+        space: &super::ExitSpace,
+        lattice: &Lattice,
+        group: u8,
+        index: u64,
+    ) -> Result<(), Error> {
         if self.keys.contains(&(group, index)) {
             return Ok(());
         }
         self.plan.push_cell(space.cell(lattice, index, group)?)?;
         self.keys
             .push((group, index))
-            .map_err(|_| Error::CapacityExceeded { what: "MAX_CELLS", capacity: C })
+            .map_err(|_| Error::CapacityExceeded {
+                what: "MAX_CELLS",
+                capacity: C,
+            })
     }
 
     fn find(&self, group: u8, index: u64) -> Option<usize> {
@@ -117,7 +134,9 @@ pub fn optimize<B: BarSource + ?Sized, const S: usize, const H: usize, const C: 
     profile.validate()?;
     let n = starts.len().min(usize::from(search.starts)).min(MAX_STARTS);
     if n == 0 {
-        return Err(Error::InvalidParameter { what: "Phase 3 needs at least one start" });
+        return Err(Error::InvalidParameter {
+            what: "Phase 3 needs at least one start",
+        });
     }
     let space = &profile.space;
     let lattice = space.lattice()?;
@@ -148,7 +167,9 @@ pub fn optimize<B: BarSource + ?Sized, const S: usize, const H: usize, const C: 
     let mut best_stats = [CellStats::new(); MAX_STARTS];
     let mut origin_scores = [0f64; MAX_STARTS];
     for i in 0..n {
-        let c = round.find(groups[i], origins[i]).ok_or(Error::InvalidParameter { what: "start cell" })?;
+        let c = round
+            .find(groups[i], origins[i])
+            .ok_or(Error::InvalidParameter { what: "start cell" })?;
         let st = ws.stats(round.keys.len())[c];
         best_stats[i] = st;
         origin_scores[i] = score_of(&st);
@@ -185,7 +206,8 @@ pub fn optimize<B: BarSource + ?Sized, const S: usize, const H: usize, const C: 
             }
         }
         // Where each start stood, to pick up the stats of the cell it moves to.
-        let before: [u64; MAX_STARTS] = core::array::from_fn(|i| ms.starts().get(i).map_or(0, |s| s.current));
+        let before: [u64; MAX_STARTS] =
+            core::array::from_fn(|i| ms.starts().get(i).map_or(0, |s| s.current));
         ms.end_round();
         for i in 0..n {
             let now = ms.starts()[i].current;
@@ -209,7 +231,9 @@ pub fn optimize<B: BarSource + ?Sized, const S: usize, const H: usize, const C: 
         passes += 1;
         let stats = ws.stats(round.keys.len());
         for i in 0..n {
-            full[i] = round.find(groups[i], ms.starts()[i].current).map(|c| stats[c]);
+            full[i] = round
+                .find(groups[i], ms.starts()[i].current)
+                .map(|c| stats[c]);
         }
     }
 

@@ -1,7 +1,7 @@
 //! The final step: the final parameters (and, if given, the previous ones) on the whole
 //! data, side by side, as the original's step 4.5 did.
 
-use super::{run_pass, BarSource, ProfileConfig, TimeRange};
+use super::{BarSource, ProfileConfig, TimeRange, run_pass};
 use crate::engine::Workspace;
 use crate::error::Error;
 use crate::plan::{CellDef, PassPlan};

@@ -5,7 +5,7 @@
 //! direction reached the profile's threshold within its horizon). The labels only feed
 //! reporting (capture rate); they are never the trading universe.
 
-use super::{run_pass, BarSource, TimeRange};
+use super::{BarSource, TimeRange, run_pass};
 use crate::budget::MAX_SYMBOLS;
 use crate::engine::{SymbolCounters, Workspace};
 use crate::error::Error;
@@ -59,9 +59,13 @@ pub fn scan<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usiz
     run_pass(ws, source, &plan)?;
     let mut per_symbol = Vec::new();
     for c in ws.counters() {
-        per_symbol
-            .push(*c)
-            .map_err(|_| Error::CapacityExceeded { what: "MAX_SYMBOLS", capacity: MAX_SYMBOLS })?;
+        per_symbol.push(*c).map_err(|_| Error::CapacityExceeded {
+            what: "MAX_SYMBOLS",
+            capacity: MAX_SYMBOLS,
+        })?;
     }
-    Ok(ScanResult { totals: ws.totals(), per_symbol })
+    Ok(ScanResult {
+        totals: ws.totals(),
+        per_symbol,
+    })
 }

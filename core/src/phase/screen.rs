@@ -4,7 +4,7 @@
 //! profile's baseline exits, in one in-sample pass; ranked by the objective. The best
 //! and the next distinct entry configurations become Phase 3's starting points.
 
-use super::{run_pass, BarSource, ProfileConfig, SearchConfig, TimeRange};
+use super::{BarSource, ProfileConfig, SearchConfig, TimeRange, run_pass};
 use crate::engine::Workspace;
 use crate::error::Error;
 use crate::plan::{CellDef, PassPlan};
@@ -63,7 +63,12 @@ pub fn screen<B: BarSource + ?Sized, const S: usize, const H: usize, const C: us
     for group in 0..profile.spec.groups.len() as u8 {
         for &min_score in &space.min_score {
             for &min_consensus in &space.min_consensus {
-                plan.push_cell(CellDef { group, min_score, min_consensus, exit: profile.baseline })?;
+                plan.push_cell(CellDef {
+                    group,
+                    min_score,
+                    min_consensus,
+                    exit: profile.baseline,
+                })?;
             }
         }
     }
@@ -72,7 +77,12 @@ pub fn screen<B: BarSource + ?Sized, const S: usize, const H: usize, const C: us
 
     // Keep the best SCREEN_TOP by (score desc, index asc): insertion into a short sorted list.
     let mut top: Vec<ScreenEntry, SCREEN_TOP> = Vec::new();
-    for (i, (cell, stats)) in plan.cells().iter().zip(ws.stats(plan.cells().len())).enumerate() {
+    for (i, (cell, stats)) in plan
+        .cells()
+        .iter()
+        .zip(ws.stats(plan.cells().len()))
+        .enumerate()
+    {
         let entry = ScreenEntry {
             cell: *cell,
             stats: *stats,
@@ -81,7 +91,14 @@ pub fn screen<B: BarSource + ?Sized, const S: usize, const H: usize, const C: us
         };
         let pos = top
             .iter()
-            .position(|e| ranks_before(entry.score, u64::from(entry.index), e.score, u64::from(e.index)))
+            .position(|e| {
+                ranks_before(
+                    entry.score,
+                    u64::from(entry.index),
+                    e.score,
+                    u64::from(e.index),
+                )
+            })
             .unwrap_or(top.len());
         if pos < SCREEN_TOP {
             if top.is_full() {
@@ -90,5 +107,8 @@ pub fn screen<B: BarSource + ?Sized, const S: usize, const H: usize, const C: us
             let _ = top.insert(pos, entry);
         }
     }
-    Ok(ScreenResult { cells: plan.cells().len() as u32, top })
+    Ok(ScreenResult {
+        cells: plan.cells().len() as u32,
+        top,
+    })
 }

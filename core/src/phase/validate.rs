@@ -9,11 +9,11 @@
 //!
 //! A FAILED profile falls back to its conservative defaults (the caller reports it).
 
-use super::{run_pass, BarSource, ProfileConfig, TimeRange, ValidationConfig};
+use super::{BarSource, ProfileConfig, TimeRange, ValidationConfig, run_pass};
 use crate::engine::Workspace;
 use crate::error::Error;
 use crate::plan::{CellDef, PassPlan};
-use crate::stats::{expectancy, CellStats};
+use crate::stats::{CellStats, expectancy};
 
 /// Phase 4 verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,7 +61,11 @@ pub struct Validation {
 
 /// The verdict of the criteria, as a pure function (documented in the module).
 #[must_use]
-pub fn verdict(in_sample: &CellStats, out_of_sample: &CellStats, cfg: &ValidationConfig) -> (bool, bool, bool, Verdict) {
+pub fn verdict(
+    in_sample: &CellStats,
+    out_of_sample: &CellStats,
+    cfg: &ValidationConfig,
+) -> (bool, bool, bool, Verdict) {
     let enough = out_of_sample.trades >= cfg.min_trades;
     let oos = expectancy(out_of_sample);
     let is = expectancy(in_sample);
@@ -92,9 +96,12 @@ pub fn validate<B: BarSource + ?Sized, const S: usize, const H: usize, const C: 
     out_of_sample: TimeRange,
 ) -> Result<Validation, Error> {
     if !(cfg.max_degradation.is_finite() && cfg.max_degradation >= 0.0) {
-        return Err(Error::InvalidParameter { what: "max degradation must be >= 0" });
+        return Err(Error::InvalidParameter {
+            what: "max degradation must be >= 0",
+        });
     }
-    let mut plan: PassPlan<'_, C> = PassPlan::new(&profile.spec, out_of_sample.from, out_of_sample.to)?;
+    let mut plan: PassPlan<'_, C> =
+        PassPlan::new(&profile.spec, out_of_sample.from, out_of_sample.to)?;
     plan.push_cell(*cell)?;
     plan.finalize()?;
     run_pass(ws, source, &plan)?;

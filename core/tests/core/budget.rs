@@ -13,8 +13,12 @@ fn documented(table_title: &str) -> Vec<(String, usize, usize)> {
         .skip(2)
         .take_while(|l| l.trim_start().starts_with("//! |"))
         .map(|l| {
-            let cols: Vec<&str> = l.trim_start_matches("//!").split('|').map(str::trim).collect();
-            let num = |s: &str| s.replace(',', "").replace('`', "").parse::<usize>().expect("number");
+            let cols: Vec<&str> = l
+                .trim_start_matches("//!")
+                .split('|')
+                .map(str::trim)
+                .collect();
+            let num = |s: &str| s.replace([',', '`'], "").parse::<usize>().expect("number");
             (cols[1].replace('`', ""), num(cols[2]), num(cols[3]))
         })
         .collect()
@@ -22,8 +26,14 @@ fn documented(table_title: &str) -> Vec<(String, usize, usize)> {
 
 fn check(title: &str, rows: &[BudgetRow]) {
     let doc = documented(title);
-    let want: Vec<(String, usize, usize)> = rows.iter().map(|r| (r.component.to_string(), r.capacity, r.bytes)).collect();
-    assert_eq!(doc, want, "the table '{title}' in core/src/lib.rs is out of date; `phasebound budget` prints the numbers");
+    let want: Vec<(String, usize, usize)> = rows
+        .iter()
+        .map(|r| (r.component.to_string(), r.capacity, r.bytes))
+        .collect();
+    assert_eq!(
+        doc, want,
+        "the table '{title}' in core/src/lib.rs is out of date; `phasebound budget` prints the numbers"
+    );
 }
 
 #[test]
@@ -36,7 +46,11 @@ fn default_budget_table_matches_docs() {
 fn small_budget_table_matches_docs() {
     check(
         "Small workspace",
-        &budget::table_of::<{ budget::SMALL_SYMBOLS }, { budget::SMALL_H_MAX }, { budget::SMALL_CELLS }>(),
+        &budget::table_of::<
+            { budget::SMALL_SYMBOLS },
+            { budget::SMALL_H_MAX },
+            { budget::SMALL_CELLS },
+        >(),
     );
 }
 
@@ -46,14 +60,25 @@ fn rows_account_for_the_whole_workspace() {
     let parts: usize = t[..7].iter().map(|r| r.bytes).sum();
     let total = t[7].bytes;
     // Only counters and alignment padding are outside the rows.
-    assert!(parts <= total && total - parts < 4096, "parts {parts} total {total}");
+    assert!(
+        parts <= total && total - parts < 4096,
+        "parts {parts} total {total}"
+    );
 }
 
 #[test]
+#[allow(clippy::print_stdout)]
 fn print_tables() {
     for (name, t) in [
         ("default", budget::table()),
-        ("small", budget::table_of::<{ budget::SMALL_SYMBOLS }, { budget::SMALL_H_MAX }, { budget::SMALL_CELLS }>()),
+        (
+            "small",
+            budget::table_of::<
+                { budget::SMALL_SYMBOLS },
+                { budget::SMALL_H_MAX },
+                { budget::SMALL_CELLS },
+            >(),
+        ),
     ] {
         for r in t {
             println!("{name}|{}|{}|{}", r.component, r.capacity, r.bytes);

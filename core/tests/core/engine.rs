@@ -33,13 +33,33 @@ pub fn spec(profile: Profile, one_position: bool, timing: EntryTiming) -> Profil
 
 pub fn cells() -> Vec<CellDef> {
     let mut v = Vec::new();
-    let trails = [None, Some(Trailing { activation: 1.0, distance: 0.5 }), Some(Trailing { activation: 2.0, distance: 1.0 })];
+    let trails = [
+        None,
+        Some(Trailing {
+            activation: 1.0,
+            distance: 0.5,
+        }),
+        Some(Trailing {
+            activation: 2.0,
+            distance: 1.0,
+        }),
+    ];
     for (g, min_score, min_consensus) in [(0u8, 30.0f32, 3u8), (1, 45.0, 4), (5, 40.0, 3)] {
         for tp in [1.0, 2.0, 3.5] {
             for sl in [0.75, 1.5] {
                 for hold in [4u16, 16, 40] {
                     for t in trails {
-                        v.push(CellDef { group: g, min_score, min_consensus, exit: ExitParams { tp, sl, hold, trailing: t } });
+                        v.push(CellDef {
+                            group: g,
+                            min_score,
+                            min_consensus,
+                            exit: ExitParams {
+                                tp,
+                                sl,
+                                hold,
+                                trailing: t,
+                            },
+                        });
                     }
                 }
             }
@@ -49,15 +69,22 @@ pub fn cells() -> Vec<CellDef> {
 }
 
 /// Straightforward whole-history evaluation of one symbol, with the reference simulator.
-fn naive(bars: &[Bar], spec: &ProfileSpec, cells: &[CellDef], window: usize) -> (Vec<CellStats>, u32, u32) {
+fn naive(
+    bars: &[Bar],
+    spec: &ProfileSpec,
+    cells: &[CellDef],
+    window: usize,
+) -> (Vec<CellStats>, u32, u32) {
     let mut ind = Indicators::new(15).unwrap();
     let mut stats = vec![CellStats::new(); cells.len()];
     let mut busy = vec![0usize; cells.len()];
     let (mut candidates, mut opportunities) = (0, 0);
     for t in 0..bars.len() {
-        let Some(s) = ind.update(&bars[t]) else { continue };
+        let Some(s) = ind.update(&bars[t]) else {
+            continue;
+        };
         let Some(sig) = signal(&s) else { continue };
-        if !(s.atr > 0.0) {
+        if s.atr.is_nan() || s.atr <= 0.0 {
             continue;
         }
         let scores: Vec<f32> = spec.groups.iter().map(|w| sig.score(w) as f32).collect();
@@ -76,18 +103,27 @@ fn naive(bars: &[Bar], spec: &ProfileSpec, cells: &[CellDef], window: usize) -> 
             EntryTiming::SignalClose => s.close,
         };
         let horizon = fwd.len().min(usize::from(spec.opportunity_horizon));
-        let peak = fwd[..horizon].iter().fold(price, |p, b| match sig.direction {
-            Direction::Long => p.max(b.high),
-            Direction::Short => p.min(b.low),
-        });
-        let is_opp = phasebound_core::trade::profit_pct(sig.direction, price, peak, 0.0) >= spec.opportunity_move_pct;
+        let peak = fwd[..horizon]
+            .iter()
+            .fold(price, |p, b| match sig.direction {
+                Direction::Long => p.max(b.high),
+                Direction::Short => p.min(b.low),
+            });
+        let is_opp = phasebound_core::trade::profit_pct(sig.direction, price, peak, 0.0)
+            >= spec.opportunity_move_pct;
         opportunities += u32::from(is_opp);
         if fwd.is_empty() {
             continue;
         }
-        let entry = Entry { direction: sig.direction, price, atr: s.atr };
+        let entry = Entry {
+            direction: sig.direction,
+            price,
+            atr: s.atr,
+        };
         for (c, cell) in cells.iter().enumerate() {
-            if sig.consensus < cell.min_consensus || scores[usize::from(cell.group)] < cell.min_score {
+            if sig.consensus < cell.min_consensus
+                || scores[usize::from(cell.group)] < cell.min_score
+            {
                 continue;
             }
             if spec.one_position_per_symbol && t < busy[c] {
@@ -126,11 +162,15 @@ fn engine_equals_whole_history_evaluation() {
         let mut ws: Box<Workspace<2, 64, 512>> = Box::new(Workspace::new());
         let mut src = VecSource::new(vec![bars.clone()], 15);
         run_pass(&mut *ws, &mut src, &plan).unwrap();
-        let (expected, candidates, opportunities) = naive(&bars, &spec, &cells, usize::from(plan.window()));
+        let (expected, candidates, opportunities) =
+            naive(&bars, &spec, &cells, usize::from(plan.window()));
         let totals = ws.totals();
         assert_eq!(totals.candidates, candidates);
         assert_eq!(totals.opportunities, opportunities);
-        assert!(candidates > 50, "too few candidates ({candidates}) for a meaningful test");
+        assert!(
+            candidates > 50,
+            "too few candidates ({candidates}) for a meaningful test"
+        );
         let got = ws.stats(cells.len());
         let traded = got.iter().filter(|s| s.trades > 0).count();
         assert!(traded > cells.len() / 2, "most cells should trade");
@@ -142,7 +182,9 @@ fn engine_equals_whole_history_evaluation() {
 
 #[test]
 fn first_passage_equals_reference_mode_on_many_symbols() {
-    let series: Vec<Vec<Bar>> = (0..4).map(|s| market(10 + s, 3000, 50.0 * (s + 1) as f64)).collect();
+    let series: Vec<Vec<Bar>> = (0..4)
+        .map(|s| market(10 + s, 3000, 50.0 * (s + 1) as f64))
+        .collect();
     for profile in [Profile::Scalping, Profile::Swing] {
         let spec = spec(profile, true, EntryTiming::NextOpen);
         let cells = cells();
@@ -154,7 +196,10 @@ fn first_passage_equals_reference_mode_on_many_symbols() {
             run_pass(&mut *ws, &mut src, &plan).unwrap();
             results.push((ws.stats(cells.len()).to_vec(), ws.totals()));
         }
-        assert_eq!(results[0], results[1], "{profile:?}: first-passage and reference differ");
+        assert_eq!(
+            results[0], results[1],
+            "{profile:?}: first-passage and reference differ"
+        );
         assert!(results[0].0.iter().map(|s| s.trades).sum::<u32>() > 1000);
     }
 }
@@ -167,20 +212,52 @@ fn capacities_are_errors_not_panics() {
     // Too many symbols.
     let mut ws: Box<Workspace<2, 64, 512>> = Box::new(Workspace::new());
     let err = ws.begin(&plan, 3, 15).unwrap_err();
-    assert_eq!(err, Error::CapacityExceeded { what: "MAX_SYMBOLS", capacity: 2 });
+    assert_eq!(
+        err,
+        Error::CapacityExceeded {
+            what: "MAX_SYMBOLS",
+            capacity: 2
+        }
+    );
     // Window longer than the ring.
     let mut small: Box<Workspace<2, 16, 512>> = Box::new(Workspace::new());
-    assert_eq!(small.begin(&plan, 1, 15).unwrap_err(), Error::CapacityExceeded { what: "H_MAX", capacity: 16 });
+    assert_eq!(
+        small.begin(&plan, 1, 15).unwrap_err(),
+        Error::CapacityExceeded {
+            what: "H_MAX",
+            capacity: 16
+        }
+    );
     // Too many cells.
     let mut few: Box<Workspace<2, 64, 8>> = Box::new(Workspace::new());
-    assert_eq!(few.begin(&plan, 1, 15).unwrap_err(), Error::CapacityExceeded { what: "MAX_CELLS", capacity: 8 });
+    assert_eq!(
+        few.begin(&plan, 1, 15).unwrap_err(),
+        Error::CapacityExceeded {
+            what: "MAX_CELLS",
+            capacity: 8
+        }
+    );
     // Unknown symbol, unsorted time and invalid bars are errors.
     ws.begin(&plan, 1, 15).unwrap();
-    let b = Bar { time: 0, open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 0.0 };
+    let b = Bar {
+        time: 0,
+        open: 1.0,
+        high: 1.0,
+        low: 1.0,
+        close: 1.0,
+        volume: 0.0,
+    };
     assert_eq!(ws.push(&plan, 1, &b).unwrap_err(), Error::UnknownSymbol(1));
     ws.push(&plan, 0, &b).unwrap();
-    assert!(matches!(ws.push(&plan, 0, &b).unwrap_err(), Error::TimeNotIncreasing { .. }));
-    let bad = Bar { time: 1, high: 0.5, ..b };
+    assert!(matches!(
+        ws.push(&plan, 0, &b).unwrap_err(),
+        Error::TimeNotIncreasing { .. }
+    ));
+    let bad = Bar {
+        time: 1,
+        high: 0.5,
+        ..b
+    };
     assert_eq!(ws.push(&plan, 0, &bad).unwrap_err(), Error::HighBelowLow);
 }
 

@@ -3,10 +3,12 @@
 
 mod budget;
 mod engine;
-mod phase;
+mod first_passage;
 mod indicators;
+mod phase;
 mod sampling;
 mod signal;
+mod sim;
 mod stats;
 mod support;
 mod wire;

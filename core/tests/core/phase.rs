@@ -4,6 +4,7 @@
 use super::engine::spec;
 use super::support::{VecSource, market};
 use phasebound_core::engine::Workspace;
+use phasebound_core::phase::BarSource;
 use phasebound_core::phase::{
     self, ExitSpace, ProfileConfig, SearchConfig, TimeRange, ValidationConfig, Verdict,
 };
@@ -20,26 +21,47 @@ fn profile() -> ProfileConfig {
         tp: heapless::Vec::from_slice(&[1.0, 2.0, 3.0]).unwrap(),
         sl: heapless::Vec::from_slice(&[0.75, 1.5]).unwrap(),
         hold: heapless::Vec::from_slice(&[4, 16, 32]).unwrap(),
-        trailing: heapless::Vec::from_slice(&[Trailing { activation: 1.0, distance: 0.5 }]).unwrap(),
+        trailing: heapless::Vec::from_slice(&[Trailing {
+            activation: 1.0,
+            distance: 0.5,
+        }])
+        .unwrap(),
         min_score: heapless::Vec::from_slice(&[30.0, 45.0, 60.0]).unwrap(),
         min_consensus: heapless::Vec::from_slice(&[3, 4]).unwrap(),
     };
-    let baseline = ExitParams { tp: 2.0, sl: 1.5, hold: 16, trailing: None };
+    let baseline = ExitParams {
+        tp: 2.0,
+        sl: 1.5,
+        hold: 16,
+        trailing: None,
+    };
     ProfileConfig {
         spec: spec(Profile::Scalping, true, EntryTiming::NextOpen),
         baseline,
         space,
-        fallback: CellDef { group: 0, min_score: 60.0, min_consensus: 4, exit: baseline },
+        fallback: CellDef {
+            group: 0,
+            min_score: 60.0,
+            min_consensus: 4,
+            exit: baseline,
+        },
     }
 }
 
 fn source() -> VecSource {
-    let series: Vec<Vec<Bar>> = (0..3).map(|s| market(100 + s, 5000, 20.0 + 30.0 * s as f64)).collect();
+    let series: Vec<Vec<Bar>> = (0..3)
+        .map(|s| market(100 + s, 5000, 20.0 + 30.0 * s as f64))
+        .collect();
     VecSource::new(series, 15)
 }
 
 fn search() -> SearchConfig {
-    SearchConfig { objective: Objective::TotalProfit, min_trades: 10, max_rounds: 50, starts: 4 }
+    SearchConfig {
+        objective: Objective::TotalProfit,
+        min_trades: 10,
+        max_rounds: 50,
+        starts: 4,
+    }
 }
 
 #[test]
@@ -55,11 +77,23 @@ fn phases_agree_with_direct_passes_and_search_is_locally_optimal() {
     let screen = phase::screen(&mut *ws, &mut src, &pc, &search(), is).unwrap();
     assert_eq!(screen.cells, 6 * 3 * 2);
     assert!(screen.top.windows(2).all(|w| w[0].score >= w[1].score));
-    let opt = phase::optimize(&mut *ws, &mut src, &pc, &search(), screen.starts(4), is, None).unwrap();
+    let opt = phase::optimize(
+        &mut *ws,
+        &mut src,
+        &pc,
+        &search(),
+        screen.starts(4),
+        is,
+        None,
+    )
+    .unwrap();
     assert_eq!(opt.starts.len(), 4);
     let lattice = pc.space.lattice().unwrap();
     for s in &opt.starts {
-        assert!(s.score >= s.origin_score, "a start never ends worse than it began");
+        assert!(
+            s.score >= s.origin_score,
+            "a start never ends worse than it began"
+        );
         // Direct evaluation of the reported best cell reproduces its statistics exactly.
         let direct = phase::reanalyse(&mut *ws, &mut src, &pc, &s.best, None, is).unwrap();
         assert_eq!(direct.new, s.stats);
@@ -69,8 +103,13 @@ fn phases_agree_with_direct_passes_and_search_is_locally_optimal() {
         lattice.neighbours(idx, &mut nbs).unwrap();
         for &nb in &nbs {
             let cell = pc.space.cell(&lattice, nb, s.best.group).unwrap();
-            let st = phase::reanalyse(&mut *ws, &mut src, &pc, &cell, None, is).unwrap().new;
-            assert!(search().objective.score(&st, 10) <= s.score, "neighbour beats the search result");
+            let st = phase::reanalyse(&mut *ws, &mut src, &pc, &cell, None, is)
+                .unwrap()
+                .new;
+            assert!(
+                search().objective.score(&st, 10) <= s.score,
+                "neighbour beats the search result"
+            );
         }
     }
     let best = opt.chosen().unwrap();
@@ -79,7 +118,10 @@ fn phases_agree_with_direct_passes_and_search_is_locally_optimal() {
         &mut *ws,
         &mut src,
         &pc,
-        &ValidationConfig { min_trades: 5, max_degradation: 0.5 },
+        &ValidationConfig {
+            min_trades: 5,
+            max_degradation: 0.5,
+        },
         &best.best,
         &best.stats,
         oos,
@@ -87,7 +129,9 @@ fn phases_agree_with_direct_passes_and_search_is_locally_optimal() {
     .unwrap();
     let direct = phase::reanalyse(&mut *ws, &mut src, &pc, &best.best, None, oos).unwrap();
     assert_eq!(v.out_of_sample, direct.new);
-    let expected = if v.out_of_sample.trades == 0 || phasebound_core::stats::expectancy(&v.out_of_sample) <= 0.0 {
+    let expected = if v.out_of_sample.trades == 0
+        || phasebound_core::stats::expectancy(&v.out_of_sample) <= 0.0
+    {
         Verdict::Failed
     } else if v.enough_trades && v.within_degradation {
         Verdict::Passed
@@ -105,16 +149,35 @@ fn sampled_search_reports_the_full_data_result_and_is_deterministic() {
         let mut ws: Box<Ws> = Box::new(Workspace::new());
         let span = src.span_for_test();
         let (is, _) = TimeRange::split(span, 0.7).unwrap();
-        let n = phase::scan(&mut *ws, &mut src, &pc, is).unwrap().totals.candidates;
+        let n = phase::scan(&mut *ws, &mut src, &pc, is)
+            .unwrap()
+            .totals
+            .candidates;
         let mut sample: heapless::Vec<u32, 4096> = heapless::Vec::new();
         let mut rng = sampling::stream(42, 3, 0);
         sampling::sample_without_replacement(&mut rng, n, n / 2, &mut sample).unwrap();
         let screen = phase::screen(&mut *ws, &mut src, &pc, &search(), is).unwrap();
-        let opt = phase::optimize(&mut *ws, &mut src, &pc, &search(), screen.starts(4), is, Some(&sample)).unwrap();
+        let opt = phase::optimize(
+            &mut *ws,
+            &mut src,
+            &pc,
+            &search(),
+            screen.starts(4),
+            is,
+            Some(&sample),
+        )
+        .unwrap();
         let best = *opt.chosen().unwrap();
         let direct = phase::reanalyse(&mut *ws, &mut src, &pc, &best.best, None, is).unwrap();
-        assert_eq!(best.full, Some(direct.new), "full-data result of the chosen cell");
-        assert!(best.stats.trades < direct.new.trades, "the sample sees fewer trades");
+        assert_eq!(
+            best.full,
+            Some(direct.new),
+            "full-data result of the chosen cell"
+        );
+        assert!(
+            best.stats.trades < direct.new.trades,
+            "the sample sees fewer trades"
+        );
         (opt, n)
     };
     let (a, n) = run();
@@ -129,6 +192,6 @@ trait SpanForTest {
 
 impl SpanForTest for VecSource {
     fn span_for_test(&self) -> (i64, i64) {
-        phasebound_core::phase::BarSource::span(self)
+        BarSource::span(self)
     }
 }

@@ -30,13 +30,30 @@ pub fn market(seed: u64, n: usize, start_price: f64) -> Vec<Bar> {
             drift = (unit(&mut rng) - 0.5) * 0.002;
         }
         let shock = normal(&mut rng);
-        vol = (0.000_004 + 0.9 * vol * vol + 0.08 * (vol * shock).powi(2)).sqrt().clamp(0.001, 0.03);
-        let open = if unit(&mut rng) < 0.03 { tick(price * (1.0 + vol * normal(&mut rng))) } else { price };
+        vol = (0.000_004 + 0.9 * vol * vol + 0.08 * (vol * shock).powi(2))
+            .sqrt()
+            .clamp(0.001, 0.03);
+        let open = if unit(&mut rng) < 0.03 {
+            tick(price * (1.0 + vol * normal(&mut rng)))
+        } else {
+            price
+        };
         let close = tick(open * (1.0 + drift + vol * shock)).max(0.01);
         let hi = tick(open.max(close) * (1.0 + vol * unit(&mut rng))).max(open.max(close));
-        let lo = tick(open.min(close) * (1.0 - vol * unit(&mut rng))).min(open.min(close)).max(0.01);
-        let volume = 100.0 * (1.0 + 20.0 * (close / open - 1.0).abs() / vol.max(1e-9)) * (0.5 + unit(&mut rng));
-        out.push(Bar { time: 1_704_067_200_000 + i as i64 * 900_000, open, high: hi, low: lo, close, volume });
+        let lo = tick(open.min(close) * (1.0 - vol * unit(&mut rng)))
+            .min(open.min(close))
+            .max(0.01);
+        let volume = 100.0
+            * (1.0 + 20.0 * (close / open - 1.0).abs() / vol.max(1e-9))
+            * (0.5 + unit(&mut rng));
+        out.push(Bar {
+            time: 1_704_067_200_000 + i as i64 * 900_000,
+            open,
+            high: hi,
+            low: lo,
+            close,
+            volume,
+        });
         price = close;
     }
     out
@@ -55,7 +72,11 @@ pub struct VecSource {
 impl VecSource {
     /// A source over `series`.
     pub fn new(series: Vec<Vec<Bar>>, tf: u32) -> Self {
-        Self { series, tf, replays: 0 }
+        Self {
+            series,
+            tf,
+            replays: 0,
+        }
     }
 }
 
@@ -67,20 +88,35 @@ impl BarSource for VecSource {
         self.tf
     }
     fn span(&self) -> (i64, i64) {
-        let first = self.series.iter().filter_map(|s| s.first()).map(|b| b.time).min().unwrap_or(0);
-        let last = self.series.iter().filter_map(|s| s.last()).map(|b| b.time).max().unwrap_or(0);
+        let first = self
+            .series
+            .iter()
+            .filter_map(|s| s.first())
+            .map(|b| b.time)
+            .min()
+            .unwrap_or(0);
+        let last = self
+            .series
+            .iter()
+            .filter_map(|s| s.last())
+            .map(|b| b.time)
+            .max()
+            .unwrap_or(0);
         (first, last)
     }
-    fn replay(&mut self, sink: &mut dyn FnMut(u16, &Bar) -> Result<(), Error>) -> Result<(), Error> {
+    fn replay(
+        &mut self,
+        sink: &mut dyn FnMut(u16, &Bar) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         self.replays += 1;
         let mut pos = vec![0usize; self.series.len()];
         loop {
             let mut next: Option<(i64, usize)> = None;
             for (s, series) in self.series.iter().enumerate() {
-                if let Some(b) = series.get(pos[s]) {
-                    if next.is_none_or(|(t, _)| b.time < t) {
-                        next = Some((b.time, s));
-                    }
+                if let Some(b) = series.get(pos[s])
+                    && next.is_none_or(|(t, _)| b.time < t)
+                {
+                    next = Some((b.time, s));
                 }
             }
             let Some((_, s)) = next else { return Ok(()) };
