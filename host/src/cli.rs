@@ -125,7 +125,9 @@ impl RunArgs {
         config.check()?;
         let timeframe = match &self.timeframe {
             Some(t) => Some(crate::data::parse_timeframe(t).ok_or_else(|| {
-                AppError::Usage(format!("--timeframe '{t}' is not one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d"))
+                AppError::Usage(format!(
+                    "--timeframe '{t}' is not one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d"
+                ))
             })?),
             None => None,
         };
@@ -136,9 +138,14 @@ impl RunArgs {
             None => cores.saturating_sub(1).max(1),
         };
         if self.symbol.is_some() && self.data.len() != 1 {
-            return Err(AppError::Usage("--symbol needs exactly one --data file".into()));
+            return Err(AppError::Usage(
+                "--symbol needs exactly one --data file".into(),
+            ));
         }
-        let cache = self.cache.clone().unwrap_or_else(|| self.out.join(".cache"));
+        let cache = self
+            .cache
+            .clone()
+            .unwrap_or_else(|| self.out.join(".cache"));
         Ok(Command::Run {
             opts: Box::new(RunOptions {
                 data: self.data,
@@ -178,6 +185,9 @@ impl RunArgs {
     /// `run` with every default (what a bare `phasebound` does).
     #[must_use]
     pub fn default_run() -> Self {
-        Self { out: PathBuf::from("phasebound-out"), ..Self::default() }
+        Self {
+            out: PathBuf::from("phasebound-out"),
+            ..Self::default()
+        }
     }
 }

@@ -27,7 +27,10 @@ pub struct ConfigError {
 }
 
 fn err(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
-    ConfigError { key: key.into(), problem: problem.into() }
+    ConfigError {
+        key: key.into(),
+        problem: problem.into(),
+    }
 }
 
 /// The whole configuration file.
@@ -173,13 +176,22 @@ impl Default for Trading {
 
 impl Default for Search {
     fn default() -> Self {
-        Self { objective: Objective::TotalProfit.name().into(), min_trades: 30, max_rounds: 20, starts: 4 }
+        Self {
+            objective: Objective::TotalProfit.name().into(),
+            min_trades: 30,
+            max_rounds: 20,
+            starts: 4,
+        }
     }
 }
 
 impl Default for Validation {
     fn default() -> Self {
-        Self { min_trades: 20, max_degradation: 0.5, walk_forward_folds: 0 }
+        Self {
+            min_trades: 20,
+            max_degradation: 0.5,
+            walk_forward_folds: 0,
+        }
     }
 }
 
@@ -198,10 +210,20 @@ fn groups_toml(p: Profile) -> Vec<GroupToml> {
 }
 
 fn trail(a: f64, d: f64) -> TrailingToml {
-    TrailingToml { activation_atr: a, distance_atr: d }
+    TrailingToml {
+        activation_atr: a,
+        distance_atr: d,
+    }
 }
 
-fn params(group: &str, min_score: f32, min_consensus: u8, tp: f64, sl: f64, hold: f64) -> ParamsToml {
+fn params(
+    group: &str,
+    min_score: f32,
+    min_consensus: u8,
+    tp: f64,
+    sl: f64,
+    hold: f64,
+) -> ParamsToml {
     ParamsToml {
         group: group.into(),
         min_score,
@@ -220,14 +242,14 @@ impl ProfileToml {
         Self {
             opportunity_move_pct: 1.5,
             opportunity_horizon_hours: 8.0,
-            min_scores: vec![35.0, 45.0, 55.0, 65.0],
+            min_scores: vec![60.0, 70.0, 80.0, 90.0],
             min_consensus: vec![3, 4, 5],
             tp_atr: vec![1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0],
             sl_atr: vec![0.75, 1.0, 1.25, 1.5, 2.0, 2.5],
             hold_hours: vec![1.0, 2.0, 4.0, 6.0, 8.0],
             trailing: vec![trail(1.0, 0.5), trail(1.5, 0.75), trail(2.0, 1.0)],
-            baseline: params("default", 35.0, 3, 2.0, 1.0, 4.0),
-            fallback: params("default", 65.0, 5, 1.5, 1.0, 2.0),
+            baseline: params("default", 60.0, 3, 2.0, 1.0, 4.0),
+            fallback: params("default", 90.0, 5, 1.5, 1.0, 2.0),
             groups: groups_toml(Profile::Scalping),
         }
     }
@@ -238,14 +260,14 @@ impl ProfileToml {
         Self {
             opportunity_move_pct: 4.0,
             opportunity_horizon_hours: 72.0,
-            min_scores: vec![35.0, 45.0, 55.0, 65.0],
+            min_scores: vec![60.0, 70.0, 80.0, 90.0],
             min_consensus: vec![3, 4, 5],
             tp_atr: vec![3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0],
             sl_atr: vec![1.5, 2.0, 2.5, 3.0, 4.0],
             hold_hours: vec![6.0, 12.0, 24.0, 48.0, 72.0],
             trailing: vec![trail(2.0, 1.0), trail(3.0, 1.5), trail(4.0, 2.0)],
-            baseline: params("default", 35.0, 3, 5.0, 2.0, 24.0),
-            fallback: params("default", 65.0, 5, 4.0, 2.0, 24.0),
+            baseline: params("default", 60.0, 3, 5.0, 2.0, 24.0),
+            fallback: params("default", 90.0, 5, 4.0, 2.0, 24.0),
             groups: groups_toml(Profile::Swing),
         }
     }
@@ -279,7 +301,10 @@ fn ascending<T: PartialOrd>(v: &[T]) -> bool {
 
 fn bars_checked(key: &str, hours: f64, tf: u32) -> Result<u16, ConfigError> {
     if !(hours.is_finite() && hours > 0.0) {
-        return Err(err(key, format!("{hours} hours is not a positive duration")));
+        return Err(err(
+            key,
+            format!("{hours} hours is not a positive duration"),
+        ));
     }
     let bars = hours_to_bars(hours, tf);
     if bars > H_MAX as u64 {
@@ -317,7 +342,7 @@ impl Config {
     /// The defaults as a commented TOML file that parses back to [`Config::default`].
     #[must_use]
     pub fn defaults_toml() -> String {
-        let body = toml::to_string_pretty(&Config::default()).unwrap_or_default();
+        let body = toml::to_string(&Config::default()).unwrap_or_default();
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -335,16 +360,25 @@ impl Config {
     /// The first invalid value, by key.
     pub fn check(&self) -> Result<(), ConfigError> {
         if !(self.in_sample_fraction > 0.0 && self.in_sample_fraction < 1.0) {
-            return Err(err("in_sample_fraction", "must be strictly between 0 and 1"));
+            return Err(err(
+                "in_sample_fraction",
+                "must be strictly between 0 and 1",
+            ));
         }
         if self.sample as usize > phasebound_core::budget::MAX_SAMPLE {
             return Err(err(
                 "sample",
-                format!("at most MAX_SAMPLE = {}", phasebound_core::budget::MAX_SAMPLE),
+                format!(
+                    "at most MAX_SAMPLE = {}",
+                    phasebound_core::budget::MAX_SAMPLE
+                ),
             ));
         }
         let t = &self.trading;
-        for (k, v) in [("trading.fee_pct_per_side", t.fee_pct_per_side), ("trading.slippage_pct_per_side", t.slippage_pct_per_side)] {
+        for (k, v) in [
+            ("trading.fee_pct_per_side", t.fee_pct_per_side),
+            ("trading.slippage_pct_per_side", t.slippage_pct_per_side),
+        ] {
             if !(v.is_finite() && (0.0..10.0).contains(&v)) {
                 return Err(err(k, format!("{v} is not a percentage in [0, 10)")));
             }
@@ -378,7 +412,10 @@ impl Config {
         match self.trading.entry.as_str() {
             "next_open" => Ok(EntryTiming::NextOpen),
             "signal_close" => Ok(EntryTiming::SignalClose),
-            other => Err(err("trading.entry", format!("'{other}' is not next_open or signal_close"))),
+            other => Err(err(
+                "trading.entry",
+                format!("'{other}' is not next_open or signal_close"),
+            )),
         }
     }
 
@@ -445,7 +482,9 @@ impl Config {
         let key = |k: &str| format!("{name}.{k}");
         let mut groups = heapless::Vec::<Weights, MAX_GROUPS>::new();
         for g in &t.groups {
-            groups.push(weights_of(&key("groups"), g)?).map_err(|_| err(key("groups"), format!("at most {MAX_GROUPS} groups")))?;
+            groups
+                .push(weights_of(&key("groups"), g)?)
+                .map_err(|_| err(key("groups"), format!("at most {MAX_GROUPS} groups")))?;
         }
         let group_index = |k: &str, n: &str| -> Result<u8, ConfigError> {
             t.groups
@@ -460,7 +499,11 @@ impl Config {
             candidate_min_score: t.min_scores[0],
             candidate_min_consensus: t.min_consensus[0],
             opportunity_move_pct: t.opportunity_move_pct,
-            opportunity_horizon: bars_checked(&key("opportunity_horizon_hours"), t.opportunity_horizon_hours, tf)?,
+            opportunity_horizon: bars_checked(
+                &key("opportunity_horizon_hours"),
+                t.opportunity_horizon_hours,
+                tf,
+            )?,
             entry_timing: self.entry_timing()?,
             cost_pct: self.cost_pct(),
             one_position_per_symbol: self.trading.one_position_per_symbol,
@@ -474,16 +517,23 @@ impl Config {
             }
         }
         let space = ExitSpace {
-            tp: heapless::Vec::from_slice(&t.tp_atr).map_err(|_| err(key("tp_atr"), format!("at most {MAX_LEVELS} values")))?,
-            sl: heapless::Vec::from_slice(&t.sl_atr).map_err(|_| err(key("sl_atr"), format!("at most {MAX_LEVELS} values")))?,
+            tp: heapless::Vec::from_slice(&t.tp_atr)
+                .map_err(|_| err(key("tp_atr"), format!("at most {MAX_LEVELS} values")))?,
+            sl: heapless::Vec::from_slice(&t.sl_atr)
+                .map_err(|_| err(key("sl_atr"), format!("at most {MAX_LEVELS} values")))?,
             hold,
             trailing: t
                 .trailing
                 .iter()
-                .map(|x| Trailing { activation: x.activation_atr, distance: x.distance_atr })
+                .map(|x| Trailing {
+                    activation: x.activation_atr,
+                    distance: x.distance_atr,
+                })
                 .collect::<heapless::Vec<_, MAX_TRAILING>>(),
-            min_score: heapless::Vec::from_slice(&t.min_scores).map_err(|_| err(key("min_scores"), "too many values"))?,
-            min_consensus: heapless::Vec::from_slice(&t.min_consensus).map_err(|_| err(key("min_consensus"), "too many values"))?,
+            min_score: heapless::Vec::from_slice(&t.min_scores)
+                .map_err(|_| err(key("min_scores"), "too many values"))?,
+            min_consensus: heapless::Vec::from_slice(&t.min_consensus)
+                .map_err(|_| err(key("min_consensus"), "too many values"))?,
         };
         let cell = |k: &str, x: &ParamsToml| -> Result<CellDef, ConfigError> {
             Ok(CellDef {
@@ -494,13 +544,21 @@ impl Config {
                     tp: x.tp_atr,
                     sl: x.sl_atr,
                     hold: bars_checked(&key(&format!("{k}.hold_hours")), x.hold_hours, tf)?,
-                    trailing: x.trailing.map(|t| Trailing { activation: t.activation_atr, distance: t.distance_atr }),
+                    trailing: x.trailing.map(|t| Trailing {
+                        activation: t.activation_atr,
+                        distance: t.distance_atr,
+                    }),
                 },
             })
         };
         let baseline = cell("baseline", &t.baseline)?.exit;
         let fallback = cell("fallback", &t.fallback)?;
-        let pc = ProfileConfig { spec, baseline, space, fallback };
+        let pc = ProfileConfig {
+            spec,
+            baseline,
+            space,
+            fallback,
+        };
         pc.validate().map_err(|e| err(name, e.to_string()))?;
         Ok(pc)
     }
@@ -512,9 +570,17 @@ fn weights_of(key: &str, g: &GroupToml) -> Result<Weights, ConfigError> {
         let c = Component::ALL
             .iter()
             .find(|c| c.name() == name)
-            .ok_or_else(|| err(format!("{key}.{}", g.name), format!("unknown component '{name}'")))?;
+            .ok_or_else(|| {
+                err(
+                    format!("{key}.{}", g.name),
+                    format!("unknown component '{name}'"),
+                )
+            })?;
         if !(v.is_finite() && v >= 0.0) {
-            return Err(err(format!("{key}.{}.{name}", g.name), "weight must be finite and >= 0"));
+            return Err(err(
+                format!("{key}.{}.{name}", g.name),
+                "weight must be finite and >= 0",
+            ));
         }
         w[c.index()] = v;
     }
@@ -531,44 +597,82 @@ fn check_profile(name: &str, p: &ProfileToml) -> Result<(), ConfigError> {
     }
     let pos = |k: &str, v: &[f64]| -> Result<(), ConfigError> {
         if v.is_empty() || !ascending(v) || v.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-            return Err(err(key(k), "must be a non-empty ascending list of positive numbers"));
+            return Err(err(
+                key(k),
+                "must be a non-empty ascending list of positive numbers",
+            ));
         }
         Ok(())
     };
     pos("tp_atr", &p.tp_atr)?;
     pos("sl_atr", &p.sl_atr)?;
     pos("hold_hours", &p.hold_hours)?;
-    if p.min_scores.is_empty() || !ascending(&p.min_scores) || p.min_scores.iter().any(|x| !(0.0..=100.0).contains(x)) {
-        return Err(err(key("min_scores"), "must be a non-empty ascending list within 0..=100"));
+    if p.min_scores.is_empty()
+        || !ascending(&p.min_scores)
+        || p.min_scores.iter().any(|x| !(0.0..=100.0).contains(x))
+    {
+        return Err(err(
+            key("min_scores"),
+            "must be a non-empty ascending list within 0..=100",
+        ));
     }
-    if p.min_consensus.is_empty() || !ascending(&p.min_consensus) || p.min_consensus.iter().any(|&x| x > 5) {
-        return Err(err(key("min_consensus"), "must be a non-empty ascending list within 0..=5"));
+    if p.min_consensus.is_empty()
+        || !ascending(&p.min_consensus)
+        || p.min_consensus.iter().any(|&x| x > 5)
+    {
+        return Err(err(
+            key("min_consensus"),
+            "must be a non-empty ascending list within 0..=5",
+        ));
     }
     for t in &p.trailing {
-        if !(t.activation_atr.is_finite() && t.activation_atr > 0.0 && t.distance_atr.is_finite() && t.distance_atr > 0.0) {
-            return Err(err(key("trailing"), "activation_atr and distance_atr must be > 0"));
+        if !(t.activation_atr.is_finite()
+            && t.activation_atr > 0.0
+            && t.distance_atr.is_finite()
+            && t.distance_atr > 0.0)
+        {
+            return Err(err(
+                key("trailing"),
+                "activation_atr and distance_atr must be > 0",
+            ));
         }
     }
     if p.groups.is_empty() || p.groups.len() > MAX_GROUPS {
-        return Err(err(key("groups"), format!("1..={MAX_GROUPS} weight groups")));
+        return Err(err(
+            key("groups"),
+            format!("1..={MAX_GROUPS} weight groups"),
+        ));
     }
     for (i, g) in p.groups.iter().enumerate() {
         if p.groups[..i].iter().any(|h| h.name == g.name) {
-            return Err(err(key("groups"), format!("duplicate group name '{}'", g.name)));
+            return Err(err(
+                key("groups"),
+                format!("duplicate group name '{}'", g.name),
+            ));
         }
         weights_of(&key("groups"), g)?;
     }
     for (k, x) in [("baseline", &p.baseline), ("fallback", &p.fallback)] {
         if !p.groups.iter().any(|g| g.name == x.group) {
-            return Err(err(key(&format!("{k}.group")), format!("unknown weight group '{}'", x.group)));
+            return Err(err(
+                key(&format!("{k}.group")),
+                format!("unknown weight group '{}'", x.group),
+            ));
         }
-        for (kk, v) in [("tp_atr", x.tp_atr), ("sl_atr", x.sl_atr), ("hold_hours", x.hold_hours)] {
+        for (kk, v) in [
+            ("tp_atr", x.tp_atr),
+            ("sl_atr", x.sl_atr),
+            ("hold_hours", x.hold_hours),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(err(key(&format!("{k}.{kk}")), "must be > 0"));
             }
         }
         if !(0.0..=100.0).contains(&x.min_score) || x.min_consensus > 5 {
-            return Err(err(key(k), "min_score must be 0..=100 and min_consensus 0..=5"));
+            return Err(err(
+                key(k),
+                "min_score must be 0..=100 and min_consensus 0..=5",
+            ));
         }
     }
     Ok(())

@@ -64,7 +64,10 @@ impl AppError {
 
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        AppError::Io { path: path.into(), source }
+        AppError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Maps a core error raised while running a phase.

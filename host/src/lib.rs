@@ -22,11 +22,17 @@ pub mod synth;
 pub fn budget_text() -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let _ = writeln!(s, "phasebound-core working memory (default workspace, fixed at compile time)");
+    let _ = writeln!(
+        s,
+        "phasebound-core working memory (default workspace, fixed at compile time)"
+    );
     let _ = writeln!(s, "{:<40} {:>10} {:>12}", "component", "capacity", "bytes");
     for r in memory::budget_table() {
         let _ = writeln!(s, "{:<40} {:>10} {:>12}", r.component, r.capacity, r.bytes);
     }
-    let _ = writeln!(s, "one workspace per worker thread; the host adds bounded I/O buffers (64 KiB per symbol)");
+    let _ = writeln!(
+        s,
+        "one workspace per worker thread; the host adds bounded I/O buffers (64 KiB per symbol)"
+    );
     s
 }

@@ -29,7 +29,11 @@ pub struct BudgetRow {
 pub fn budget_table() -> Vec<BudgetRow> {
     budget::table()
         .iter()
-        .map(|r| BudgetRow { component: r.component, capacity: r.capacity.to_string(), bytes: r.bytes })
+        .map(|r| BudgetRow {
+            component: r.component,
+            capacity: r.capacity.to_string(),
+            bytes: r.bytes,
+        })
         .collect()
 }
 

@@ -13,7 +13,10 @@ pub const TEMP_SUFFIX: &str = ".phasebound-tmp";
 /// The temporary path used while writing `target`.
 #[must_use]
 pub fn temp_path(target: &Path) -> PathBuf {
-    let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = target
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(TEMP_SUFFIX);
     target.with_file_name(name)
 }
@@ -32,7 +35,11 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
         fs::rename(&tmp, target)?;
         if let Some(dir) = target.parent() {
             // Make the rename itself durable; not all file systems allow opening a dir.
-            if let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
+            if let Ok(d) = File::open(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            }) {
                 let _ = d.sync_all();
             }
         }
@@ -50,7 +57,7 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
 /// # Errors
 /// Any I/O error.
 pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
-    let mut written = Vec::new();
+    let mut written: Vec<&Path> = Vec::new();
     for (target, bytes) in files {
         let tmp = temp_path(target);
         let r = (|| {
@@ -60,22 +67,30 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
         })();
         if let Err(e) = r {
             let _ = fs::remove_file(&tmp);
-            for (t, _) in &written {
+            for t in &written {
                 let _ = fs::remove_file(temp_path(t));
             }
             return Err(e);
         }
-        written.push((target.clone(), ()));
+        written.push(target);
     }
     for (target, _) in files {
         fs::rename(temp_path(target), target)?;
     }
     if let Some((first, _)) = files.first() {
-        if let Some(dir) = first.parent() {
-            if let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
-                let _ = d.sync_all();
-            }
-        }
+        sync_dir(first);
     }
     Ok(())
+}
+
+/// Makes a rename in `target`'s folder durable (best effort: not every file system lets
+/// a folder be opened and synced).
+fn sync_dir(target: &Path) {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
 }

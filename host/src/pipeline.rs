@@ -10,7 +10,7 @@ use crate::report::{self, ProfileOutcome};
 use crate::source::CacheSource;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use phasebound_core::budget::{DefaultWorkspace, MAX_SAMPLE};
-use phasebound_core::phase::{self, TimeRange};
+use phasebound_core::phase::{self, BarSource, TimeRange};
 use phasebound_core::plan::CellDef;
 use phasebound_core::sampling;
 use phasebound_core::signal::Profile;
@@ -65,13 +65,19 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     let started = std::time::Instant::now();
     let embedded = opts.data.is_empty();
     let inputs = if embedded {
-        vec![crate::fixtures::materialize(&opts.cache.join("embedded")).map_err(|e| AppError::io(&opts.cache, e))?]
+        vec![
+            crate::fixtures::materialize(&opts.cache.join("embedded"))
+                .map_err(|e| AppError::io(&opts.cache, e))?,
+        ]
     } else {
         opts.data.clone()
     };
     let specs = data::discover(
         &inputs,
-        &DiscoverOptions { symbol: opts.symbol.clone(), timeframe: opts.timeframe },
+        &DiscoverOptions {
+            symbol: opts.symbol.clone(),
+            timeframe: opts.timeframe,
+        },
     )?;
     if specs.len() > phasebound_core::budget::MAX_SYMBOLS {
         return Err(AppError::Capacity(format!(
@@ -94,7 +100,10 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         series.push(data::build_cache(spec, &opts.cache)?);
     }
     let cfg = &opts.config;
-    let profiles = [cfg.profile(Profile::Scalping, tf)?, cfg.profile(Profile::Swing, tf)?];
+    let profiles = [
+        cfg.profile(Profile::Scalping, tf)?,
+        cfg.profile(Profile::Swing, tf)?,
+    ];
     let previous = match &opts.previous {
         Some(p) => Some(read_previous(p)?),
         None => None,
@@ -107,11 +116,23 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     });
     let run_one = |p: Profile, idx: usize| -> Result<ProfileOutcome, AppError> {
         let bar = multi.add(ProgressBar::new_spinner());
-        bar.set_style(ProgressStyle::with_template("{spinner} {prefix:>8} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:>8} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.set_prefix(p.name());
         bar.enable_steady_tick(Duration::from_millis(200));
         let mut source = CacheSource::new(&series, tf)?;
-        let r = run_profile(p, idx, &profiles[idx], cfg, &mut source, previous.as_ref(), tf, &bar);
+        let r = run_profile(
+            p,
+            idx,
+            &profiles[idx],
+            cfg,
+            &mut source,
+            previous.as_ref(),
+            tf,
+            &bar,
+        );
         bar.finish_and_clear();
         r.map_err(|e| source.take_error().map_or(e, |io| io))
     };
@@ -129,18 +150,28 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             handles
                 .into_iter()
                 .map(|h| match h {
-                    Ok(h) => h.join().unwrap_or_else(|_| Err(AppError::Internal("worker panicked".into()))),
+                    Ok(h) => h
+                        .join()
+                        .unwrap_or_else(|_| Err(AppError::Internal("worker panicked".into()))),
                     Err(e) => Err(AppError::Internal(format!("cannot start worker: {e}"))),
                 })
                 .collect::<Result<Vec<_>, _>>()
         })?
     } else {
         std::thread::scope(|s| {
-            let h = std::thread::Builder::new().stack_size(WORKER_STACK).spawn_scoped(s, || {
-                Profile::ALL.iter().enumerate().map(|(i, &p)| run_one(p, i)).collect::<Result<Vec<_>, _>>()
-            });
+            let h = std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(s, || {
+                    Profile::ALL
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &p)| run_one(p, i))
+                        .collect::<Result<Vec<_>, _>>()
+                });
             match h {
-                Ok(h) => h.join().unwrap_or_else(|_| Err(AppError::Internal("worker panicked".into()))),
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(AppError::Internal("worker panicked".into()))),
                 Err(e) => Err(AppError::Internal(format!("cannot start worker: {e}"))),
             }
         })?
@@ -167,7 +198,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         (opts.out.join("run.json"), to_bytes(&run_info)),
     ];
     crate::output::write_all_atomic(&files).map_err(|e| AppError::io(&opts.out, e))?;
-    Ok(RunOutcome { report, params, summary, written: files.into_iter().map(|(p, _)| p).collect() })
+    Ok(RunOutcome {
+        report,
+        params,
+        summary,
+        written: files.into_iter().map(|(p, _)| p).collect(),
+    })
 }
 
 fn to_bytes(v: &Value) -> Vec<u8> {
@@ -177,13 +213,19 @@ fn to_bytes(v: &Value) -> Vec<u8> {
 }
 
 fn read_previous(path: &Path) -> Result<Value, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|e| AppError::Previous { path: path.into(), problem: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| AppError::Previous {
+        path: path.into(),
+        problem: e.to_string(),
+    })?;
     let v: Value = serde_json::from_str(&text).map_err(|e| AppError::Previous {
         path: path.into(),
         problem: format!("line {}: {}", e.line(), e),
     })?;
     if v.get("scalping_params").is_none() && v.get("swing_params").is_none() {
-        return Err(AppError::Previous { path: path.into(), problem: "has neither scalping_params nor swing_params".into() });
+        return Err(AppError::Previous {
+            path: path.into(),
+            problem: "has neither scalping_params nor swing_params".into(),
+        });
     }
     Ok(v)
 }
@@ -202,11 +244,16 @@ fn run_profile(
 ) -> Result<ProfileOutcome, AppError> {
     let core = AppError::core;
     let mut ws: Box<DefaultWorkspace> = Box::new(DefaultWorkspace::new());
-    let span = phasebound_core::phase::BarSource::span(source);
+    let span = BarSource::span(source);
     let all = TimeRange::all(span);
     let (is, oos) = TimeRange::split(span, cfg.in_sample_fraction).map_err(core)?;
     let search = cfg.search_config()?;
-    let groups: Vec<String> = cfg.profile_toml(p).groups.iter().map(|g| g.name.clone()).collect();
+    let groups: Vec<String> = cfg
+        .profile_toml(p)
+        .groups
+        .iter()
+        .map(|g| g.name.clone())
+        .collect();
 
     bar.set_message("Phase 1: opportunity scan");
     let scan = phase::scan(&mut *ws, source, pc, all).map_err(core)?;
@@ -219,7 +266,8 @@ fn run_profile(
     let mut sample_buf: heapless::Vec<u32, MAX_SAMPLE> = heapless::Vec::new();
     let sample = if cfg.sample > 0 && cfg.sample < n {
         let mut rng = sampling::stream(cfg.seed, 3, idx as u32);
-        sampling::sample_without_replacement(&mut rng, n, cfg.sample, &mut sample_buf).map_err(core)?;
+        sampling::sample_without_replacement(&mut rng, n, cfg.sample, &mut sample_buf)
+            .map_err(core)?;
         Some(cfg.sample)
     } else {
         None
@@ -244,18 +292,28 @@ fn run_profile(
 
     bar.set_message("Phase 4: out-of-sample validation");
     let vcfg = cfg.validation_config();
-    let validation = phase::validate(&mut *ws, source, pc, &vcfg, &chosen_cell, &chosen_is, oos).map_err(core)?;
+    let validation = phase::validate(&mut *ws, source, pc, &vcfg, &chosen_cell, &chosen_is, oos)
+        .map_err(core)?;
     let walk_forward = walk_forward(&mut ws, source, pc, cfg, span, is, bar)?;
     let fallback_used = report::needs_fallback(validation.verdict);
-    let final_cell: CellDef = if fallback_used { pc.fallback } else { chosen_cell };
+    let final_cell: CellDef = if fallback_used {
+        pc.fallback
+    } else {
+        chosen_cell
+    };
 
     bar.set_message("Final: full re-analysis");
     let prev_cell = match previous {
-        Some(v) => report::previous_cell(v, &format!("{}_params", p.name()), &groups, tf)
-            .map_err(|problem| AppError::Previous { path: "--previous".into(), problem })?,
+        Some(v) => report::previous_cell(v, &format!("{}_params", p.name()), &groups, tf).map_err(
+            |problem| AppError::Previous {
+                path: "--previous".into(),
+                problem,
+            },
+        )?,
         None => None,
     };
-    let reanalysis = phase::reanalyse(&mut *ws, source, pc, &final_cell, prev_cell.as_ref(), all).map_err(core)?;
+    let reanalysis = phase::reanalyse(&mut *ws, source, pc, &final_cell, prev_cell.as_ref(), all)
+        .map_err(core)?;
     Ok(ProfileOutcome {
         profile: p,
         groups,
@@ -296,18 +354,53 @@ fn walk_forward(
     let step = (end - is.to) / i64::from(folds);
     for k in 0..i64::from(folds) {
         bar.set_message(format!("Phase 4: walk-forward fold {}/{folds}", k + 1));
-        let fold = TimeRange { from: is.to + k * step, to: if k + 1 == i64::from(folds) { end } else { is.to + (k + 1) * step } };
-        let train = TimeRange { from: span.0, to: fold.from };
+        let fold = TimeRange {
+            from: is.to + k * step,
+            to: if k + 1 == i64::from(folds) {
+                end
+            } else {
+                is.to + (k + 1) * step
+            },
+        };
+        let train = TimeRange {
+            from: span.0,
+            to: fold.from,
+        };
         let screen = phase::screen(&mut **ws, source, pc, &search, train).map_err(core)?;
-        let opt = phase::optimize(&mut **ws, source, pc, &search, screen.starts(usize::from(search.starts)), train, None).map_err(core)?;
+        let opt = phase::optimize(
+            &mut **ws,
+            source,
+            pc,
+            &search,
+            screen.starts(usize::from(search.starts)),
+            train,
+            None,
+        )
+        .map_err(core)?;
         let Some(best) = opt.chosen() else { continue };
-        let v = phase::validate(&mut **ws, source, pc, &cfg.validation_config(), &best.best, &best.stats, fold).map_err(core)?;
+        let v = phase::validate(
+            &mut **ws,
+            source,
+            pc,
+            &cfg.validation_config(),
+            &best.best,
+            &best.stats,
+            fold,
+        )
+        .map_err(core)?;
         out.push(v);
     }
     Ok(out)
 }
 
-fn build_report(opts: &RunOptions, cfg: &Config, series: &[CachedSeries], outcomes: &[ProfileOutcome], tf: u32, embedded: bool) -> Value {
+fn build_report(
+    opts: &RunOptions,
+    cfg: &Config,
+    series: &[CachedSeries],
+    outcomes: &[ProfileOutcome],
+    tf: u32,
+    embedded: bool,
+) -> Value {
     let symbols: Vec<String> = series.iter().map(|s| s.symbol.clone()).collect();
     let inputs: Vec<Value> = series
         .iter()
@@ -324,7 +417,7 @@ fn build_report(opts: &RunOptions, cfg: &Config, series: &[CachedSeries], outcom
             })
         })
         .collect();
-    let mut by = |f: &dyn Fn(&ProfileOutcome) -> Value| -> Value {
+    let by = |f: &dyn Fn(&ProfileOutcome) -> Value| -> Value {
         let mut m = serde_json::Map::new();
         for o in outcomes {
             m.insert(o.profile.name().into(), f(o));

@@ -5,13 +5,15 @@
 //! so two runs give byte-identical files. Numbers are rounded to 6 decimals.
 
 use crate::config::{Config, hours_to_bars};
-use phasebound_core::phase::{OptimizeResult, Reanalysis, ScanResult, ScreenResult, Validation, Verdict};
+use phasebound_core::ExitReason;
+use phasebound_core::phase::{
+    OptimizeResult, Reanalysis, ScanResult, ScreenResult, Validation, Verdict,
+};
 use phasebound_core::plan::{CellDef, ProfileSpec};
 use phasebound_core::signal::Profile;
 use phasebound_core::stats::{
     self, CellStats, PROFIT_FACTOR_CAP, capture_rate, max_drawdown, profit_factor_capped,
 };
-use phasebound_core::ExitReason;
 use serde_json::{Value, json};
 
 /// Version of the report schema (bumped on any incompatible change).
@@ -44,7 +46,11 @@ pub fn stats_json(s: &CellStats, opportunities: Option<u32>) -> Value {
     for r in reasons {
         exits.insert(r.name().into(), json!(s.reason_count(r)));
     }
-    let ambiguous_share = if s.trades == 0 { 0.0 } else { f64::from(s.ambiguous) / f64::from(s.trades) };
+    let ambiguous_share = if s.trades == 0 {
+        0.0
+    } else {
+        f64::from(s.ambiguous) / f64::from(s.trades)
+    };
     let mut v = json!({
         "trades": s.trades,
         "wins": s.wins,
@@ -102,7 +108,9 @@ pub fn cell_line(cell: &CellDef, groups: &[String], tf: u32) -> String {
         bars_to_hours(cell.exit.hold, tf),
         cell.min_score,
         cell.min_consensus,
-        groups.get(usize::from(cell.group)).map_or("?", |s| s.as_str()),
+        groups
+            .get(usize::from(cell.group))
+            .map_or("?", |s| s.as_str()),
     )
 }
 
@@ -258,7 +266,12 @@ pub fn validation_json(v: &Validation, groups: &[String], tf: u32, is_opp: u32) 
 /// Phase 4 JSON with fallback and walk-forward.
 #[must_use]
 pub fn phase4_json(o: &ProfileOutcome, cfg: &Config, tf: u32) -> Value {
-    let mut v = validation_json(&o.validation, &o.groups, tf, o.scan_in_sample.totals.opportunities);
+    let mut v = validation_json(
+        &o.validation,
+        &o.groups,
+        tf,
+        o.scan_in_sample.totals.opportunities,
+    );
     v["rules"] = json!({
         "in_sample_fraction": num(cfg.in_sample_fraction),
         "min_out_of_sample_trades": cfg.validation.min_trades,
@@ -308,7 +321,12 @@ pub fn final_json(o: &ProfileOutcome, tf: u32) -> Value {
 pub fn params_entry(o: &ProfileOutcome, tf: u32) -> Value {
     let c = &o.final_cell;
     let mut v = cell_json(c, &o.groups, tf);
-    let w = o.spec.groups.get(usize::from(c.group)).map(|w| w.0).unwrap_or_default();
+    let w = o
+        .spec
+        .groups
+        .get(usize::from(c.group))
+        .map(|w| w.0)
+        .unwrap_or_default();
     let weights: serde_json::Map<String, Value> = phasebound_core::signal::Component::ALL
         .iter()
         .map(|k| (k.name().to_string(), num(w[k.index()])))
@@ -334,14 +352,20 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     );
     match o.sample {
         Some(k) => {
-            let _ = writeln!(s, "  sample: {k} candidates (seeded, seed {seed}); full-data result of the chosen cell shown below");
+            let _ = writeln!(
+                s,
+                "  sample: {k} candidates (seeded, seed {seed}); full-data result of the chosen cell shown below"
+            );
         }
         None => {
             let _ = writeln!(s, "  sample: all candidates");
         }
     }
     for (i, st) in r.starts.iter().enumerate() {
-        let label = phasebound_core::phase::START_LABELS.get(i).copied().unwrap_or("start");
+        let label = phasebound_core::phase::START_LABELS
+            .get(i)
+            .copied()
+            .unwrap_or("start");
         let _ = writeln!(
             s,
             "  [{}/{}] from '{label}' ({} moves) → {}",
@@ -363,15 +387,28 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     if let Some(best) = r.chosen() {
         let full = best.full.unwrap_or(best.stats);
         let opp = o.scan_in_sample.totals.opportunities;
-        let _ = writeln!(s, "  best parameters (start {}): {}", r.best + 1, cell_line(&best.best, &o.groups, tf));
+        let _ = writeln!(
+            s,
+            "  best parameters (start {}): {}",
+            r.best + 1,
+            cell_line(&best.best, &o.groups, tf)
+        );
         let _ = writeln!(
             s,
             "    in sample{}: capture rate {:.1} %, average profit {:+.3} %, total profit {:+.2} %, trailing {}",
-            if best.full.is_some() { " (all candidates)" } else { "" },
+            if best.full.is_some() {
+                " (all candidates)"
+            } else {
+                ""
+            },
             capture_rate(&full, opp) * 100.0,
             stats::average_profit(&full),
             stats::total_profit(&full),
-            if best.best.exit.trailing.is_some() { "on" } else { "off" }
+            if best.best.exit.trailing.is_some() {
+                "on"
+            } else {
+                "off"
+            }
         );
     }
     let v = &o.validation;
@@ -385,7 +422,11 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
         stats::expectancy(&v.in_sample),
     );
     if o.fallback_used {
-        let _ = writeln!(s, "  FAILED: falling back to the conservative defaults: {}", cell_line(&o.final_cell, &o.groups, tf));
+        let _ = writeln!(
+            s,
+            "  FAILED: falling back to the conservative defaults: {}",
+            cell_line(&o.final_cell, &o.groups, tf)
+        );
     }
     let rr = &o.reanalysis;
     let _ = writeln!(
@@ -411,7 +452,12 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
 ///
 /// # Errors
 /// A message naming the missing or invalid key.
-pub fn previous_cell(v: &Value, key: &str, groups: &[String], tf: u32) -> Result<Option<CellDef>, String> {
+pub fn previous_cell(
+    v: &Value,
+    key: &str,
+    groups: &[String],
+    tf: u32,
+) -> Result<Option<CellDef>, String> {
     let Some(p) = v.get(key) else { return Ok(None) };
     let f = |k: &str| -> Result<f64, String> {
         p.get(k)
@@ -419,7 +465,10 @@ pub fn previous_cell(v: &Value, key: &str, groups: &[String], tf: u32) -> Result
             .filter(|x| x.is_finite())
             .ok_or_else(|| format!("{key}.{k} is missing or not a number"))
     };
-    let group_name = p.get("weight_group").and_then(Value::as_str).unwrap_or("default");
+    let group_name = p
+        .get("weight_group")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
     let group = groups
         .iter()
         .position(|g| g == group_name)
@@ -435,20 +484,31 @@ pub fn previous_cell(v: &Value, key: &str, groups: &[String], tf: u32) -> Result
     let consensus = f("min_indicator_consensus")?;
     let min_score = f("min_signal_score")?;
     if !(0.0..=5.0).contains(&consensus) || !(0.0..=100.0).contains(&min_score) || hours <= 0.0 {
-        return Err(format!("{key}: min_indicator_consensus, min_signal_score or max_holding_hours out of range"));
+        return Err(format!(
+            "{key}: min_indicator_consensus, min_signal_score or max_holding_hours out of range"
+        ));
     }
     let bars = hours_to_bars(hours, tf);
     if bars > phasebound_core::budget::H_MAX as u64 {
-        return Err(format!("{key}.max_holding_hours {hours} exceeds the window capacity"));
+        return Err(format!(
+            "{key}.max_holding_hours {hours} exceeds the window capacity"
+        ));
     }
     let cell = CellDef {
         group: group as u8,
         min_score: min_score as f32,
         min_consensus: consensus as u8,
-        exit: phasebound_core::ExitParams { tp: f("atr_tp_multiplier")?, sl: f("atr_stop_multiplier")?, hold: bars as u16, trailing },
+        exit: phasebound_core::ExitParams {
+            tp: f("atr_tp_multiplier")?,
+            sl: f("atr_stop_multiplier")?,
+            hold: bars as u16,
+            trailing,
+        },
     };
     if !cell.exit.is_valid() {
-        return Err(format!("{key}: take profit, stop or trailing values are not positive"));
+        return Err(format!(
+            "{key}: take profit, stop or trailing values are not positive"
+        ));
     }
     Ok(Some(cell))
 }

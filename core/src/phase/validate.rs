@@ -3,7 +3,8 @@
 //! The chosen cell is evaluated, with the same simulator, on signals the search never
 //! saw. Explicit criteria give the verdict:
 //! - **FAILED**: out-of-sample expectancy after costs is not positive (including no trades);
-//! - **WARNING**: positive, but fewer trades than required, or the expectancy fell by more
+//! - **WARNING**: positive, but fewer trades than required, or the in-sample expectancy was
+//!   not positive itself (nothing was found to validate), or the expectancy fell by more
 //!   than the allowed degradation from in-sample;
 //! - **PASSED**: otherwise.
 //!
@@ -53,7 +54,7 @@ pub struct Validation {
     pub enough_trades: bool,
     /// Out-of-sample expectancy > 0.
     pub positive: bool,
-    /// Degradation within the bound.
+    /// In-sample expectancy positive and the out-of-sample drop within the bound.
     pub within_degradation: bool,
     /// The verdict.
     pub verdict: Verdict,
@@ -70,7 +71,7 @@ pub fn verdict(
     let oos = expectancy(out_of_sample);
     let is = expectancy(in_sample);
     let positive = out_of_sample.trades > 0 && oos > 0.0;
-    let within = is <= 0.0 || oos >= is * (1.0 - cfg.max_degradation);
+    let within = is > 0.0 && oos >= is * (1.0 - cfg.max_degradation);
     let v = if !positive {
         Verdict::Failed
     } else if enough && within {

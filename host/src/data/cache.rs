@@ -1,0 +1,450 @@
+//! The binary bar cache: parse and validate once, then stream fixed-width records.
+//!
+//! A cache file is a 96-byte header followed by one 48-byte record per bar,
+//! all little-endian:
+//!
+//! | offset | header field | type |
+//! |---|---|---|
+//! | 0 | magic `PBBARS\r\n` | 8 bytes |
+//! | 8 | format version ([`CACHE_FORMAT_VERSION`]) | u32 |
+//! | 12 | timeframe, minutes | u32 |
+//! | 16 | bars | u64 |
+//! | 24 | first bar time, ms | i64 |
+//! | 32 | last bar time, ms | i64 |
+//! | 40 | gaps | u64 |
+//! | 48 | largest gap, ms | i64 |
+//! | 56 | cache key (SHA-256) | 32 bytes |
+//! | 88 | reserved, zero | 8 bytes |
+//!
+//! Record: `time` i64 ms, then `open, high, low, close, volume` as f64.
+//!
+//! The file is named `<symbol>-<tf>-<hash16>.bars`, `hash16` being the first
+//! 16 hex digits of the cache key: the SHA-256 over the format version, the
+//! symbol, the timeframe and the SHA-256 of each input file's bytes in series
+//! order. Changing any input byte, the file list, or the parser (bump
+//! [`CACHE_FORMAT_VERSION`] when parsing or validation rules change) gives a
+//! new name; an existing file with a matching key and a consistent length is
+//! reused. Files are written to a temporary name in the cache folder and
+//! renamed into place, so a cache file is complete or absent. Inputs are hashed
+//! a second time while they are parsed; if they changed in between, the
+//! build fails with [`DataErrorKind::InputChanged`] instead of caching a mix.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use phasebound_core::Bar;
+use sha2::{Digest, Sha256};
+
+use super::READ_BUFFER_BYTES;
+use super::error::{DataError, DataErrorKind};
+use super::file::open_file;
+use super::naming::timeframe_label;
+use super::series::{SeriesSpec, scan};
+
+/// Version of the cache format and of the parsing rules that fill it.
+pub const CACHE_FORMAT_VERSION: u32 = 1;
+/// Bytes per bar record.
+pub const RECORD_BYTES: usize = 48;
+/// Bytes of the header.
+pub const HEADER_BYTES: usize = 96;
+
+const MAGIC: [u8; 8] = *b"PBBARS\r\n";
+
+/// A series parsed into a cache file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedSeries {
+    /// Canonical symbol.
+    pub symbol: String,
+    /// Timeframe in minutes.
+    pub timeframe_minutes: u32,
+    /// The cache file.
+    pub path: PathBuf,
+    /// Number of bars.
+    pub bars: u64,
+    /// Open time of the first bar, ms.
+    pub first_time: i64,
+    /// Open time of the last bar, ms.
+    pub last_time: i64,
+    /// Steps between consecutive bars longer than the timeframe.
+    pub gaps: u64,
+    /// The longest such step, ms (0 without gaps).
+    pub largest_gap_ms: i64,
+    /// Each input file with the lower-case hex SHA-256 of its bytes, in series order.
+    pub input_sha256: Vec<(PathBuf, String)>,
+    /// Whether an existing cache file was reused (no parsing happened).
+    pub reused: bool,
+}
+
+/// The header of a cache file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Header {
+    timeframe_minutes: u32,
+    bars: u64,
+    first_time: i64,
+    last_time: i64,
+    gaps: u64,
+    largest_gap_ms: i64,
+    key: [u8; 32],
+}
+
+fn put(out: &mut [u8; HEADER_BYTES], at: usize, bytes: &[u8]) {
+    if let Some(slot) = out.get_mut(at..at + bytes.len()) {
+        slot.copy_from_slice(bytes);
+    }
+}
+
+fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0; N];
+    if let Some(src) = bytes.get(at..at + N) {
+        out.copy_from_slice(src);
+    }
+    out
+}
+
+impl Header {
+    fn encode(&self) -> [u8; HEADER_BYTES] {
+        let mut out = [0; HEADER_BYTES];
+        put(&mut out, 0, &MAGIC);
+        put(&mut out, 8, &CACHE_FORMAT_VERSION.to_le_bytes());
+        put(&mut out, 12, &self.timeframe_minutes.to_le_bytes());
+        put(&mut out, 16, &self.bars.to_le_bytes());
+        put(&mut out, 24, &self.first_time.to_le_bytes());
+        put(&mut out, 32, &self.last_time.to_le_bytes());
+        put(&mut out, 40, &self.gaps.to_le_bytes());
+        put(&mut out, 48, &self.largest_gap_ms.to_le_bytes());
+        put(&mut out, 56, &self.key);
+        out
+    }
+
+    fn decode(bytes: &[u8; HEADER_BYTES]) -> Result<Self, &'static str> {
+        if take::<8>(bytes, 0) != MAGIC {
+            return Err("wrong magic bytes");
+        }
+        if u32::from_le_bytes(take(bytes, 8)) != CACHE_FORMAT_VERSION {
+            return Err("other format version");
+        }
+        Ok(Self {
+            timeframe_minutes: u32::from_le_bytes(take(bytes, 12)),
+            bars: u64::from_le_bytes(take(bytes, 16)),
+            first_time: i64::from_le_bytes(take(bytes, 24)),
+            last_time: i64::from_le_bytes(take(bytes, 32)),
+            gaps: u64::from_le_bytes(take(bytes, 40)),
+            largest_gap_ms: i64::from_le_bytes(take(bytes, 48)),
+            key: take(bytes, 56),
+        })
+    }
+
+    /// File length a complete cache of this header has.
+    fn file_len(&self) -> Option<u64> {
+        self.bars
+            .checked_mul(RECORD_BYTES as u64)?
+            .checked_add(HEADER_BYTES as u64)
+    }
+}
+
+fn encode_bar(bar: &Bar) -> [u8; RECORD_BYTES] {
+    let mut out = [0; RECORD_BYTES];
+    let fields = [
+        bar.time.to_le_bytes(),
+        bar.open.to_le_bytes(),
+        bar.high.to_le_bytes(),
+        bar.low.to_le_bytes(),
+        bar.close.to_le_bytes(),
+        bar.volume.to_le_bytes(),
+    ];
+    for (chunk, field) in out.chunks_exact_mut(8).zip(fields) {
+        chunk.copy_from_slice(&field);
+    }
+    out
+}
+
+fn decode_bar(r: &[u8; RECORD_BYTES]) -> Bar {
+    Bar {
+        time: i64::from_le_bytes(take(r, 0)),
+        open: f64::from_le_bytes(take(r, 8)),
+        high: f64::from_le_bytes(take(r, 16)),
+        low: f64::from_le_bytes(take(r, 24)),
+        close: f64::from_le_bytes(take(r, 32)),
+        volume: f64::from_le_bytes(take(r, 40)),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file's bytes, streamed.
+fn sha256_file(path: &Path, buf: &mut [u8]) -> Result<[u8; 32], DataError> {
+    let mut file = open_file(path)?;
+    let mut hasher = Sha256::new();
+    loop {
+        match file.read(buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(DataError::new(path, DataErrorKind::Io(e))),
+        }
+    }
+    Ok(hasher.finalize().into())
+}
+
+fn cache_key(spec: &SeriesSpec, hashes: &[[u8; 32]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"phasebound bar cache\0");
+    h.update(CACHE_FORMAT_VERSION.to_le_bytes());
+    h.update((spec.symbol.len() as u64).to_le_bytes());
+    h.update(spec.symbol.as_bytes());
+    h.update(spec.timeframe_minutes.to_le_bytes());
+    h.update((hashes.len() as u64).to_le_bytes());
+    for file_hash in hashes {
+        h.update(file_hash);
+    }
+    h.finalize().into()
+}
+
+/// Reads and checks the header of an existing cache file; `None` when it is
+/// absent or unusable (then it is rebuilt).
+fn existing(path: &Path, key: &[u8; 32], timeframe_minutes: u32) -> Option<Header> {
+    let mut file = File::open(path).ok()?;
+    let mut bytes = [0; HEADER_BYTES];
+    file.read_exact(&mut bytes).ok()?;
+    let header = Header::decode(&bytes).ok()?;
+    let complete = header.file_len() == Some(file.metadata().ok()?.len());
+    (header.key == *key && header.timeframe_minutes == timeframe_minutes && complete)
+        .then_some(header)
+}
+
+/// Removes the temporary file unless the build succeeded.
+struct TempGuard<'a> {
+    path: &'a Path,
+    keep: bool,
+}
+
+impl Drop for TempGuard<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_file(self.path);
+        }
+    }
+}
+
+/// Parses and validates `spec` into a cache file in `cache_dir` (created if
+/// missing), or reuses the existing one for the same inputs (see the module docs).
+///
+/// # Errors
+/// Any data error of the inputs (nothing is left behind then), or I/O errors
+/// on the cache folder.
+pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, DataError> {
+    let mut buf = vec![0_u8; READ_BUFFER_BYTES];
+    let mut hashes = Vec::with_capacity(spec.files.len());
+    for path in &spec.files {
+        hashes.push(sha256_file(path, &mut buf)?);
+    }
+    drop(buf);
+    let key = cache_key(spec, &hashes);
+    let safe_symbol: String = spec
+        .symbol
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let name = format!(
+        "{safe_symbol}-{}-{}.bars",
+        timeframe_label(spec.timeframe_minutes),
+        hex(key.get(..8).unwrap_or_default())
+    );
+    let path = cache_dir.join(&name);
+    let input_sha256 = spec
+        .files
+        .iter()
+        .cloned()
+        .zip(hashes.iter().map(|h| hex(h)))
+        .collect();
+    let done = |header: Header, reused: bool, input_sha256| CachedSeries {
+        symbol: spec.symbol.clone(),
+        timeframe_minutes: spec.timeframe_minutes,
+        path: path.clone(),
+        bars: header.bars,
+        first_time: header.first_time,
+        last_time: header.last_time,
+        gaps: header.gaps,
+        largest_gap_ms: header.largest_gap_ms,
+        input_sha256,
+        reused,
+    };
+    if let Some(header) = existing(&path, &key, spec.timeframe_minutes) {
+        return Ok(done(header, true, input_sha256));
+    }
+
+    let cache_io = |at: &Path| {
+        let at = at.to_path_buf();
+        move |e: io::Error| DataError::new(at, DataErrorKind::Io(e))
+    };
+    fs::create_dir_all(cache_dir).map_err(cache_io(cache_dir))?;
+    // Unique per process and call, so concurrent builders never share a temp file.
+    static BUILDS: AtomicU64 = AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, Ordering::Relaxed);
+    let temp = cache_dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let mut guard = TempGuard {
+        path: &temp,
+        keep: false,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temp)
+        .map_err(cache_io(&temp))?;
+    let mut out = BufWriter::with_capacity(READ_BUFFER_BYTES, file);
+    out.write_all(&[0; HEADER_BYTES]).map_err(cache_io(&temp))?;
+    let summary = scan(spec, Some(&hashes), |bar| {
+        out.write_all(&encode_bar(bar)).map_err(cache_io(&temp))
+    })?;
+    let header = Header {
+        timeframe_minutes: spec.timeframe_minutes,
+        bars: summary.bars,
+        first_time: summary.first_time,
+        last_time: summary.last_time,
+        gaps: summary.gaps,
+        largest_gap_ms: summary.largest_gap_ms,
+        key,
+    };
+    let mut file = out
+        .into_inner()
+        .map_err(|e| cache_io(&temp)(e.into_error()))?;
+    file.seek(SeekFrom::Start(0)).map_err(cache_io(&temp))?;
+    file.write_all(&header.encode()).map_err(cache_io(&temp))?;
+    file.sync_all().map_err(cache_io(&temp))?;
+    drop(file);
+    fs::rename(&temp, &path).map_err(cache_io(&path))?;
+    guard.keep = true;
+    Ok(done(header, false, input_sha256))
+}
+
+/// Streams the bars of a cache file through a fixed 64 KiB buffer.
+#[derive(Debug)]
+pub struct SeriesReader {
+    reader: BufReader<File>,
+    header: Header,
+    next_index: u64,
+}
+
+impl SeriesReader {
+    /// Opens a cache file and checks its header and length.
+    ///
+    /// # Errors
+    /// [`DataErrorKind::Io`] or [`DataErrorKind::BadCache`].
+    pub fn open(path: &Path) -> Result<Self, DataError> {
+        let bad = |detail| DataError::new(path, DataErrorKind::BadCache { detail });
+        let mut file = open_file(path)?;
+        let mut bytes = [0; HEADER_BYTES];
+        file.read_exact(&mut bytes).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => bad("shorter than its header"),
+            _ => DataError::new(path, DataErrorKind::Io(e)),
+        })?;
+        let header = Header::decode(&bytes).map_err(bad)?;
+        let len = file
+            .metadata()
+            .map_err(|e| DataError::new(path, DataErrorKind::Io(e)))?
+            .len();
+        if header.file_len() != Some(len) {
+            return Err(bad("its length does not match its bar count"));
+        }
+        Ok(Self {
+            reader: BufReader::with_capacity(READ_BUFFER_BYTES, file),
+            header,
+            next_index: 0,
+        })
+    }
+
+    /// Opens the cache file of a built series.
+    ///
+    /// # Errors
+    /// As [`SeriesReader::open`].
+    pub fn open_cached(series: &CachedSeries) -> Result<Self, DataError> {
+        Self::open(&series.path)
+    }
+
+    /// Number of bars in the file.
+    #[must_use]
+    pub fn bars(&self) -> u64 {
+        self.header.bars
+    }
+
+    /// Timeframe in minutes.
+    #[must_use]
+    pub fn timeframe_minutes(&self) -> u32 {
+        self.header.timeframe_minutes
+    }
+
+    /// Open time of the first bar, ms.
+    #[must_use]
+    pub fn first_time(&self) -> i64 {
+        self.header.first_time
+    }
+
+    /// Open time of the last bar, ms.
+    #[must_use]
+    pub fn last_time(&self) -> i64 {
+        self.header.last_time
+    }
+
+    /// The next bar; `Ok(None)` after the last.
+    ///
+    /// # Errors
+    /// I/O errors, including a file that shrank under the reader.
+    pub fn next_bar(&mut self) -> io::Result<Option<Bar>> {
+        if self.next_index >= self.header.bars {
+            return Ok(None);
+        }
+        let mut record = [0; RECORD_BYTES];
+        self.reader.read_exact(&mut record)?;
+        self.next_index += 1;
+        Ok(Some(decode_bar(&record)))
+    }
+
+    /// Positions the reader at the first bar with `time >= t` (binary search
+    /// over the fixed-width records; bars are in strictly increasing time).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn seek_to_time(&mut self, t: i64) -> io::Result<()> {
+        let (mut lo, mut hi) = (0_u64, self.header.bars);
+        if t <= self.header.first_time {
+            hi = 0;
+        } else if t > self.header.last_time {
+            lo = hi;
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            self.seek_index(mid)?;
+            let mut time = [0; 8];
+            self.reader.read_exact(&mut time)?;
+            if i64::from_le_bytes(time) < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        self.seek_index(lo)
+    }
+
+    /// Back to the first bar.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn rewind(&mut self) -> io::Result<()> {
+        self.seek_index(0)
+    }
+
+    fn seek_index(&mut self, index: u64) -> io::Result<()> {
+        let offset = index
+            .checked_mul(RECORD_BYTES as u64)
+            .and_then(|o| o.checked_add(HEADER_BYTES as u64))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bar index out of range"))?;
+        self.reader.seek(SeekFrom::Start(offset))?;
+        self.next_index = index;
+        Ok(())
+    }
+}

@@ -1,0 +1,61 @@
+//! Data input: market data files in, validated bars out, in bounded memory.
+//!
+//! The path of the data through this module:
+//!
+//! 1. [`discover()`] turns the command line's files and folders into
+//!    [`SeriesSpec`]s — one per symbol, each a list of files in time order —
+//!    reading only the first row of each file. Symbol and timeframe come from
+//!    file names ([`naming`]) or options.
+//! 2. [`build_cache`] streams a series once through the parser and all checks,
+//!    writing fixed-width binary records to a cache file named after the
+//!    inputs' SHA-256; later runs on unchanged inputs reuse it ([`cache`]).
+//! 3. [`SeriesReader`] streams one cache file, and [`Merged`] streams several
+//!    in chronological order: the form every pass of the optimizer consumes.
+//!
+//! [`BarFile`] and [`for_each_bar`] stream files directly, without a cache.
+//!
+//! Supported layouts ([`layout`]): Binance public-data kline CSV (spot without
+//! header, futures with header; 12 columns), plain `timestamp,open,high,low,
+//! close,volume` CSV with or without header, the normalized
+//! `open_time_ms,...` CSV, and freqtrade json. Timestamps in seconds,
+//! milliseconds or microseconds are told apart by magnitude ([`time`]).
+//!
+//! Every bar passes [`phasebound_core::Bar::validate`]; in addition a series'
+//! files must not overlap, and every step between bars must be a positive
+//! multiple of the timeframe (larger multiples are gaps: counted, allowed).
+//! The first problem stops the work with a [`DataError`] naming file, line and
+//! values, and a documented exit code ([`DataError::exit_code`]).
+//!
+//! Memory never depends on the length of the data: reading uses one
+//! [`READ_BUFFER_BYTES`] buffer and one line buffer of at most
+//! [`MAX_LINE_BYTES`] per open file; nothing collects rows.
+
+pub mod cache;
+mod csv;
+pub mod discover;
+pub mod error;
+pub mod file;
+mod freqtrade;
+pub mod layout;
+pub mod merge;
+pub mod naming;
+pub mod series;
+pub mod time;
+
+pub use cache::{CachedSeries, SeriesReader, build_cache};
+pub use discover::{DiscoverOptions, discover};
+pub use error::{DataError, DataErrorKind};
+pub use file::BarFile;
+pub use layout::Layout;
+pub use merge::{Merged, TimeRange};
+pub use naming::{SUPPORTED_TIMEFRAMES, parse_file_name, parse_timeframe, timeframe_label};
+pub use series::{SeriesSpec, SeriesSummary, for_each_bar};
+pub use time::{TimeUnit, format_duration, format_utc};
+
+/// Size of every read buffer (data files and cache files), bytes.
+pub const READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Longest accepted CSV line, bytes. Kline lines are about 150 bytes; the
+/// limit keeps a corrupt file (e.g. binary data without line ends) from
+/// growing the line buffer.
+pub const MAX_LINE_BYTES: usize = 4096;

@@ -1,0 +1,150 @@
+//! A series (one symbol, one timeframe, one or more files) streamed and checked.
+//!
+//! On top of the per-file checks of [`BarFile`], a series requires that its
+//! files follow each other in time without overlap, that all use one timestamp
+//! unit, and that every step between consecutive bars is a positive multiple
+//! of the timeframe. A step of exactly one timeframe is normal; a larger
+//! multiple is a *gap* (missing candles), counted and reported but allowed.
+//! Anything else means the timeframe is wrong or the data misaligned.
+
+use std::path::PathBuf;
+
+use phasebound_core::Bar;
+
+use super::error::{DataError, DataErrorKind};
+use super::file::BarFile;
+use super::naming::{is_supported_timeframe, timeframe_label};
+
+/// One symbol's data at one timeframe: its files in time order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesSpec {
+    /// Canonical symbol, e.g. `BTCUSDT`.
+    pub symbol: String,
+    /// Timeframe in minutes.
+    pub timeframe_minutes: u32,
+    /// The files, ordered by their first timestamp.
+    pub files: Vec<PathBuf>,
+}
+
+impl SeriesSpec {
+    /// The timeframe in milliseconds.
+    #[must_use]
+    pub fn timeframe_ms(&self) -> i64 {
+        i64::from(self.timeframe_minutes) * 60_000
+    }
+}
+
+/// What a full pass over a series found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SeriesSummary {
+    /// Number of bars.
+    pub bars: u64,
+    /// Open time of the first bar, ms.
+    pub first_time: i64,
+    /// Open time of the last bar, ms.
+    pub last_time: i64,
+    /// Steps between consecutive bars longer than the timeframe.
+    pub gaps: u64,
+    /// The longest such step, ms (0 without gaps).
+    pub largest_gap_ms: i64,
+}
+
+/// Streams every bar of a series, fully validated, into `f`; no cache.
+///
+/// # Errors
+/// The first problem of any file, with file and line.
+pub fn for_each_bar(
+    spec: &SeriesSpec,
+    mut f: impl FnMut(&Bar),
+) -> Result<SeriesSummary, DataError> {
+    scan(spec, None, |bar| {
+        f(bar);
+        Ok(())
+    })
+}
+
+/// The one pass behind [`for_each_bar`] and the cache builder. With
+/// `expected_hashes`, each file is hashed while parsed and must match (the
+/// file did not change since it was hashed). `sink` may fail (cache writes).
+pub(crate) fn scan(
+    spec: &SeriesSpec,
+    expected_hashes: Option<&[[u8; 32]]>,
+    mut sink: impl FnMut(&Bar) -> Result<(), DataError>,
+) -> Result<SeriesSummary, DataError> {
+    if !is_supported_timeframe(spec.timeframe_minutes) {
+        return Err(DataError::new(
+            spec.files.first().cloned().unwrap_or_default(),
+            DataErrorKind::UnknownTimeframe {
+                name: timeframe_label(spec.timeframe_minutes),
+            },
+        ));
+    }
+    let step = spec.timeframe_ms();
+    let mut summary = SeriesSummary::default();
+    let mut previous: Option<i64> = None;
+    let mut series_unit = None;
+    for (index, path) in spec.files.iter().enumerate() {
+        let mut file = BarFile::open_inner(path, expected_hashes.is_some())?;
+        match (series_unit, file.time_unit()) {
+            (None, unit) => series_unit = unit,
+            (Some(expected), Some(got)) if expected != got => {
+                return Err(file.error_here(DataErrorKind::MixedTimeUnits {
+                    expected,
+                    got,
+                    other: spec.files.first().cloned(),
+                }));
+            }
+            _ => {}
+        }
+        let mut first_of_file = true;
+        while let Some(bar) = file.next_bar()? {
+            if let Some(prev) = previous {
+                if first_of_file && bar.time <= prev {
+                    return Err(file.error_here(DataErrorKind::FilesOverlap {
+                        previous: spec
+                            .files
+                            .get(index.wrapping_sub(1))
+                            .cloned()
+                            .unwrap_or_default(),
+                        previous_last: Some(prev),
+                        first: bar.time,
+                    }));
+                }
+                let delta = bar.time - prev;
+                if delta % step != 0 {
+                    return Err(file.error_here(DataErrorKind::SpacingNotMultiple {
+                        expected_ms: step,
+                        got_ms: delta,
+                    }));
+                }
+                if delta > step {
+                    summary.gaps += 1;
+                    summary.largest_gap_ms = summary.largest_gap_ms.max(delta);
+                }
+            } else {
+                summary.first_time = bar.time;
+            }
+            first_of_file = false;
+            previous = Some(bar.time);
+            summary.bars += 1;
+            sink(&bar)?;
+        }
+        if let Some(expected) = expected_hashes.and_then(|h| h.get(index))
+            && file.finish_hash().as_ref() != Some(expected)
+        {
+            return Err(DataError::new(path, DataErrorKind::InputChanged));
+        }
+    }
+    match previous {
+        Some(last) => summary.last_time = last,
+        None => {
+            return Err(DataError::new(
+                PathBuf::new(),
+                DataErrorKind::NoUsableFiles {
+                    detail: format!("series {} has no files", spec.symbol),
+                },
+            ));
+        }
+    }
+    Ok(summary)
+}

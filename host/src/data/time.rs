@@ -1,0 +1,134 @@
+//! Timestamp units and human-readable times.
+//!
+//! Files store candle open times as integers in seconds, milliseconds or
+//! microseconds since the Unix epoch; nothing in a file says which. The unit is
+//! told from the magnitude of each value, with these half-open ranges:
+//!
+//! | unit | raw value | covers open times |
+//! |---|---|---|
+//! | seconds | `1e8 ≤ v < 1e11` | 1973-03-03 … 5138-11-16 |
+//! | milliseconds | `1e11 ≤ v < 1e14` | 1973-03-03 … 5138-11-16 |
+//! | microseconds | `1e14 ≤ v < 1e17` | 1973-03-03 … 5138-11-16 |
+//!
+//! Each range covers the same span of dates, so no real timestamp is ambiguous.
+//! Anything else (zero, negative, below `1e8`, `1e17` and above) is refused
+//! rather than guessed. Every row of a file, and every file of a series, must
+//! have the same unit; a mismatch means the data was assembled from pieces that
+//! do not belong together and is reported, not silently converted.
+
+use std::fmt;
+
+/// Smallest accepted raw timestamp (seconds range starts here).
+pub const SECONDS_FROM: i64 = 100_000_000;
+/// Smallest raw timestamp read as milliseconds.
+pub const MILLIS_FROM: i64 = 100_000_000_000;
+/// Smallest raw timestamp read as microseconds.
+pub const MICROS_FROM: i64 = 100_000_000_000_000;
+/// First raw timestamp past the accepted range.
+pub const MICROS_UNTIL: i64 = 100_000_000_000_000_000;
+
+/// The unit of the raw timestamps of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeUnit {
+    /// Unix epoch seconds.
+    Seconds,
+    /// Unix epoch milliseconds (Binance before 2025, futures, freqtrade, CCXT).
+    Millis,
+    /// Unix epoch microseconds (Binance spot public data from 2025 on).
+    Micros,
+}
+
+impl TimeUnit {
+    /// The unit of one raw timestamp by its magnitude (see the module table), or
+    /// `None` when it lies outside every range.
+    #[must_use]
+    pub fn detect(raw: i64) -> Option<TimeUnit> {
+        match raw {
+            SECONDS_FROM..MILLIS_FROM => Some(TimeUnit::Seconds),
+            MILLIS_FROM..MICROS_FROM => Some(TimeUnit::Millis),
+            MICROS_FROM..MICROS_UNTIL => Some(TimeUnit::Micros),
+            _ => None,
+        }
+    }
+
+    /// Converts a raw timestamp of this unit to milliseconds. Microseconds are
+    /// floored (open times are whole milliseconds in every known source).
+    /// Cannot overflow for values accepted by [`TimeUnit::detect`].
+    #[must_use]
+    pub fn to_millis(self, raw: i64) -> i64 {
+        match self {
+            TimeUnit::Seconds => raw.saturating_mul(1000),
+            TimeUnit::Millis => raw,
+            TimeUnit::Micros => raw.div_euclid(1000),
+        }
+    }
+
+    /// Lower-case English name of the unit.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Seconds => "seconds",
+            TimeUnit::Millis => "milliseconds",
+            TimeUnit::Micros => "microseconds",
+        }
+    }
+}
+
+impl fmt::Display for TimeUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A millisecond timestamp as `YYYY-MM-DDTHH:MM:SSZ` (UTC; milliseconds
+/// appended only when not zero).
+#[must_use]
+pub fn format_utc(ms: i64) -> String {
+    const DAY_MS: i64 = 86_400_000;
+    let (year, month, day) = civil_from_days(ms.div_euclid(DAY_MS));
+    let in_day = ms.rem_euclid(DAY_MS);
+    let (h, m, s, milli) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
+    if milli == 0 {
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+    } else {
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+    }
+}
+
+/// A duration in milliseconds, in the largest whole unit of `d`, `h`, `m`
+/// (e.g. `15m`, `4h`, `2d`), else in `ms`.
+#[must_use]
+pub fn format_duration(ms: i64) -> String {
+    if ms != 0 && ms % 60_000 == 0 {
+        let minutes = ms / 60_000;
+        if minutes % 1440 == 0 {
+            format!("{}d", minutes / 1440)
+        } else if minutes % 60 == 0 {
+            format!("{}h", minutes / 60)
+        } else {
+            format!("{minutes}m")
+        }
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01
+/// (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
