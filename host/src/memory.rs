@@ -42,3 +42,16 @@ pub fn budget_table() -> Vec<BudgetRow> {
 pub fn workspace_bytes() -> usize {
     budget::DEFAULT_WORKSPACE_BYTES
 }
+
+/// Fixed part of the estimate: binary, runtime, report building (measured peak RSS of a
+/// run on the embedded data minus its workspaces is about 6 MiB; rounded up).
+pub const RUNTIME_OVERHEAD_BYTES: u64 = 12 << 20;
+
+/// Memory a run needs, estimated before it starts: one workspace per worker, the
+/// read buffers of every symbol (cache building and merged replay), and the runtime.
+/// It does not depend on the length of the data.
+#[must_use]
+pub fn estimate_bytes(workers: usize, symbols: usize) -> u64 {
+    let io = 2 * crate::data::READ_BUFFER_BYTES as u64 * symbols as u64;
+    workers as u64 * workspace_bytes() as u64 + io + RUNTIME_OVERHEAD_BYTES
+}

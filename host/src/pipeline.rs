@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Stack of each worker thread: a default workspace is built on it before boxing.
-const WORKER_STACK: usize = 64 * 1024 * 1024;
+const WORKER_STACK: usize = 16 * 1024 * 1024;
 
 /// Everything `phasebound run` needs, validated.
 #[derive(Clone, Debug)]
@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub previous: Option<PathBuf>,
     /// Worker threads (>= 1).
     pub threads: usize,
+    /// `--max-memory`: refuse to start when the estimate exceeds it.
+    pub max_memory: Option<u64>,
     /// Show progress bars (on a terminal).
     pub progress: bool,
 }
@@ -92,6 +94,20 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             "mixed timeframes ({} and {}): pass --timeframe to choose one",
             data::timeframe_label(tf),
             data::timeframe_label(other.timeframe_minutes)
+        )));
+    }
+    let workers = opts.threads.clamp(1, Profile::ALL.len());
+    let estimate = crate::memory::estimate_bytes(workers, specs.len());
+    if let Some(limit) = opts.max_memory
+        && estimate > limit
+    {
+        return Err(AppError::Capacity(format!(
+            "this run needs about {} MiB ({workers} workspace(s) of {} bytes, I/O buffers for {} symbols, runtime) \
+             but --max-memory is {} MiB; use fewer --threads or symbols",
+            estimate >> 20,
+            crate::memory::workspace_bytes(),
+            specs.len(),
+            limit >> 20
         )));
     }
     std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;

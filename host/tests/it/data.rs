@@ -1,7 +1,7 @@
 //! Tests of the data input layer: layouts, time units, errors with file and
 //! line, naming, discovery, the bar cache and the chronological merge.
 //! Real-data tests read `../shared/data/` and skip when it is absent.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 
 use std::fmt::Write as _;
 use std::fs;

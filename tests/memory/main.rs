@@ -1,0 +1,2 @@
+//! Memory-bound proofs (counting global allocator).
+fn main() {}
