@@ -28,7 +28,7 @@
 //! | [`sampling`] | seeded RNG streams, Floyd's sampling, reservoir sampling |
 //! | [`stats`] | the O(1) accumulator and one metric per file; objectives |
 //! | [`phase`] | Phase 1 scan, Phase 2 screening, Phase 3 optimization, Phase 4 validation, final re-analysis |
-//! | [`wire`] | postcard encoding into caller buffers |
+//! | [`wire`] | postcard encoding into caller buffers; worst-case size constants; versioned checkpoints |
 //! | [`budget`] | every capacity, and the compile-time size assertions |
 //!
 //! ## Exactness
