@@ -1,4 +1,5 @@
 //! `phasebound` binary: `main → run → ExitCode`.
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 use phasebound::cli::{Cli, Command};
@@ -36,7 +37,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
     };
     match cli.validate()? {
         Command::Config => w(&mut out, &phasebound::config::Config::defaults_toml()),
-        Command::Budget => w(&mut out, &phasebound::budget_text()),
+        Command::Budget => w(&mut out, &phasebound::memory::budget_text()),
         Command::Fixtures(dir) => {
             phasebound::synth::write_fixtures(&dir).map_err(|e| AppError::io(&dir, e))?;
             w(

@@ -55,3 +55,23 @@ pub fn estimate_bytes(workers: usize, symbols: usize) -> u64 {
     let io = 2 * crate::data::READ_BUFFER_BYTES as u64 * symbols as u64;
     workers as u64 * workspace_bytes() as u64 + io + RUNTIME_OVERHEAD_BYTES
 }
+
+/// The `phasebound budget` table as text.
+#[must_use]
+pub fn budget_text() -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "phasebound-core working memory (default workspace, fixed at compile time)"
+    );
+    let _ = writeln!(s, "{:<40} {:>10} {:>12}", "component", "capacity", "bytes");
+    for r in budget_table() {
+        let _ = writeln!(s, "{:<40} {:>10} {:>12}", r.component, r.capacity, r.bytes);
+    }
+    let _ = writeln!(
+        s,
+        "one workspace per worker thread; the host adds bounded I/O buffers (64 KiB per symbol)"
+    );
+    s
+}

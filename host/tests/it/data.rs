@@ -2,7 +2,6 @@
 //! line, naming, discovery, the bar cache and the chronological merge.
 //! Real-data tests read `../shared/data/` and skip when it is absent.
 
-
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,11 @@
 //! Integration tests of the `phasebound` host, one module per area, in a single test binary.
 //! Real-data tests read `../shared/data/` and print a SKIP line when it is absent.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 mod data;
 mod synth;
