@@ -24,7 +24,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 usage/c
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Run all phases and write report.json, params.json and run.json.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the default configuration as a TOML file.
     Config,
     /// Print the core's compile-time memory budget.
