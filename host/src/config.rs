@@ -81,6 +81,12 @@ pub struct Search {
     pub max_rounds: u16,
     /// Starting points (Phase 2 best + next), 1..=4.
     pub starts: u8,
+    /// Seed each start with the best exit of the whole exit grid for its entry filter
+    /// (one dense pass per start) before the local search.
+    pub dense_seed: bool,
+    /// After the search, evaluate the whole exit grid for the chosen entry filter, to
+    /// check how close the search came.
+    pub dense_check: bool,
 }
 
 /// Phase 4 settings.
@@ -181,6 +187,8 @@ impl Default for Search {
             min_trades: 30,
             max_rounds: 20,
             starts: 4,
+            dense_seed: true,
+            dense_check: true,
         }
     }
 }

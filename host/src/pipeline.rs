@@ -289,13 +289,22 @@ fn run_profile(
         None
     };
     bar.set_message("Phase 3: multi-start exit optimization");
-    let starts = screen.starts(usize::from(search.starts));
+    let mut starts = screen.starts(usize::from(search.starts)).to_vec();
+    if cfg.search.dense_seed {
+        for (i, st) in starts.iter_mut().enumerate() {
+            bar.set_message(format!("Phase 3: dense grid seed for start {}", i + 1));
+            let s = sample.map(|_| sample_buf.as_slice());
+            let d =
+                phase::dense_check(&mut *ws, source, pc, &search, &st.cell, is, s).map_err(core)?;
+            st.cell = d.best;
+        }
+    }
     let optimize = phase::optimize(
         &mut *ws,
         source,
         pc,
         &search,
-        starts,
+        &starts,
         is,
         sample.map(|_| sample_buf.as_slice()),
     )
@@ -305,6 +314,13 @@ fn run_profile(
         .ok_or_else(|| AppError::Internal("Phase 3 returned no start".into()))?;
     let chosen_cell = chosen.best;
     let chosen_is = chosen.full.unwrap_or(chosen.stats);
+    let dense = if cfg.search.dense_check {
+        bar.set_message("Phase 3: dense check of the exit grid");
+        let s = sample.map(|_| sample_buf.as_slice());
+        Some(phase::dense_check(&mut *ws, source, pc, &search, &chosen_cell, is, s).map_err(core)?)
+    } else {
+        None
+    };
 
     bar.set_message("Phase 4: out-of-sample validation");
     let vcfg = cfg.validation_config();
@@ -337,6 +353,8 @@ fn run_profile(
         scan_in_sample,
         screen,
         optimize,
+        dense_seeded: cfg.search.dense_seed,
+        dense,
         sample,
         validation,
         walk_forward,

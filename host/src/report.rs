@@ -7,7 +7,7 @@
 use crate::config::{Config, hours_to_bars};
 use phasebound_core::ExitReason;
 use phasebound_core::phase::{
-    OptimizeResult, Reanalysis, ScanResult, ScreenResult, Validation, Verdict,
+    DenseCheck, OptimizeResult, Reanalysis, ScanResult, ScreenResult, Validation, Verdict,
 };
 use phasebound_core::plan::{CellDef, ProfileSpec};
 use phasebound_core::signal::Profile;
@@ -129,6 +129,10 @@ pub struct ProfileOutcome {
     pub screen: ScreenResult,
     /// Phase 3.
     pub optimize: OptimizeResult,
+    /// Whether each start was seeded with the best exit of the dense grid for its filter.
+    pub dense_seeded: bool,
+    /// Phase 3's dense check of the exit grid for the chosen entry filter, if enabled.
+    pub dense: Option<DenseCheck>,
     /// Sample size used (None = all candidates).
     pub sample: Option<u32>,
     /// Phase 4.
@@ -236,7 +240,21 @@ pub fn phase3_json(o: &ProfileOutcome, seed: u64, tf: u32) -> Value {
             v
         })
         .collect();
+    let dense = match (&o.dense, r.chosen()) {
+        (Some(d), Some(c)) => json!({
+            "cells": d.cells,
+            "passes": d.passes,
+            "best": cell_json(&d.best, &o.groups, tf),
+            "objective": num(d.score),
+            "in_sample": stats_json(&d.stats, if o.sample.is_some() { None } else { opp }),
+            "search_objective": num(c.score),
+            "search_found_grid_best": c.score >= d.score,
+        }),
+        _ => Value::Null,
+    };
     json!({
+        "starts_seeded_by_dense_grid": o.dense_seeded,
+        "dense_check": dense,
         "sample": match o.sample { Some(k) => json!({"size": k, "seed": seed, "of_candidates": o.scan_in_sample.totals.candidates}), None => Value::Null },
         "starts": starts,
         "chosen_start": r.best,
@@ -361,6 +379,12 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
             let _ = writeln!(s, "  sample: all candidates");
         }
     }
+    if o.dense_seeded {
+        let _ = writeln!(
+            s,
+            "  starts: Phase 2's best entry filters, each with the best exit of the dense exit grid"
+        );
+    }
     for (i, st) in r.starts.iter().enumerate() {
         let label = phasebound_core::phase::START_LABELS
             .get(i)
@@ -408,6 +432,19 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
                 "on"
             } else {
                 "off"
+            }
+        );
+    }
+    if let Some(d) = &o.dense {
+        let _ = writeln!(
+            s,
+            "  dense check: {} exits of the grid for the chosen filter; best objective {:.3} ({})",
+            d.cells,
+            d.score,
+            match r.chosen() {
+                Some(c) if c.score >= d.score => "the search found it or better".to_string(),
+                Some(c) => format!("the search reached {:.3}", c.score),
+                None => String::new(),
             }
         );
     }

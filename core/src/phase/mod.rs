@@ -6,6 +6,7 @@
 //! bars in timestamp order, the workspace folds them into per-cell accumulators.
 
 mod config;
+mod dense;
 mod optimize;
 mod reanalysis;
 mod scan;
@@ -13,6 +14,7 @@ mod screen;
 mod validate;
 
 pub use config::{ExitSpace, ProfileConfig, SearchConfig, ValidationConfig};
+pub use dense::{DenseCheck, dense_check};
 pub use optimize::{OptimizeResult, START_LABELS, StartResult, optimize};
 pub use reanalysis::{Reanalysis, reanalyse};
 pub use scan::{ScanResult, scan};

@@ -195,3 +195,45 @@ impl SpanForTest for VecSource {
         BarSource::span(self)
     }
 }
+
+#[test]
+fn dense_check_is_the_brute_force_best_whatever_the_capacity() {
+    let pc = profile();
+    let mut src = source();
+    let span = BarSource::span(&src);
+    let (is, _) = TimeRange::split(span, 0.7).unwrap();
+    let filter = CellDef {
+        group: 2,
+        min_score: 45.0,
+        min_consensus: 3,
+        exit: pc.baseline,
+    };
+    let mut big: Box<Ws> = Box::new(Workspace::new());
+    let dense = phase::dense_check(&mut *big, &mut src, &pc, &search(), &filter, is, None).unwrap();
+    assert_eq!(dense.cells, 3 * 2 * 3 * 2);
+    assert_eq!(dense.passes, 1);
+    // Brute force, one cell per pass.
+    let lattice = pc.space.lattice().unwrap();
+    let mut best = f64::NEG_INFINITY;
+    for idx in 0..lattice.len() {
+        let cell = pc.space.cell(&lattice, idx, filter.group).unwrap();
+        if cell.min_score != filter.min_score || cell.min_consensus != filter.min_consensus {
+            continue;
+        }
+        let st = phase::reanalyse(&mut *big, &mut src, &pc, &cell, None, is)
+            .unwrap()
+            .new;
+        best = best.max(search().objective.score(&st, 10));
+    }
+    assert_eq!(dense.score, best);
+    assert!(best.is_finite(), "some exit should trade enough");
+    // A workspace with 8 cells needs 5 passes and finds the same cell.
+    let mut small: Box<Workspace<4, 64, 8>> = Box::new(Workspace::new());
+    let chunked =
+        phase::dense_check(&mut *small, &mut src, &pc, &search(), &filter, is, None).unwrap();
+    assert_eq!(chunked.passes, 5);
+    assert_eq!(
+        (chunked.best, chunked.stats, chunked.score),
+        (dense.best, dense.stats, dense.score)
+    );
+}
