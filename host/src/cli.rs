@@ -35,6 +35,22 @@ pub enum Cmd {
         /// Target folder.
         dir: PathBuf,
     },
+    /// Write a longer synthetic market (15m CSV; the memory benchmark's inputs).
+    #[command(hide = true)]
+    Synth {
+        /// Years of history (365 days each).
+        #[arg(long, default_value_t = 1)]
+        years: u32,
+        /// Days of history instead of years.
+        #[arg(long, conflicts_with = "years")]
+        days: Option<u32>,
+        /// Symbols, 1 to 16 (the first four are the fixture symbols).
+        #[arg(long, default_value_t = 4)]
+        symbols: usize,
+        /// Target folder (created).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Arguments of `run`.
@@ -105,6 +121,15 @@ pub enum Command {
     Budget,
     /// Write fixtures.
     Fixtures(PathBuf),
+    /// Write a synthetic market.
+    Synth {
+        /// Target folder.
+        dir: PathBuf,
+        /// Number of symbols.
+        symbols: usize,
+        /// Days of history.
+        days: usize,
+    },
 }
 
 impl RunArgs {
@@ -182,6 +207,25 @@ impl Cli {
             Some(Cmd::Config) => Ok(Command::Config),
             Some(Cmd::Budget) => Ok(Command::Budget),
             Some(Cmd::Fixtures { dir }) => Ok(Command::Fixtures(dir)),
+            Some(Cmd::Synth {
+                years,
+                days,
+                symbols,
+                out,
+            }) => {
+                let max = phasebound_core::budget::MAX_SYMBOLS;
+                let days = days.map_or(u64::from(years) * 365, u64::from);
+                if !(1..=max).contains(&symbols) || !(1..=36_500).contains(&days) {
+                    return Err(AppError::Usage(format!(
+                        "synth needs --symbols 1..={max} and 1 to 36500 days (100 years)"
+                    )));
+                }
+                Ok(Command::Synth {
+                    dir: out,
+                    symbols,
+                    days: days as usize,
+                })
+            }
         }
     }
 }

@@ -50,9 +50,51 @@ pub struct Config {
     /// Phase 4.
     pub validation: Validation,
     /// Scalping profile.
+    #[serde(deserialize_with = "scalping_over_defaults")]
     pub scalping: ProfileToml,
     /// Swing profile.
+    #[serde(deserialize_with = "swing_over_defaults")]
     pub swing: ProfileToml,
+}
+
+// A profile section may set any subset of its keys (the rest keep that profile's
+// defaults), so it is read as a generic value and laid over the profile's own defaults:
+// a plain `#[serde(default)]` cannot, as scalping and swing have different defaults.
+fn scalping_over_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ProfileToml, D::Error> {
+    over_defaults(d, ProfileToml::scalping())
+}
+
+fn swing_over_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ProfileToml, D::Error> {
+    over_defaults(d, ProfileToml::swing())
+}
+
+fn over_defaults<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    defaults: ProfileToml,
+) -> Result<ProfileToml, D::Error> {
+    use serde::de::Error as _;
+    let user = serde_json::Value::deserialize(d)?;
+    let mut merged = serde_json::to_value(defaults).map_err(D::Error::custom)?;
+    merge_values(&mut merged, user);
+    ProfileToml::deserialize(merged).map_err(D::Error::custom)
+}
+
+/// Lays `over` onto `base`: tables merge key by key, any other value (arrays included)
+/// replaces the base value.
+fn merge_values(base: &mut serde_json::Value, over: serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge_values(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
 }
 
 /// Costs and fills.

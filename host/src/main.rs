@@ -45,6 +45,19 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 &format!("fixtures written to {}\n", dir.display()),
             )
         }
+        Command::Synth { dir, symbols, days } => {
+            let seed = phasebound::synth::FIXTURE_SEED;
+            let files = phasebound::synth::write_market(&dir, symbols, days, seed)
+                .map_err(|e| AppError::io(&dir, e))?;
+            w(
+                &mut out,
+                &format!(
+                    "{} symbols x {days} days of 15m bars written to {}\n",
+                    files.len(),
+                    dir.display()
+                ),
+            )
+        }
         Command::Run {
             opts,
             quiet,

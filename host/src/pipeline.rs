@@ -120,10 +120,24 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         cfg.profile(Profile::Scalping, tf)?,
         cfg.profile(Profile::Swing, tf)?,
     ];
-    let previous = match &opts.previous {
-        Some(p) => Some(read_previous(p)?),
-        None => None,
-    };
+    // Checked before any pass, so a bad file fails fast and is named.
+    let mut previous: [Option<CellDef>; 2] = [None, None];
+    if let Some(path) = &opts.previous {
+        let v = read_previous(path)?;
+        for (slot, p) in previous.iter_mut().zip(Profile::ALL) {
+            let groups: Vec<String> = cfg
+                .profile_toml(p)
+                .groups
+                .iter()
+                .map(|g| g.name.clone())
+                .collect();
+            *slot = report::previous_cell(&v, &format!("{}_params", p.name()), &groups, tf)
+                .map_err(|problem| AppError::Previous {
+                    path: path.clone(),
+                    problem,
+                })?;
+        }
+    }
 
     let multi = MultiProgress::with_draw_target(if opts.progress {
         ProgressDrawTarget::stderr()
@@ -145,8 +159,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             &profiles[idx],
             cfg,
             &mut source,
-            previous.as_ref(),
-            tf,
+            previous[idx].as_ref(),
             &bar,
         );
         bar.finish_and_clear();
@@ -197,6 +210,17 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     let report = build_report(opts, cfg, &series, &outcomes, tf, embedded);
     let params = build_params(cfg, &outcomes, tf, &symbols);
     let mut summary = String::new();
+    // Say why a short file cannot trade rather than leave an unexplained zero.
+    let warmup = report::warmup_bars(tf);
+    for s in series.iter().filter(|s| s.bars < u64::from(warmup)) {
+        summary.push_str(&format!(
+            "Note: {} has {} bars, fewer than the {warmup}-bar indicator warm-up at {} \
+             (the 4 h trend EMA): it yields no signals.\n",
+            s.symbol,
+            s.bars,
+            data::timeframe_label(tf)
+        ));
+    }
     for o in &outcomes {
         summary.push_str(&report::summary(o, tf, cfg.seed));
     }
@@ -254,8 +278,7 @@ fn run_profile(
     pc: &phase::ProfileConfig,
     cfg: &Config,
     source: &mut CacheSource,
-    previous: Option<&Value>,
-    tf: u32,
+    prev_cell: Option<&CellDef>,
     bar: &ProgressBar,
 ) -> Result<ProfileOutcome, AppError> {
     let core = AppError::core;
@@ -335,17 +358,8 @@ fn run_profile(
     };
 
     bar.set_message("Final: full re-analysis");
-    let prev_cell = match previous {
-        Some(v) => report::previous_cell(v, &format!("{}_params", p.name()), &groups, tf).map_err(
-            |problem| AppError::Previous {
-                path: "--previous".into(),
-                problem,
-            },
-        )?,
-        None => None,
-    };
-    let reanalysis = phase::reanalyse(&mut *ws, source, pc, &final_cell, prev_cell.as_ref(), all)
-        .map_err(core)?;
+    let reanalysis =
+        phase::reanalyse(&mut *ws, source, pc, &final_cell, prev_cell, all).map_err(core)?;
     Ok(ProfileOutcome {
         profile: p,
         groups,
@@ -361,7 +375,7 @@ fn run_profile(
         final_cell,
         fallback_used,
         reanalysis,
-        previous: prev_cell,
+        previous: prev_cell.copied(),
         spec: pc.spec.clone(),
     })
 }

@@ -151,6 +151,13 @@ pub struct ProfileOutcome {
     pub spec: ProfileSpec,
 }
 
+/// Bars each symbol needs before its first signal at `tf` minutes: the longest indicator
+/// period (the 4 h slow EMA, 800 bars at 15m).
+#[must_use]
+pub fn warmup_bars(tf: u32) -> u32 {
+    phasebound_core::indicators::Indicators::new(tf).map_or(0, |i| i.warmup_bars())
+}
+
 /// Phase 1 JSON of one profile.
 #[must_use]
 pub fn phase1_json(o: &ProfileOutcome, symbols: &[String], tf: u32) -> Value {
@@ -161,7 +168,7 @@ pub fn phase1_json(o: &ProfileOutcome, symbols: &[String], tf: u32) -> Value {
         .zip(symbols)
         .map(|(c, name)| {
             json!({
-                "symbol": name, "bars": c.bars, "candidates": c.candidates,
+                "symbol": name, "bars": c.bars, "bars_after_warmup": c.warm_bars, "candidates": c.candidates,
                 "long_candidates": c.longs, "opportunities": c.opportunities,
                 "mean_ideal_profit_pct": num(if c.opportunities == 0 { 0.0 } else { c.ideal_profit_sum / f64::from(c.opportunities) }),
             })
@@ -173,6 +180,7 @@ pub fn phase1_json(o: &ProfileOutcome, symbols: &[String], tf: u32) -> Value {
             "horizon_hours": num(bars_to_hours(o.spec.opportunity_horizon, tf)),
             "note": "hindsight labels in the signal's own direction; used for capture rates only, never as the trading universe",
         },
+        "warmup_bars": warmup_bars(tf),
         "candidates": s.totals.candidates,
         "long_candidates": s.totals.longs,
         "short_candidates": s.totals.candidates - s.totals.longs,

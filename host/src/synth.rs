@@ -236,6 +236,60 @@ pub fn write_fixtures(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Names of the symbols of [`market_models`] after the four fixture symbols.
+const MORE_NAMES: [&str; 12] = [
+    "SYN05USDT",
+    "SYN06USDT",
+    "SYN07USDT",
+    "SYN08USDT",
+    "SYN09USDT",
+    "SYN10USDT",
+    "SYN11USDT",
+    "SYN12USDT",
+    "SYN13USDT",
+    "SYN14USDT",
+    "SYN15USDT",
+    "SYN16USDT",
+];
+
+/// The first `count` symbols (at most 16) of the synthetic market: the four fixture
+/// symbols, then `SYN05USDT` … `SYN16USDT`, each the dynamics of fixture symbol
+/// `i mod 4` on its own random stream `i`.
+#[must_use]
+pub fn market_models(count: usize) -> Vec<SymbolModel> {
+    let fixtures = fixture_models();
+    let more = MORE_NAMES.iter().enumerate().map(|(i, &name)| SymbolModel {
+        name,
+        stream: 4 + i as u64,
+        ..fixtures[i % fixtures.len()]
+    });
+    fixtures.into_iter().chain(more).take(count).collect()
+}
+
+/// Writes [`market_models`]`(count)` with `days` days of 15m bars each from
+/// [`FIXTURE_START_MS`] into `dir` (created if missing), and returns the paths. With the
+/// fixture seed the first 90 days of the first four symbols are `fixtures/`, byte for
+/// byte: a longer history of the same market (`phasebound synth`, the memory benchmark).
+///
+/// # Errors
+/// Creating the folder or writing a file.
+pub fn write_market(dir: &Path, count: usize, days: usize, seed: u64) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    market_models(count)
+        .iter()
+        .map(|m| {
+            write_symbol_csv(
+                dir,
+                m,
+                seed,
+                FIXTURE_START_MS,
+                FIXTURE_TIMEFRAME_MINUTES,
+                days * 96,
+            )
+        })
+        .collect()
+}
+
 /// Streams `bars` bars of `model`, the first opening at `start_ms`, one every
 /// `timeframe_minutes` (0 counts as 1). Deterministic in all its arguments; the
 /// random stream is `seed` jumped `model.stream` × 2^128 draws ahead.

@@ -298,8 +298,11 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         .map_err(cache_io(&temp))?;
     let mut out = BufWriter::with_capacity(READ_BUFFER_BYTES, file);
     out.write_all(&[0; HEADER_BYTES]).map_err(cache_io(&temp))?;
+    // The error is built only on failure: an eager `map_err(cache_io(&temp))` would
+    // clone the path once per bar (the memory test counts allocations per bar).
     let summary = scan(spec, Some(&hashes), |bar| {
-        out.write_all(&encode_bar(bar)).map_err(cache_io(&temp))
+        out.write_all(&encode_bar(bar))
+            .map_err(|e| DataError::new(&temp, DataErrorKind::Io(e)))
     })?;
     let header = Header {
         timeframe_minutes: spec.timeframe_minutes,

@@ -7,5 +7,9 @@
     clippy::print_stdout
 )]
 
+mod cli;
+mod config;
 mod data;
+mod layouts;
+mod pipeline;
 mod synth;

@@ -157,6 +157,35 @@ fn committed_fixtures_are_reproducible() -> TestResult {
 }
 
 #[test]
+fn longer_market_starts_with_the_fixtures() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let files = synth::write_market(tmp.path(), 16, 91, FIXTURE_SEED)?;
+    assert_eq!(files.len(), 16);
+    let names: std::collections::BTreeSet<_> =
+        synth::market_models(16).iter().map(|m| m.name).collect();
+    assert_eq!(names.len(), 16, "symbol names repeat");
+    for (i, path) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(path)?;
+        assert_eq!(text.lines().count(), 1 + 91 * BARS_PER_DAY);
+        if i < 4 {
+            let committed = std::fs::read_to_string(
+                fixtures_dir().join(path.file_name().ok_or("no file name")?),
+            )?;
+            assert!(
+                text.starts_with(&committed),
+                "{} does not continue fixtures/",
+                path.display()
+            );
+        }
+    }
+    // Symbols 5.. reuse the fixture dynamics on their own streams: other prices.
+    let a = std::fs::read_to_string(&files[0])?;
+    let b = std::fs::read_to_string(&files[4])?;
+    assert_ne!(a.lines().nth(2), b.lines().nth(2));
+    Ok(())
+}
+
+#[test]
 fn fixture_csv_round_trips_exactly() -> TestResult {
     for model in &fixture_models() {
         let text = std::fs::read_to_string(fixtures_dir().join(format!("{}-15m.csv", model.name)))?;
