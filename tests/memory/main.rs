@@ -34,7 +34,7 @@ use phasebound::config::Config;
 use phasebound::data::{self, DiscoverOptions, READ_BUFFER_BYTES};
 use phasebound::pipeline::{self, RunOptions, RunOutcome};
 use phasebound::source::CacheSource;
-use phasebound::synth::{self, SymbolModel};
+use phasebound::synth;
 use phasebound_core::budget;
 use phasebound_core::phase::BarSource;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -173,51 +173,12 @@ fn budget_bytes(workers: usize, symbols: usize) -> usize {
 // ---------------------------------------------------------------------------------------
 // Data.
 
-/// Names of the symbols after the four fixture symbols (file names carry them).
-const MORE_NAMES: [&str; budget::MAX_SYMBOLS - 4] = [
-    "SYN05USDT",
-    "SYN06USDT",
-    "SYN07USDT",
-    "SYN08USDT",
-    "SYN09USDT",
-    "SYN10USDT",
-    "SYN11USDT",
-    "SYN12USDT",
-    "SYN13USDT",
-    "SYN14USDT",
-    "SYN15USDT",
-    "SYN16USDT",
-];
-
-/// Symbol `i`: the fixture symbols first (so 4 symbols × 90 days is the embedded data,
-/// and longer histories continue it), then the dynamics of fixture symbol `i mod 4` on
-/// random stream `i` (the market of `phasebound synth`).
-fn model(i: usize) -> SymbolModel {
-    let fixtures = synth::fixture_models();
-    match i.checked_sub(fixtures.len()) {
-        None => fixtures[i],
-        Some(j) => SymbolModel {
-            name: MORE_NAMES[j],
-            stream: i as u64,
-            ..fixtures[i % fixtures.len()]
-        },
-    }
-}
-
-/// Writes `symbols` symbols of `days` days of 15m bars as CSV into a new folder under `root`.
+/// Writes `symbols` symbols of `days` days of 15m bars as CSV into a new folder under
+/// `root`: [`synth::write_market`], the market of `phasebound synth` (its first four
+/// symbols × 90 days are the embedded data, and longer histories continue it).
 fn write_market(root: &Path, symbols: usize, days: usize) -> std::io::Result<PathBuf> {
     let dir = root.join(format!("csv-{symbols}x{days}d"));
-    std::fs::create_dir_all(&dir)?;
-    for i in 0..symbols {
-        synth::write_symbol_csv(
-            &dir,
-            &model(i),
-            synth::FIXTURE_SEED,
-            synth::FIXTURE_START_MS,
-            15,
-            days * 96,
-        )?;
-    }
+    synth::write_market(&dir, symbols, days, synth::FIXTURE_SEED)?;
     Ok(dir)
 }
 
@@ -226,7 +187,7 @@ fn write_freqtrade(root: &Path, days: usize) -> std::io::Result<PathBuf> {
     use std::io::Write as _;
     let dir = root.join(format!("json-{days}d"));
     std::fs::create_dir_all(&dir)?;
-    let m = model(0);
+    let m = synth::fixture_models()[0];
     let path = dir.join(format!("{}-15m.json", m.name));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
     let bars = synth::generate(

@@ -16,7 +16,7 @@ use phasebound_core::{Bar, EntryTiming, ExitParams, Trailing};
 
 type Ws = Workspace<4, 64, 256>;
 
-fn profile() -> ProfileConfig {
+pub fn profile() -> ProfileConfig {
     let space = ExitSpace {
         tp: heapless::Vec::from_slice(&[1.0, 2.0, 3.0]).unwrap(),
         sl: heapless::Vec::from_slice(&[0.75, 1.5]).unwrap(),

@@ -5,14 +5,12 @@
 // A failing test panics: that is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use super::engine::spec;
 use super::support::{VecSource, market};
 use phasebound_core::budget::{MAX_STARTS, MAX_SYMBOLS};
 use phasebound_core::engine::{SymbolCounters, Workspace};
 use phasebound_core::phase::{
-    self, BarSource, ExitSpace, OptimizeResult, ProfileConfig, Reanalysis, SCREEN_TOP, ScanResult,
-    ScreenEntry, ScreenResult, SearchConfig, StartResult, TimeRange, Validation, ValidationConfig,
-    Verdict,
+    self, BarSource, OptimizeResult, Reanalysis, SCREEN_TOP, ScanResult, ScreenEntry, ScreenResult,
+    SearchConfig, StartResult, TimeRange, Validation, ValidationConfig, Verdict,
 };
 use phasebound_core::plan::CellDef;
 use phasebound_core::sampling;
@@ -25,7 +23,7 @@ use phasebound_core::wire::{
     TRAILING_MAX_SIZE, VALIDATION_MAX_SIZE, decode, decode_prefix, encode, option_max_size,
     varint_size, vec_max_size,
 };
-use phasebound_core::{EntryTiming, Error, ExitParams, ExitReason, TradeOutcome, Trailing};
+use phasebound_core::{Error, ExitParams, ExitReason, TradeOutcome, Trailing};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
@@ -829,43 +827,11 @@ fn golden_empty_checkpoint() {
     }
 }
 
-fn run_profile() -> ProfileConfig {
-    let space = ExitSpace {
-        tp: heapless::Vec::from_slice(&[1.0, 2.0, 3.0]).unwrap(),
-        sl: heapless::Vec::from_slice(&[0.75, 1.5]).unwrap(),
-        hold: heapless::Vec::from_slice(&[4, 16, 32]).unwrap(),
-        trailing: heapless::Vec::from_slice(&[Trailing {
-            activation: 1.0,
-            distance: 0.5,
-        }])
-        .unwrap(),
-        min_score: heapless::Vec::from_slice(&[30.0, 45.0, 60.0]).unwrap(),
-        min_consensus: heapless::Vec::from_slice(&[3, 4]).unwrap(),
-    };
-    let baseline = ExitParams {
-        tp: 2.0,
-        sl: 1.5,
-        hold: 16,
-        trailing: None,
-    };
-    ProfileConfig {
-        spec: spec(Profile::Scalping, true, EntryTiming::NextOpen),
-        baseline,
-        space,
-        fallback: CellDef {
-            group: 0,
-            min_score: 60.0,
-            min_consensus: 4,
-            exit: baseline,
-        },
-    }
-}
-
 /// The checkpoints a resumable run writes for one profile: after each phase of a real,
 /// sampled run on a seeded random market.
 fn run_checkpoints() -> Vec<Checkpoint> {
     let seed = 0x5EED_0000_0000_0042;
-    let pc = run_profile();
+    let pc = super::phase::profile();
     let search = SearchConfig {
         objective: Objective::TotalProfit,
         min_trades: 10,
