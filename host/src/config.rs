@@ -522,6 +522,16 @@ impl Config {
         }
     }
 
+    /// Names of profile `p`'s weight groups, by index.
+    #[must_use]
+    pub fn group_names(&self, p: Profile) -> Vec<String> {
+        self.profile_toml(p)
+            .groups
+            .iter()
+            .map(|g| g.name.clone())
+            .collect()
+    }
+
     /// The core's settings of profile `p` at timeframe `tf` minutes.
     ///
     /// # Errors

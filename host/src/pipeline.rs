@@ -125,12 +125,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     if let Some(path) = &opts.previous {
         let v = read_previous(path)?;
         for (slot, p) in previous.iter_mut().zip(Profile::ALL) {
-            let groups: Vec<String> = cfg
-                .profile_toml(p)
-                .groups
-                .iter()
-                .map(|g| g.name.clone())
-                .collect();
+            let groups = cfg.group_names(p);
             *slot = report::previous_cell(&v, &format!("{}_params", p.name()), &groups, tf)
                 .map_err(|problem| AppError::Previous {
                     path: path.clone(),
@@ -287,12 +282,7 @@ fn run_profile(
     let all = TimeRange::all(span);
     let (is, oos) = TimeRange::split(span, cfg.in_sample_fraction).map_err(core)?;
     let search = cfg.search_config()?;
-    let groups: Vec<String> = cfg
-        .profile_toml(p)
-        .groups
-        .iter()
-        .map(|g| g.name.clone())
-        .collect();
+    let groups = cfg.group_names(p);
 
     bar.set_message("Phase 1: opportunity scan");
     let scan = phase::scan(&mut *ws, source, pc, all).map_err(core)?;
