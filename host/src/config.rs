@@ -385,7 +385,8 @@ impl Config {
                 .unwrap_or_default();
             err(format!("{}{at}", origin.display()), e.message().to_string())
         })?;
-        cfg.check()?;
+        cfg.check()
+            .map_err(|e| err(format!("{}: {}", origin.display(), e.key), e.problem))?;
         Ok(cfg)
     }
 

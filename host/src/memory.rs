@@ -47,6 +47,10 @@ pub fn workspace_bytes() -> usize {
 /// run on the embedded data minus its workspaces is about 6 MiB; rounded up).
 pub const RUNTIME_OVERHEAD_BYTES: u64 = 12 << 20;
 
+/// Stack reserved for each worker thread (a default workspace is built on it before it
+/// is boxed). Reserved, not used: it counts in the address space, hardly in the RSS.
+pub const WORKER_STACK_BYTES: usize = 16 << 20;
+
 /// Memory a run needs, estimated before it starts: one workspace per worker, the
 /// read buffers of every symbol (cache building and merged replay), and the runtime.
 /// It does not depend on the length of the data.
@@ -74,4 +78,12 @@ pub fn budget_text() -> String {
         "one workspace per worker thread; the host adds bounded I/O buffers (64 KiB per symbol)"
     );
     s
+}
+
+/// Address space a run needs, for a hard `ulimit -v` / `prlimit --as` limit:
+/// [`estimate_bytes`] plus the reserved stack of every worker ([`WORKER_STACK_BYTES`]).
+/// The binary's own mappings fit in the estimate's runtime allowance.
+#[must_use]
+pub fn address_space_bytes(workers: usize, symbols: usize) -> u64 {
+    estimate_bytes(workers, symbols) + workers as u64 * WORKER_STACK_BYTES as u64
 }

@@ -1,14 +1,34 @@
-//! Atomic outputs: every file is written to a temporary sibling, synced, then renamed
-//! over the target, so the live bot only ever reads a complete `params.json` — the
-//! previous one or the new one, never a mix. A run that fails leaves the old files as
-//! they were; a stale temporary file from a killed run is simply overwritten.
+//! Atomic outputs: the live bot only ever reads a complete `params.json`, and
+//! `report.json`/`params.json`/`run.json` change together, as one commit.
+//!
+//! A run writes each file to a temporary sibling (`<name>.phasebound-tmp`) and syncs it;
+//! once all are complete it writes a commit marker ([`COMMIT_MARKER`], itself atomic)
+//! listing them, renames every temporary over its target, syncs the folder and removes
+//! the marker. A run killed before the marker leaves the old files as they were (stale
+//! temporaries are simply overwritten later). A run killed between the renames — a window
+//! of microseconds — can leave the new `report.json` beside the old `params.json`: each
+//! file is still complete, the report's `run.params_sha256` does not match, and the
+//! marker says the commit is unfinished; the next run's [`recover`] completes it (roll
+//! forward) before anything else, so the folder returns to one consistent generation.
+//!
+//! [`lock`] keeps two runs from sharing an output folder: the lock is an advisory
+//! `flock` on [`LOCK_FILE`], released by the kernel when its holder exits however it
+//! exits, so a lock file left by a killed run never blocks the next one.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Suffix of temporary files (ignored and replaced by later runs).
 pub const TEMP_SUFFIX: &str = ".phasebound-tmp";
+
+/// File in the output folder that marks a commit in progress: one target file name per
+/// line. Present only between the first and the last rename of [`write_all_atomic`], or
+/// after a run was killed in that window.
+pub const COMMIT_MARKER: &str = ".phasebound-commit";
+
+/// Lock file in the output folder (see [`lock`]); it may stay behind, harmlessly.
+pub const LOCK_FILE: &str = ".phasebound.lock";
 
 /// The temporary path used while writing `target`.
 #[must_use]
@@ -28,21 +48,9 @@ pub fn temp_path(target: &Path) -> PathBuf {
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temp_path(target);
     let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
+        write_synced(&tmp, bytes)?;
         fs::rename(&tmp, target)?;
-        if let Some(dir) = target.parent() {
-            // Make the rename itself durable; not all file systems allow opening a dir.
-            if let Ok(d) = File::open(if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            }) {
-                let _ = d.sync_all();
-            }
-        }
+        sync_dir(folder_of(target));
         Ok(())
     })();
     if result.is_err() {
@@ -51,45 +59,129 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Writes several files so that each is atomic, renaming them only after every one was
-/// written completely: a failure while writing any of them leaves all targets unchanged.
+/// Writes several files of one folder as one commit (see the module docs): a failure
+/// or a kill before the commit marker leaves all targets unchanged; after it, the
+/// commit completes, now or in the next run's [`recover`].
 ///
 /// # Errors
-/// Any I/O error.
+/// Any I/O error; `InvalidInput` when the targets are not in one folder.
 pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
-    let mut written: Vec<&Path> = Vec::new();
-    for (target, bytes) in files {
-        let tmp = temp_path(target);
-        let r = (|| {
-            let mut f = File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()
-        })();
-        if let Err(e) = r {
-            let _ = fs::remove_file(&tmp);
-            for t in &written {
+    let Some((first, _)) = files.first() else {
+        return Ok(());
+    };
+    let dir = folder_of(first);
+    let mut names = String::new();
+    for (target, _) in files {
+        match target.file_name() {
+            Some(name) if folder_of(target) == dir => {
+                names.push_str(&name.to_string_lossy());
+                names.push('\n');
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the files of one commit must share one folder",
+                ));
+            }
+        }
+    }
+    for (i, (target, bytes)) in files.iter().enumerate() {
+        if let Err(e) = write_synced(&temp_path(target), bytes) {
+            for (t, _) in files.iter().take(i + 1) {
                 let _ = fs::remove_file(temp_path(t));
             }
             return Err(e);
         }
-        written.push(target);
     }
+    // The commit point: from here on the new generation wins, even across a kill.
+    write_atomic(&dir.join(COMMIT_MARKER), names.as_bytes())?;
     for (target, _) in files {
         fs::rename(temp_path(target), target)?;
     }
-    if let Some((first, _)) = files.first() {
-        sync_dir(first);
-    }
-    Ok(())
+    sync_dir(dir);
+    fs::remove_file(dir.join(COMMIT_MARKER))
 }
 
-/// Makes a rename in `target`'s folder durable (best effort: not every file system lets
-/// a folder be opened and synced).
-fn sync_dir(target: &Path) {
-    let dir = match target.parent() {
+/// Finishes a commit that a killed run left half done in `dir`: renames every
+/// temporary the marker lists that still exists over its target, then removes the
+/// marker. Returns whether there was anything to finish. Call it with the [`lock`] held
+/// and before writing any temporary file.
+///
+/// # Errors
+/// I/O errors; `InvalidData` for a marker that names anything but plain file names.
+pub fn recover(dir: &Path) -> io::Result<bool> {
+    let marker = dir.join(COMMIT_MARKER);
+    let text = match fs::read_to_string(&marker) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    for name in text.lines() {
+        let plain = Path::new(name).file_name().is_some_and(|n| n == name);
+        if !plain {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: '{name}' is not a file name", marker.display()),
+            ));
+        }
+        let target = dir.join(name);
+        match fs::rename(temp_path(&target), &target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {} // renamed before the kill
+            Err(e) => return Err(e),
+        }
+    }
+    sync_dir(dir);
+    fs::remove_file(&marker)?;
+    Ok(true)
+}
+
+/// An exclusive lock on an output folder, held until dropped (or the process ends).
+#[derive(Debug)]
+pub struct OutputLock {
+    _file: File,
+}
+
+/// Takes the lock of output folder `dir` (created if missing) without waiting.
+///
+/// # Errors
+/// `WouldBlock` with an explanation when another process holds it; other I/O errors.
+pub fn lock(dir: &Path) -> io::Result<OutputLock> {
+    fs::create_dir_all(dir)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))?;
+    match file.try_lock() {
+        Ok(()) => Ok(OutputLock { _file: file }),
+        Err(TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!(
+                "another phasebound run is writing to this output folder (it holds {LOCK_FILE}); \
+                 wait for it to finish or choose another --out"
+            ),
+        )),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+fn folder_of(target: &Path) -> &Path {
+    match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// Makes a rename in `dir` durable (best effort: not every file system lets a folder be
+/// opened and synced).
+fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Stack of each worker thread: a default workspace is built on it before boxing.
-const WORKER_STACK: usize = 16 * 1024 * 1024;
+const WORKER_STACK: usize = crate::memory::WORKER_STACK_BYTES;
 
 /// Everything `phasebound run` needs, validated.
 #[derive(Clone, Debug)]
@@ -61,10 +61,16 @@ pub struct RunOutcome {
 
 /// Runs every phase and writes the outputs atomically.
 ///
+/// Holds the output folder's lock for the whole run and first finishes a commit that a
+/// killed run left half done (see [`crate::output`]).
+///
 /// # Errors
 /// Any [`AppError`]; the output folder is then unchanged.
 pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     let started = std::time::Instant::now();
+    let _lock = crate::output::lock(&opts.out)
+        .map_err(|e| AppError::io(opts.out.join(crate::output::LOCK_FILE), e))?;
+    crate::output::recover(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
     let embedded = opts.data.is_empty();
     let inputs = if embedded {
         vec![
@@ -146,7 +152,11 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.set_prefix(p.name());
-        bar.enable_steady_tick(Duration::from_millis(200));
+        if opts.progress {
+            // The ticker is a thread: none when nothing is drawn (--quiet, --json), which also
+            // keeps a thread spawn (a panic inside indicatif if it fails) out of quiet runs.
+            bar.enable_steady_tick(Duration::from_millis(200));
+        }
         let mut source = CacheSource::new(&series, tf)?;
         let r = run_profile(
             p,
@@ -202,8 +212,13 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     };
 
     let symbols: Vec<String> = series.iter().map(|s| s.symbol.clone()).collect();
-    let report = build_report(opts, cfg, &series, &outcomes, tf, embedded);
+    let mut report = build_report(opts, cfg, &series, &outcomes, tf, embedded);
     let params = build_params(cfg, &outcomes, tf, &symbols);
+    // The report and run.json name the params.json they belong to, so a reader can
+    // tell a consistent set from a mix; params.json itself stays what the bot reads.
+    let params_bytes = to_bytes(&params);
+    let params_sha256 = sha256_hex(&params_bytes);
+    report["run"]["params_sha256"] = json!(params_sha256);
     let mut summary = String::new();
     // Say why a short file cannot trade rather than leave an unexplained zero.
     let warmup = report::warmup_bars(tf);
@@ -221,6 +236,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     }
     let run_info = json!({
         "note": "machine-dependent facts of this run (not part of the deterministic report)",
+        "params_sha256": params_sha256,
         "wall_seconds": report::num(started.elapsed().as_secs_f64()),
         "peak_rss_bytes": crate::memory::peak_rss_bytes(),
         "workspace_bytes_each": crate::memory::workspace_bytes(),
@@ -229,7 +245,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
     let files = vec![
         (opts.out.join("report.json"), to_bytes(&report)),
-        (opts.out.join("params.json"), to_bytes(&params)),
+        (opts.out.join("params.json"), params_bytes),
         (opts.out.join("run.json"), to_bytes(&run_info)),
     ];
     crate::output::write_all_atomic(&files).map_err(|e| AppError::io(&opts.out, e))?;
@@ -245,6 +261,15 @@ fn to_bytes(v: &Value) -> Vec<u8> {
     let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
     b.push(b'\n');
     b
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn read_previous(path: &Path) -> Result<Value, AppError> {
@@ -473,6 +498,7 @@ fn build_report(
         "run": {
             "version": env!("CARGO_PKG_VERSION"),
             "seed": cfg.seed,
+            "params_sha256": Value::Null,
             "data": if embedded { "embedded synthetic market (fixtures/)" } else { "user files" },
             "timeframe": data::timeframe_label(tf),
             "inputs": inputs,

@@ -7,9 +7,12 @@
     clippy::print_stdout
 )]
 
+mod bad_input;
 mod cli;
 mod config;
+mod crash;
 mod data;
 mod layouts;
+mod limits;
 mod pipeline;
 mod synth;
