@@ -15,22 +15,35 @@
 //!    (a signal that passes the profile's loosest filter, inside the plan's time range,
 //!    and in the sample if there is one), queue it.
 //!
+//! With [`EntrySource::External`] step 3 only updates the indicators: the caller queues
+//! its own entries with [`Workspace::enter`] right after pushing each entry's signal bar,
+//! and they wait in the same queue and meet the same evaluation (see `enter`).
+//!
 //! [`Workspace::finish`] evaluates what is still pending with the bars that exist
-//! (truncated windows). Cells are evaluated in plan order and candidates in the order
-//! their windows complete (signal order for gap-free data), so the accumulators, and the
-//! drawdown they track, are a pure function of the data and the plan.
+//! (truncated windows). Candidates are evaluated in the order their windows complete
+//! (signal order for gap-free data) and each cell has its own accumulator and marks, so
+//! the accumulators, and the drawdown they track, are a pure function of the data and
+//! the plan, whatever order the cells of one candidate are visited in (first passage
+//! visits them by groups sharing their price levels, the reference in plan order).
+//!
+//! An [`Observer`] passed to [`Workspace::push_observed`] and
+//! [`Workspace::finish_observed`] sees every evaluation as it happens (per entry, then
+//! per cell): how a host traces single trades without the core storing them.
 
 use crate::bar::{Bar, Ohlc};
 use crate::budget::MAX_GROUPS;
 use crate::error::Error;
 use crate::first_passage::HitTable;
 use crate::indicators::Indicators;
-use crate::plan::{EvalMode, PassPlan};
+use crate::plan::{EntrySource, EvalMode, PassPlan};
 use crate::signal::signal;
-use crate::sim::simulate;
+use crate::sim::{close_out, simulate};
 use crate::stats::CellStats;
-use crate::trade::{Direction, Entry, EntryTiming};
+use crate::trade::{Direction, Entry, EntryTiming, TradeOutcome, positive_finite};
 use heapless::Deque;
+
+/// Slots of the per-entry cache of time exits (by holding time, direct-mapped).
+const TIME_EXIT_SLOTS: usize = 16;
 
 /// A candidate waiting for its forward window.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,6 +57,52 @@ struct Pending {
     /// Score per weight group of the plan's profile.
     scores: [f32; MAX_GROUPS],
 }
+
+/// An entry supplied by the caller (see [`Workspace::enter`]).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExternalEntry {
+    /// Long or short.
+    pub direction: Direction,
+    /// ATR in price units that every exit distance is a multiple of; `None` = the
+    /// ATR(14) of the signal bar, as for signal candidates.
+    pub atr: Option<f64>,
+}
+
+/// An entry at the moment the engine evaluates it (see [`Observer`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EntryEvent {
+    /// Symbol index.
+    pub symbol: u16,
+    /// Index of the signal bar in the symbol's stream (0-based).
+    pub bar_index: u32,
+    /// Long or short.
+    pub direction: Direction,
+    /// The ATR the exits are multiples of.
+    pub atr: f64,
+    /// The fill price; `None` when the entry cannot fill (entry at the next open, but
+    /// the data ends at the signal bar): no outcome follows.
+    pub price: Option<f64>,
+}
+
+/// Sees every evaluation of a pass, in the engine's order: for each entry whose window is
+/// complete, [`Observer::entry`] once, then [`Observer::outcome`] once for each cell that
+/// traded it (in an order of the engine's choosing). Entries of one symbol come in the order they were
+/// queued. Both methods do nothing by default; `()` observes nothing.
+pub trait Observer {
+    /// The next evaluated entry.
+    #[inline]
+    fn entry(&mut self, event: &EntryEvent) {
+        let _ = event;
+    }
+
+    /// The outcome of the last announced entry under cell `cell` (index in the plan).
+    #[inline]
+    fn outcome(&mut self, cell: usize, outcome: &TradeOutcome) {
+        let _ = (cell, outcome);
+    }
+}
+
+impl Observer for () {}
 
 /// Phase-1 style counters of one symbol in one pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -217,6 +276,20 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         symbol: u16,
         bar: &Bar,
     ) -> Result<(), Error> {
+        self.push_observed(plan, symbol, bar, &mut ())
+    }
+
+    /// [`Workspace::push`], showing every evaluation it makes to `observer`.
+    ///
+    /// # Errors
+    /// As [`Workspace::push`].
+    pub fn push_observed<const PC: usize, O: Observer + ?Sized>(
+        &mut self,
+        plan: &PassPlan<'_, PC>,
+        symbol: u16,
+        bar: &Bar,
+        observer: &mut O,
+    ) -> Result<(), Error> {
         let sym = usize::from(symbol);
         if symbol >= self.active_symbols {
             return Err(Error::UnknownSymbol(symbol));
@@ -239,7 +312,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                 break;
             }
             let _ = self.symbols[sym].pending.pop_front();
-            self.evaluate(plan, sym, &p, window)?;
+            self.evaluate(plan, sym, &p, window, observer)?;
         }
 
         let state = &mut self.symbols[sym];
@@ -250,6 +323,9 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             return Ok(());
         };
         state.counters.warm_bars += 1;
+        if plan.entry_source() == EntrySource::External {
+            return Ok(());
+        }
         if !plan.in_range(bar.time) {
             return Ok(());
         }
@@ -302,16 +378,106 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             })
     }
 
+    /// Queues an external entry of `symbol` whose signal bar is the bar of that symbol
+    /// pushed last; call it right after that [`Workspace::push`], once per entry (several
+    /// entries may share a bar). The plan must take [`EntrySource::External`] entries.
+    ///
+    /// The entry then lives exactly like a signal candidate: it waits in the symbol's
+    /// queue until its window of `plan.window()` bars is complete (or the pass finishes),
+    /// fills by the plan's [`EntryTiming`] (next bar's open, or the signal bar's close),
+    /// and is evaluated against every cell; it passes every entry filter (consensus 5,
+    /// score 100 in every weight group) and counts as a candidate in the symbol's
+    /// counters. Memory stays bounded: at most `H` queued entries per symbol.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the plan takes signal candidates, no bar of the
+    /// symbol was pushed yet, the given ATR is not finite and `> 0`, or no ATR is given and
+    /// the symbol has fewer than [`ATR_PERIOD`](crate::indicators::ATR_PERIOD) bars or a
+    /// zero ATR (flat prices); [`Error::UnknownSymbol`]; [`Error::CapacityExceeded`]
+    /// (`H_MAX`) when `H` entries of the symbol are already waiting.
+    pub fn enter<const PC: usize>(
+        &mut self,
+        plan: &PassPlan<'_, PC>,
+        symbol: u16,
+        entry: ExternalEntry,
+    ) -> Result<(), Error> {
+        if plan.entry_source() != EntrySource::External {
+            return Err(Error::InvalidParameter {
+                what: "entry source: the plan takes signal candidates",
+            });
+        }
+        if symbol >= self.active_symbols {
+            return Err(Error::UnknownSymbol(symbol));
+        }
+        let state = self
+            .symbols
+            .get_mut(usize::from(symbol))
+            .ok_or(Error::UnknownSymbol(symbol))?;
+        let Some(index) = state.count.checked_sub(1) else {
+            return Err(Error::InvalidParameter {
+                what: "entry before the symbol's first bar",
+            });
+        };
+        let atr = match entry.atr {
+            Some(a) if positive_finite(a) => a,
+            Some(_) => {
+                return Err(Error::InvalidParameter {
+                    what: "entry ATR must be finite and > 0",
+                });
+            }
+            None => state
+                .indicators
+                .as_ref()
+                .and_then(Indicators::atr)
+                .filter(|a| positive_finite(*a))
+                .ok_or(Error::InvalidParameter {
+                    what: "entry ATR unavailable (fewer than 14 bars, or flat prices)",
+                })?,
+        };
+        let pending = Pending {
+            bar_index: index,
+            direction: entry.direction,
+            atr,
+            close: state.ring[index as usize % H].close,
+            consensus: 5,
+            scores: [100.0; MAX_GROUPS],
+        };
+        state
+            .pending
+            .push_back(pending)
+            .map_err(|_| Error::CapacityExceeded {
+                what: "H_MAX",
+                capacity: H,
+            })?;
+        state.counters.candidates += 1;
+        if entry.direction == Direction::Long {
+            state.counters.longs += 1;
+        }
+        Ok(())
+    }
+
     /// Ends the pass: evaluates every pending candidate with the bars that exist
     /// (windows cut short by the end of the data are truncated), symbol by symbol.
     ///
     /// # Errors
     /// Only capacity errors from evaluation (none for a plan accepted by `begin`).
     pub fn finish<const PC: usize>(&mut self, plan: &PassPlan<'_, PC>) -> Result<(), Error> {
+        self.finish_observed(plan, &mut ())
+    }
+
+    /// [`Workspace::finish`], showing every evaluation it makes to `observer`.
+    ///
+    /// # Errors
+    /// As [`Workspace::finish`].
+    pub fn finish_observed<const PC: usize, O: Observer + ?Sized>(
+        &mut self,
+        plan: &PassPlan<'_, PC>,
+        observer: &mut O,
+    ) -> Result<(), Error> {
         let window = plan.window();
         for sym in 0..usize::from(self.active_symbols) {
             while let Some(p) = self.symbols[sym].pending.pop_front() {
-                self.evaluate(plan, sym, &p, window)?;
+                self.evaluate(plan, sym, &p, window, observer)?;
             }
         }
         Ok(())
@@ -348,12 +514,13 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
     }
 
     /// Evaluates one candidate of symbol `sym` against every cell.
-    fn evaluate<const PC: usize>(
+    fn evaluate<const PC: usize, O: Observer + ?Sized>(
         &mut self,
         plan: &PassPlan<'_, PC>,
         sym: usize,
         p: &Pending,
         window: u16,
+        observer: &mut O,
     ) -> Result<(), Error> {
         let state = &mut self.symbols[sym];
         // Bars after the signal bar that exist, up to the window.
@@ -362,7 +529,15 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         let (first, entry_price) = match plan.entry_timing() {
             EntryTiming::NextOpen => {
                 if available == 0 {
-                    return Ok(()); // data ended on the signal bar: no fill
+                    // Data ended on the signal bar: no fill.
+                    observer.entry(&EntryEvent {
+                        symbol: sym as u16,
+                        bar_index: p.bar_index,
+                        direction: p.direction,
+                        atr: p.atr,
+                        price: None,
+                    });
+                    return Ok(());
                 }
                 let first = (p.bar_index + 1) as usize % H;
                 (first, state.ring[first].open)
@@ -378,6 +553,13 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             price: entry_price,
             atr: p.atr,
         };
+        observer.entry(&EntryEvent {
+            symbol: sym as u16,
+            bar_index: p.bar_index,
+            direction: p.direction,
+            atr: p.atr,
+            price: Some(entry_price),
+        });
 
         // Hindsight label (reporting only): favourable move within the horizon.
         let horizon = bars.len().min(usize::from(plan.opportunity_horizon()));
@@ -402,33 +584,91 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             return Ok(());
         }
 
-        let mode = plan.eval_mode();
-        if mode == EvalMode::FirstPassage {
-            self.hits.scan(plan.grid(), &entry, bars)?;
-        }
         let cost = plan.cost_pct();
-        for (c, cell) in plan.cells().iter().enumerate() {
-            let g = usize::from(cell.group);
-            let score = p.scores.get(g).copied().unwrap_or(f32::NEG_INFINITY);
-            if p.consensus < cell.min_consensus || score < cell.min_score {
-                continue;
-            }
-            if plan.one_position_per_symbol() && p.bar_index < self.busy_until[c][sym] {
-                continue;
-            }
-            let outcome = match mode {
-                EvalMode::FirstPassage => {
-                    self.hits
-                        .outcome(plan.grid(), &entry, bars, plan.cell_exit(c), cost)
+        if plan.eval_mode() == EvalMode::FirstPassage {
+            // Levels are resolved once per group of cells that share them; each cell then
+            // only applies its holding time. Cells are independent, so visiting them group
+            // by group leaves every accumulator as a plan-order loop would.
+            self.hits.scan(plan.grid(), &entry, bars)?;
+            // Time exits depend on the hold only: cache the last few (direct-mapped).
+            let mut time_exits: [(u16, Option<TradeOutcome>); TIME_EXIT_SLOTS] =
+                [(0, None); TIME_EXIT_SLOTS];
+            let one_position = plan.one_position_per_symbol();
+            // Scores are clamped to [0, 100] (or NaN, which no filter rejects), so cells
+            // without filters admit every candidate: check only with filters or the rule.
+            let check = plan.has_entry_filters() || one_position;
+            for group in plan.exit_groups() {
+                let Some(level) = self
+                    .hits
+                    .level_exit(plan.grid(), &entry, bars, group.exit, cost)
+                else {
+                    continue;
+                };
+                for &(c, hold) in plan.group_cells(group) {
+                    let c = usize::from(c);
+                    if check {
+                        let Some(cell) = plan.cells().get(c) else {
+                            continue;
+                        };
+                        if !self.admits(plan, c, cell, p, sym) {
+                            continue;
+                        }
+                    }
+                    let outcome = match level.exit {
+                        Some(o) if level.bar < usize::from(hold) => Some(o),
+                        _ => {
+                            let slot = &mut time_exits[usize::from(hold) % TIME_EXIT_SLOTS];
+                            if slot.0 != hold {
+                                *slot =
+                                    (hold, close_out(p.direction, entry.price, bars, hold, cost));
+                            }
+                            slot.1
+                        }
+                    };
+                    if let Some(o) = outcome {
+                        observer.outcome(c, &o);
+                        self.stats[c].record(&o, is_opportunity);
+                        // Only the one-position rule reads the marks: skip the store otherwise.
+                        if one_position {
+                            self.busy_until[c][sym] = p.bar_index + 1 + u32::from(o.exit_index);
+                        }
+                    }
                 }
-                EvalMode::Reference => simulate(&entry, bars, &cell.exit, cost),
-            };
-            if let Some(o) = outcome {
-                self.stats[c].record(&o, is_opportunity);
-                self.busy_until[c][sym] = p.bar_index + 1 + u32::from(o.exit_index);
+            }
+        } else {
+            for (c, cell) in plan.cells().iter().enumerate() {
+                if !self.admits(plan, c, cell, p, sym) {
+                    continue;
+                }
+                if let Some(o) = simulate(&entry, bars, &cell.exit, cost) {
+                    observer.outcome(c, &o);
+                    self.stats[c].record(&o, is_opportunity);
+                    self.busy_until[c][sym] = p.bar_index + 1 + u32::from(o.exit_index);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Whether cell `c` trades candidate `p`: its entry filter, and no open position of
+    /// the symbol in that cell (when the plan has that rule).
+    #[inline]
+    fn admits<const PC: usize>(
+        &self,
+        plan: &PassPlan<'_, PC>,
+        c: usize,
+        cell: &crate::plan::CellDef,
+        p: &Pending,
+        sym: usize,
+    ) -> bool {
+        let score = p
+            .scores
+            .get(usize::from(cell.group))
+            .copied()
+            .unwrap_or(f32::NEG_INFINITY);
+        let filtered = p.consensus < cell.min_consensus || score < cell.min_score;
+        let busy = plan.one_position_per_symbol() && p.bar_index < self.busy_until[c][sym];
+        !(filtered || busy)
     }
 }
 

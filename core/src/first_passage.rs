@@ -390,12 +390,35 @@ impl<const H: usize> HitTable<H> {
         cell: CellExit,
         cost: f64,
     ) -> Option<TradeOutcome> {
+        if cell.hold == 0 {
+            return None;
+        }
+        let hit = self.level_exit(grid, entry, window, cell, cost)?;
+        hit.outcome(entry, window, cell.hold, cost)
+    }
+
+    /// The part of [`HitTable::outcome`] that does not depend on the holding time: the
+    /// first bar at which the cell's take-profit, stop-loss or trailing level exits, and
+    /// the exit there. Cells that differ only in `hold` share it; [`LevelExit::outcome`]
+    /// then gives each its outcome in `O(1)`. `cell.hold` is ignored.
+    ///
+    /// # Returns
+    /// `None` in the cases [`HitTable::outcome`] lists (other than `hold == 0`).
+    #[must_use]
+    #[inline]
+    pub fn level_exit(
+        &self,
+        grid: &ExitGrid,
+        entry: &Entry,
+        window: &[Ohlc],
+        cell: CellExit,
+        cost: f64,
+    ) -> Option<LevelExit> {
         if self.entry.as_ref() != Some(entry)
             || window.len() != self.len
             || self.counts.0 != grid.tp.len()
             || self.counts.1 != grid.sl.len()
             || self.counts.2 != grid.trailing.len()
-            || cell.hold == 0
             || !valid_cost(cost)
         {
             return None;
@@ -416,9 +439,8 @@ impl<const H: usize> HitTable<H> {
 
         let dir = entry.direction;
         let (e, a) = (entry.price, entry.atr);
-        if k < usize::from(cell.hold)
-            && let Some(bar) = window.get(k)
-        {
+        let mut exit = None;
+        if let Some(bar) = window.get(k) {
             let sl_level = dir.adverse(e, sl_k, a);
             let tp_level = dir.favourable(e, tp_k, a);
             let mut stop = sl_level;
@@ -430,12 +452,43 @@ impl<const H: usize> HitTable<H> {
                 stop = dir.tighter(stop, dir.adverse(b, t.distance, a));
             }
             // Always `Some` on a validated bar (a hit extreme is an exit); on unvalidated
-            // input fall through rather than panic.
-            if let Some(out) = resolve_bar(dir, e, bar, stop, sl_level, tp_level, k, cost) {
-                return Some(out);
-            }
+            // input `None`, and the holding rule decides, rather than a panic.
+            exit = resolve_bar(dir, e, bar, stop, sl_level, tp_level, k, cost);
         }
-        close_out(dir, e, window, cell.hold, cost)
+        Some(LevelExit { bar: k, exit })
+    }
+}
+
+/// Where a cell's price levels end a trade, whatever its holding time (see
+/// [`HitTable::level_exit`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LevelExit {
+    /// Window index of the first bar that reaches a level; `>= window.len()` when none does.
+    pub bar: usize,
+    /// The exit on that bar, when there is one.
+    pub exit: Option<TradeOutcome>,
+}
+
+impl LevelExit {
+    /// The outcome under holding time `hold` bars: the level exit if it comes before
+    /// `hold`, else the time exit (or truncated); equal to [`HitTable::outcome`] of the
+    /// cell with that `hold`. `entry`, `window` and `cost` as given to
+    /// [`HitTable::level_exit`]. `None` for `hold == 0` or an empty window.
+    #[must_use]
+    #[inline]
+    pub fn outcome(
+        &self,
+        entry: &Entry,
+        window: &[Ohlc],
+        hold: u16,
+        cost: f64,
+    ) -> Option<TradeOutcome> {
+        if self.bar < usize::from(hold)
+            && let Some(out) = self.exit
+        {
+            return Some(out);
+        }
+        close_out(entry.direction, entry.price, window, hold, cost)
     }
 }
 

@@ -21,6 +21,18 @@ pub enum EvalMode {
     Reference,
 }
 
+/// Where a pass's entries come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum EntrySource {
+    /// The profile's signal candidates, found while the bars stream (default).
+    #[default]
+    Signals,
+    /// Entries the caller queues with [`Workspace::enter`](crate::engine::Workspace::enter)
+    /// after pushing their signal bar (e.g. a bot's own trade history); no signal is
+    /// computed and every entry passes every cell's entry filter.
+    External,
+}
+
 /// A profile's fixed settings for a pass: how candidates are found and labelled, and
 /// how trades are filled and charged.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -106,18 +118,35 @@ pub struct CellDef {
     pub exit: ExitParams,
 }
 
+/// Cells that share their price levels (take profit, stop loss, trailing) and differ
+/// only in holding time: first passage resolves the levels once per entry for the whole
+/// group ([`crate::first_passage::HitTable::level_exit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitGroup {
+    /// The shared levels (`hold` is 0: it differs per cell).
+    pub exit: CellExit,
+    start: u16,
+    end: u16,
+}
+
 /// A pass: profile settings, time range of signals, cells, optional sample.
 #[derive(Clone, Debug)]
 pub struct PassPlan<'a, const C: usize> {
     spec: &'a ProfileSpec,
     cells: Vec<CellDef, C>,
     exits: Vec<CellExit, C>,
+    groups: Vec<ExitGroup, C>,
+    /// (cell index, hold) of each cell, group by group (each group's cells in plan order).
+    grouped: Vec<(u16, u16), C>,
+    /// Some cell has an entry filter above the loosest (score > 0 or consensus > 0).
+    filtered: bool,
     grid: ExitGrid,
     window: u16,
     from: i64,
     to: i64,
     sample: Option<&'a [u32]>,
     mode: EvalMode,
+    entries: EntrySource,
     finalized: bool,
 }
 
@@ -137,12 +166,16 @@ impl<'a, const C: usize> PassPlan<'a, C> {
             spec,
             cells: Vec::new(),
             exits: Vec::new(),
+            groups: Vec::new(),
+            grouped: Vec::new(),
+            filtered: false,
             grid: ExitGrid::new(),
             window: spec.opportunity_horizon,
             from,
             to,
             sample: None,
             mode: EvalMode::FirstPassage,
+            entries: EntrySource::Signals,
             finalized: true,
         })
     }
@@ -188,14 +221,72 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     /// None for cells accepted by `push_cell` (kept as a value for safety).
     pub fn finalize(&mut self) -> Result<(), Error> {
         self.exits.clear();
+        self.groups.clear();
+        self.grouped.clear();
+        // Group index of each cell; groups in order of first appearance.
+        let mut group_of: Vec<u16, C> = Vec::new();
+        let mut sizes: Vec<u16, C> = Vec::new();
         for cell in &self.cells {
             let exit = self.grid.cell(&cell.exit).ok_or(Error::InvalidParameter {
                 what: "exit level missing from grid",
             })?;
             let _ = self.exits.push(exit);
+            let levels = CellExit { hold: 0, ..exit };
+            let g = match self.groups.iter().position(|g| g.exit == levels) {
+                Some(g) => g,
+                None => {
+                    // At most one group per cell: capacity C cannot run out.
+                    let _ = self.groups.push(ExitGroup {
+                        exit: levels,
+                        start: 0,
+                        end: 0,
+                    });
+                    let _ = sizes.push(0);
+                    self.groups.len() - 1
+                }
+            };
+            let _ = group_of.push(g as u16);
+            if let Some(n) = sizes.get_mut(g) {
+                *n += 1;
+            }
         }
+        let mut start = 0u16;
+        for (g, n) in self.groups.iter_mut().zip(&sizes) {
+            g.start = start;
+            g.end = start;
+            start += *n;
+        }
+        let _ = self.grouped.resize(self.cells.len(), (0, 0));
+        for ((c, &g), cell) in group_of.iter().enumerate().zip(&self.cells) {
+            if let Some(g) = self.groups.get_mut(usize::from(g))
+                && let Some(slot) = self.grouped.get_mut(usize::from(g.end))
+            {
+                *slot = (c as u16, cell.exit.hold);
+                g.end += 1;
+            }
+        }
+        self.filtered = self
+            .cells
+            .iter()
+            .any(|c| c.min_score > 0.0 || c.min_consensus > 0);
         self.finalized = true;
         Ok(())
+    }
+
+    /// The cells grouped by shared price levels (see [`ExitGroup`]); every cell is in
+    /// exactly one group. Empty until [`PassPlan::finalize`].
+    #[must_use]
+    pub fn exit_groups(&self) -> &[ExitGroup] {
+        if self.finalized { &self.groups } else { &[] }
+    }
+
+    /// `(cell index, hold)` of the cells of `group` (one of [`PassPlan::exit_groups`]),
+    /// in plan order.
+    #[must_use]
+    pub fn group_cells(&self, group: &ExitGroup) -> &[(u16, u16)] {
+        self.grouped
+            .get(usize::from(group.start)..usize::from(group.end))
+            .unwrap_or(&[])
     }
 
     /// Evaluate only the candidates whose ordinals (0-based, in the order the pass meets
@@ -216,6 +307,19 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     /// Chooses the evaluation mode (first-passage by default).
     pub fn set_mode(&mut self, mode: EvalMode) {
         self.mode = mode;
+    }
+
+    /// Chooses where entries come from (signal candidates by default). With
+    /// [`EntrySource::External`] the sample, the time range and the candidate rule do not
+    /// apply: exactly the entries the caller queues are evaluated.
+    pub fn set_entry_source(&mut self, entries: EntrySource) {
+        self.entries = entries;
+    }
+
+    /// Where entries come from.
+    #[must_use]
+    pub fn entry_source(&self) -> EntrySource {
+        self.entries
     }
 
     /// Cells in order.
@@ -293,6 +397,13 @@ impl<'a, const C: usize> PassPlan<'a, C> {
     #[must_use]
     pub fn cost_pct(&self) -> f64 {
         self.spec.cost_pct
+    }
+
+    /// Whether any cell filters entries (a minimum score or consensus above 0); without
+    /// filters every candidate passes every cell.
+    #[must_use]
+    pub fn has_entry_filters(&self) -> bool {
+        self.filtered
     }
 
     /// One position per symbol and cell.

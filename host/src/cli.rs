@@ -25,6 +25,8 @@ pub const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 usage/c
 pub enum Cmd {
     /// Run all phases and write report.json, params.json and run.json.
     Run(Box<RunArgs>),
+    /// Evaluate an exit grid on your own entries (symbol,time,direction[,atr] CSV).
+    Exits(Box<crate::exits::ExitsArgs>),
     /// Print the default configuration as a TOML file.
     Config,
     /// Print the core's compile-time memory budget.
@@ -115,6 +117,13 @@ pub enum Command {
         /// Lower the CPU priority.
         nice: bool,
     },
+    /// Evaluate an exit grid on given entries.
+    Exits {
+        /// Validated options.
+        opts: Box<crate::exits::ExitsOptions>,
+        /// Quiet mode.
+        quiet: bool,
+    },
     /// Print defaults.
     Config,
     /// Print the budget.
@@ -204,6 +213,13 @@ impl Cli {
         match self.command {
             None => RunArgs::default_run().validate(),
             Some(Cmd::Run(a)) => a.validate(),
+            Some(Cmd::Exits(a)) => {
+                let (opts, quiet) = a.validate()?;
+                Ok(Command::Exits {
+                    opts: Box::new(opts),
+                    quiet,
+                })
+            }
             Some(Cmd::Config) => Ok(Command::Config),
             Some(Cmd::Budget) => Ok(Command::Budget),
             Some(Cmd::Fixtures { dir }) => Ok(Command::Fixtures(dir)),

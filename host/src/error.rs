@@ -5,7 +5,7 @@
 //! | 0 | success |
 //! | 1 | internal error (a bug: please report it) |
 //! | 2 | usage or configuration error (bad flag, bad config value, bad `--previous` file) |
-//! | 3 | input data error (unreadable layout, invalid bar, unsorted time, …): file and line named |
+//! | 3 | input data error (unreadable layout, invalid bar, unsorted time, bad entry row, …): file and line named |
 //! | 4 | I/O error (reading inputs, writing outputs, cache) |
 //! | 5 | capacity error: the data or configuration needs more than the compiled capacities or `--max-memory` |
 
@@ -33,6 +33,9 @@ pub enum AppError {
     /// Bad input data.
     #[error("{0}")]
     Data(#[from] DataError),
+    /// Bad row in an entries file (`phasebound exits`): file, line, problem.
+    #[error("{0}")]
+    Entries(#[from] crate::exits::EntryError),
     /// I/O failure on a path.
     #[error("{path}: {source}")]
     Io {
@@ -56,6 +59,7 @@ impl AppError {
         match self {
             AppError::Usage(_) | AppError::Config(_) | AppError::Previous { .. } => 2,
             AppError::Data(e) => e.exit_code(),
+            AppError::Entries(_) => 3,
             AppError::Io { .. } => 4,
             AppError::Capacity(_) => 5,
             AppError::Internal(_) => 1,

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod exits;
 pub mod fixtures;
 pub mod memory;
 pub mod output;

@@ -58,6 +58,14 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 ),
             )
         }
+        Command::Exits { opts, quiet } => {
+            let outcome = phasebound::exits::run(&opts)?;
+            if quiet {
+                Ok(())
+            } else {
+                w(&mut out, &outcome.summary)
+            }
+        }
         Command::Run {
             opts,
             quiet,

@@ -297,6 +297,14 @@ impl Indicators {
         ]
     }
 
+    /// The ATR after the last bar fed, once [`ATR_PERIOD`] bars were seen: available long
+    /// before the full warm-up (external entries need only the ATR). Equal to the
+    /// snapshot's `atr` once snapshots are returned.
+    #[must_use]
+    pub fn atr(&self) -> Option<f64> {
+        self.atr.is_ready().then_some(self.atr.value())
+    }
+
     /// True once [`update`](Self::update) returns snapshots.
     #[must_use]
     pub const fn is_ready(&self) -> bool {

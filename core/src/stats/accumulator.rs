@@ -76,16 +76,19 @@ impl CellStats {
     /// Counters saturate at `u32::MAX` rather than wrap.
     pub fn record(&mut self, o: &TradeOutcome, is_opportunity: bool) {
         let p = o.profit_pct;
+        // Selects, not branches: win or loss is a coin flip to the branch predictor, and
+        // this runs once per (entry, cell). Adding +0.0 (or subtracting it) leaves every
+        // sum bit for bit as the branches did, as neither sum ever holds -0.0.
+        let win = p > 0.0;
+        let gain = if win { p } else { 0.0 };
+        let loss = if p < 0.0 { p } else { 0.0 };
         self.trades = self.trades.saturating_add(1);
-        if p > 0.0 {
-            self.wins = self.wins.saturating_add(1);
-            self.gross_profit += p;
-            if is_opportunity {
-                self.captured = self.captured.saturating_add(1);
-            }
-        } else if p < 0.0 {
-            self.gross_loss -= p;
-        }
+        self.wins = self.wins.saturating_add(u32::from(win));
+        self.captured = self
+            .captured
+            .saturating_add(u32::from(win & is_opportunity));
+        self.gross_profit += gain;
+        self.gross_loss -= loss;
         self.sum_profit += p;
         self.sum_sq_profit += p * p;
         self.equity += p;
@@ -102,9 +105,7 @@ impl CellStats {
         if let Some(n) = self.reasons.get_mut(o.reason.index()) {
             *n = n.saturating_add(1);
         }
-        if o.ambiguous {
-            self.ambiguous = self.ambiguous.saturating_add(1);
-        }
+        self.ambiguous = self.ambiguous.saturating_add(u32::from(o.ambiguous));
     }
 
     /// Appends `later`, whose trades were all entered after this cell's, as if its trades

@@ -3,6 +3,7 @@
 
 mod budget;
 mod engine;
+mod external;
 mod first_passage;
 mod indicators;
 mod phase;

@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod crash;
 mod data;
+mod exits;
 mod layouts;
 mod limits;
 mod pipeline;

@@ -1,0 +1,1656 @@
+//! `phasebound exits`: an exit grid evaluated on entries the user supplies.
+//!
+//! The question it answers: *for the trades my bot actually took, which exits would have
+//! been best?* The entries come from a CSV file, `symbol,time,direction[,atr]`, one row
+//! per entry (a header row is optional):
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `symbol` | as the data names it (`BTCUSDT`; `BTC/USDT`, `BTC_USDT` are the same) |
+//! | `time` | open time of the **signal bar**: integer ms (s and µs are told by magnitude, as in kline files) or ISO 8601 UTC (`2024-03-01T12:15:00Z`, `2024-03-01 12:15`) |
+//! | `direction` | `long`/`buy` or `short`/`sell` (any case) |
+//! | `atr` | optional: the ATR in price units the exit distances are multiples of; empty or absent = the signal bar's ATR(14) |
+//!
+//! The entry fills as the configuration says (`trading.entry`: the next bar's open by
+//! default, or the signal bar's close), and every cell of the grid — take profit × stop
+//! loss × holding time × trailing stop or off — is simulated exactly as `run` does,
+//! with the same engine (first passage; `--reference` uses the bar-by-bar simulator) and
+//! the same costs. By default every entry is traded in every cell, even when entries of
+//! one symbol overlap; `--one-position` skips an entry while that cell still holds a
+//! position of the symbol (what a bot with one slot per symbol would have done).
+//!
+//! # Streaming
+//!
+//! The entries file is read alongside the bars, never loaded: rows must be sorted by
+//! time (rows of one time in any symbol order); an earlier time after a later one is an
+//! error naming the line. Each entry is queued in the core's workspace right after its
+//! signal bar streams by ([`Workspace::enter`]) and evaluated when its window is
+//! complete, so memory is the workspace (fixed at compile time) plus one read buffer per
+//! file, whatever the number of bars or entries. A grid of more than
+//! [`MAX_CELLS`] cells runs as several passes of at most that many cells (in parallel
+//! with `--threads`); cells are independent, so the results do not depend on the split.
+//!
+//! # Bad entries
+//!
+//! An entry whose symbol is not in the data, whose time is before the symbol's first bar
+//! or after its last, is not a bar open time (a gap in the data, or misaligned), whose
+//! bar has no ATR(14) yet (the first 13 bars) and no `atr` column, or that cannot fill
+//! (signal on the last bar with next-open entries) stops the command with an error
+//! naming the line (exit code 3). With `--skip-bad-entries` such rows are skipped and
+//! counted by reason instead. Rows that cannot be read (bad number, unknown direction,
+//! wrong column count, unsorted time) are always errors.
+//!
+//! # Outputs
+//!
+//! `OUT/exits.csv` (written atomically): one row per cell in grid order with its rank
+//! by the objective, trades, wins, win rate, total and average profit %, profit factor,
+//! max drawdown (cumulative profit in entry order), and the count of each exit reason.
+//! The top cells go to stdout. Same data, entries, grid and config: same bytes, whatever
+//! the thread count.
+//!
+//! [`Workspace::enter`]: phasebound_core::engine::Workspace::enter
+
+use crate::config::{Config, hours_to_bars};
+use crate::data::{self, CachedSeries, DiscoverOptions, Merged, SeriesReader, TimeRange};
+use crate::error::AppError;
+use phasebound_core::budget::{DefaultWorkspace, H_MAX, MAX_CELLS, MAX_LEVELS, MAX_TRAILING};
+use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer};
+use phasebound_core::plan::{CellDef, EntrySource, EvalMode, PassPlan, ProfileSpec};
+use phasebound_core::signal::Profile;
+use phasebound_core::stats::{
+    self, CellStats, Objective, better, max_drawdown, profit_factor, total_profit,
+};
+use phasebound_core::{Direction, Error as CoreError, ExitParams, ExitReason, TradeOutcome};
+use phasebound_core::{EntryTiming, Trailing};
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+/// Stack of each worker thread: a default workspace is built on it before boxing.
+const WORKER_STACK: usize = 16 * 1024 * 1024;
+
+/// Largest grid accepted (cells); larger ones are almost certainly a typo.
+pub const MAX_GRID_CELLS: usize = 1 << 20;
+
+/// Most entries waiting at one timestamp (all symbols), read ahead while their bars stream.
+pub const MAX_SAME_TIME_ENTRIES: usize = phasebound_core::budget::MAX_SYMBOLS * H_MAX;
+
+/// Name of the all-cells CSV in the output folder.
+pub const CSV_NAME: &str = "exits.csv";
+
+/// Arguments of `phasebound exits`.
+#[derive(Debug, Default, clap::Args)]
+pub struct ExitsArgs {
+    /// Entries CSV: symbol,time,direction[,atr], sorted by time.
+    #[arg(long)]
+    pub entries: PathBuf,
+    /// Kline files or folders, as for `run`. Default: the embedded data.
+    #[arg(long, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// Symbol, when a file name does not tell it (single file only).
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Timeframe (1m … 1d); selects matching files in folders.
+    #[arg(long)]
+    pub timeframe: Option<String>,
+    /// Configuration file (TOML): costs, fills, objective, and the profile's exit lattice.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Profile whose exit lattice is the default grid (scalping or swing).
+    #[arg(long, default_value = "scalping")]
+    pub profile: String,
+    /// Take-profit axis in ATRs, e.g. 1,1.5,2 (default: the profile's).
+    #[arg(long, value_delimiter = ',')]
+    pub tp: Vec<f64>,
+    /// Stop-loss axis in ATRs, e.g. 1,2 (default: the profile's).
+    #[arg(long, value_delimiter = ',')]
+    pub sl: Vec<f64>,
+    /// Holding-time axis in hours, e.g. 4,8 (default: the profile's).
+    #[arg(long, value_delimiter = ',')]
+    pub hold_hours: Vec<f64>,
+    /// Trailing axis: `off` and/or activation:distance in ATRs, e.g. off,1:0.5
+    /// (default: off plus the profile's).
+    #[arg(long, value_delimiter = ',')]
+    pub trailing: Vec<String>,
+    /// Round-trip cost in % (default: the config's fees and slippage, 0.14).
+    #[arg(long)]
+    pub cost_pct: Option<f64>,
+    /// One position per symbol and cell: skip entries while the cell is still in a trade.
+    #[arg(long)]
+    pub one_position: bool,
+    /// Skip (and count) entries outside the data, on gaps or without ATR, instead of failing.
+    #[arg(long)]
+    pub skip_bad_entries: bool,
+    /// Ranking objective (default: the config's): total_profit, expectancy_sqrt_n,
+    /// profit_factor, return_over_drawdown.
+    #[arg(long)]
+    pub objective: Option<String>,
+    /// Cells with fewer trades rank last (default: the config's search.min_trades).
+    #[arg(long)]
+    pub min_trades: Option<u32>,
+    /// Cells shown on stdout.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Output folder (exits.csv).
+    #[arg(long, default_value = "phasebound-out")]
+    pub out: PathBuf,
+    /// Cache folder (default: OUT/.cache).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Worker threads for grids of several passes (default: all cores but one).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No summary on stdout; errors only.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Use the bar-by-bar reference simulator instead of first passage (benchmarks).
+    #[arg(long, hide = true)]
+    pub reference: bool,
+    /// Write every (entry, cell) outcome to this CSV (agreement checks; large).
+    #[arg(long, hide = true)]
+    pub trades: Option<PathBuf>,
+}
+
+/// One axis value of the trailing stop: off, or a pair.
+pub type TrailingSetting = Option<Trailing>;
+
+/// The exit grid: the product of four axes, enumerated tp-major, then sl, trailing, hold
+/// (hold innermost: cells that differ only in holding time are neighbours, which is the
+/// order the engine resolves them in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExitGrid {
+    /// Take-profit multipliers (ATRs).
+    pub tp: Vec<f64>,
+    /// Stop-loss multipliers (ATRs).
+    pub sl: Vec<f64>,
+    /// Holding times in bars.
+    pub hold: Vec<u16>,
+    /// Trailing settings.
+    pub trailing: Vec<TrailingSetting>,
+}
+
+impl ExitGrid {
+    /// Number of cells.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tp.len() * self.sl.len() * self.hold.len() * self.trailing.len()
+    }
+
+    /// True when an axis is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every cell's exit parameters, in grid order.
+    #[must_use]
+    pub fn cells(&self) -> Vec<ExitParams> {
+        let mut v = Vec::with_capacity(self.len());
+        for &tp in &self.tp {
+            for &sl in &self.sl {
+                for &trailing in &self.trailing {
+                    for &hold in &self.hold {
+                        v.push(ExitParams {
+                            tp,
+                            sl,
+                            hold,
+                            trailing,
+                        });
+                    }
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Validated options of `phasebound exits`.
+#[derive(Clone, Debug)]
+pub struct ExitsOptions {
+    /// The entries CSV.
+    pub entries: PathBuf,
+    /// Inputs (empty = embedded data).
+    pub data: Vec<PathBuf>,
+    /// Symbol override.
+    pub symbol: Option<String>,
+    /// Timeframe in minutes.
+    pub timeframe: Option<u32>,
+    /// The configuration.
+    pub config: Config,
+    /// Profile whose lattice fills the axes not given.
+    pub profile: Profile,
+    /// Axes given on the command line (hold in hours), `None` = the profile's.
+    pub axes: Axes,
+    /// Round-trip cost override, %.
+    pub cost_pct: Option<f64>,
+    /// One position per symbol and cell.
+    pub one_position: bool,
+    /// Skip bad entries instead of failing.
+    pub skip_bad_entries: bool,
+    /// Ranking objective.
+    pub objective: Objective,
+    /// Minimum trades to rank.
+    pub min_trades: u32,
+    /// Cells on stdout.
+    pub top: usize,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Cache folder.
+    pub cache: PathBuf,
+    /// Worker threads (>= 1).
+    pub threads: usize,
+    /// Evaluation engine.
+    pub mode: EvalMode,
+    /// Per-trade CSV, if wanted.
+    pub trades: Option<PathBuf>,
+}
+
+/// Axes from the command line; `None` takes the profile's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Axes {
+    /// Take profit, ATRs.
+    pub tp: Option<Vec<f64>>,
+    /// Stop loss, ATRs.
+    pub sl: Option<Vec<f64>>,
+    /// Holding times, hours.
+    pub hold_hours: Option<Vec<f64>>,
+    /// Trailing settings.
+    pub trailing: Option<Vec<TrailingSetting>>,
+}
+
+/// Parses one `--trailing` value: `off`, or `activation:distance` in ATRs.
+///
+/// # Errors
+/// Anything else, or a pair that is not valid (activation `>= 0`, distance `> 0`).
+pub fn parse_trailing(s: &str) -> Result<TrailingSetting, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("off") || t.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let bad = || format!("--trailing '{s}' is not 'off' or activation:distance (e.g. 1:0.5)");
+    let (a, d) = t.split_once(':').ok_or_else(bad)?;
+    let activation: f64 = a.trim().parse().map_err(|_| bad())?;
+    let distance: f64 = d.trim().parse().map_err(|_| bad())?;
+    let tr = Trailing {
+        activation,
+        distance,
+    };
+    if !tr.is_valid() {
+        return Err(format!(
+            "--trailing '{s}': activation must be >= 0 and distance > 0 (ATRs)"
+        ));
+    }
+    Ok(Some(tr))
+}
+
+impl ExitsArgs {
+    /// Validates the arguments.
+    ///
+    /// # Errors
+    /// Bad flags or config, as usage/config errors (exit code 2).
+    pub fn validate(self) -> Result<(ExitsOptions, bool), AppError> {
+        let mut config = match &self.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| AppError::io(p, e))?;
+                Config::from_toml(&text, p)?
+            }
+            None => Config::default(),
+        };
+        config.check()?;
+        let profile = match self.profile.to_ascii_lowercase().as_str() {
+            "scalping" => Profile::Scalping,
+            "swing" => Profile::Swing,
+            other => {
+                return Err(AppError::Usage(format!(
+                    "--profile '{other}' is not scalping or swing"
+                )));
+            }
+        };
+        let timeframe = match &self.timeframe {
+            Some(t) => Some(data::parse_timeframe(t).ok_or_else(|| {
+                AppError::Usage(format!(
+                    "--timeframe '{t}' is not one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d"
+                ))
+            })?),
+            None => None,
+        };
+        let positive = |name: &str, v: &[f64]| -> Result<Option<Vec<f64>>, AppError> {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            if let Some(x) = v.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
+                return Err(AppError::Usage(format!(
+                    "--{name}: {x} is not a positive number"
+                )));
+            }
+            Ok(Some(v.to_vec()))
+        };
+        let trailing = if self.trailing.is_empty() {
+            None
+        } else {
+            Some(
+                self.trailing
+                    .iter()
+                    .map(|s| parse_trailing(s))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(AppError::Usage)?,
+            )
+        };
+        let axes = Axes {
+            tp: positive("tp", &self.tp)?,
+            sl: positive("sl", &self.sl)?,
+            hold_hours: positive("hold-hours", &self.hold_hours)?,
+            trailing,
+        };
+        if let Some(c) = self.cost_pct
+            && !(c.is_finite() && (0.0..100.0).contains(&c))
+        {
+            return Err(AppError::Usage(format!(
+                "--cost-pct {c} is not a percentage in [0, 100)"
+            )));
+        }
+        if let Some(o) = &self.objective {
+            config.search.objective.clone_from(o);
+        }
+        let objective = config.objective()?;
+        let min_trades = self.min_trades.unwrap_or(config.search.min_trades);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = match self.threads {
+            Some(0) => return Err(AppError::Usage("--threads must be at least 1".into())),
+            Some(n) => n,
+            None => cores.saturating_sub(1).max(1),
+        };
+        if self.symbol.is_some() && self.data.len() != 1 {
+            return Err(AppError::Usage(
+                "--symbol needs exactly one --data file".into(),
+            ));
+        }
+        let cache = self
+            .cache
+            .clone()
+            .unwrap_or_else(|| self.out.join(".cache"));
+        Ok((
+            ExitsOptions {
+                entries: self.entries,
+                data: self.data,
+                symbol: self.symbol,
+                timeframe,
+                config,
+                profile,
+                axes,
+                cost_pct: self.cost_pct,
+                one_position: self.one_position,
+                skip_bad_entries: self.skip_bad_entries,
+                objective,
+                min_trades,
+                top: self.top,
+                out: self.out,
+                cache,
+                threads,
+                mode: if self.reference {
+                    EvalMode::Reference
+                } else {
+                    EvalMode::FirstPassage
+                },
+                trades: self.trades,
+            },
+            self.quiet,
+        ))
+    }
+}
+
+/// A problem with one row of the entries file (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {problem}", path.display())]
+pub struct EntryError {
+    /// The entries file.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: u64,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Why an entry was skipped (`--skip-bad-entries`) or refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BadEntry {
+    /// The symbol is not among the data's symbols.
+    UnknownSymbol,
+    /// Before the symbol's first bar.
+    BeforeData,
+    /// After the symbol's last bar.
+    AfterData,
+    /// Inside the data but not a bar open time: a gap (missing candles) or a time off the
+    /// timeframe's grid.
+    NoBar,
+    /// No `atr` column and the bar has no ATR(14) yet (or a zero ATR: flat prices).
+    NoAtr,
+    /// Next-open entry on the symbol's last bar: nothing to fill at.
+    NoFill,
+}
+
+impl BadEntry {
+    /// Every reason, in report order.
+    pub const ALL: [BadEntry; 6] = [
+        BadEntry::UnknownSymbol,
+        BadEntry::BeforeData,
+        BadEntry::AfterData,
+        BadEntry::NoBar,
+        BadEntry::NoAtr,
+        BadEntry::NoFill,
+    ];
+
+    /// Stable snake_case name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            BadEntry::UnknownSymbol => "unknown_symbol",
+            BadEntry::BeforeData => "before_data",
+            BadEntry::AfterData => "after_data",
+            BadEntry::NoBar => "no_bar_at_time",
+            BadEntry::NoAtr => "no_atr",
+            BadEntry::NoFill => "no_fill",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Entries read, used and skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntryCounts {
+    /// Rows read (excluding header and blank lines).
+    pub rows: u64,
+    /// Entries queued in the engine.
+    pub used: u64,
+    /// Of them, long.
+    pub longs: u64,
+    /// Skipped, per [`BadEntry`] (index order of [`BadEntry::ALL`]).
+    pub skipped: [u64; 6],
+    /// The first skipped row's message, for the summary.
+    pub first_skip: Option<String>,
+}
+
+impl EntryCounts {
+    /// All skipped rows.
+    #[must_use]
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.iter().sum()
+    }
+}
+
+/// One cell's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellResult {
+    /// Exit parameters (hold in bars).
+    pub exit: ExitParams,
+    /// Accumulated trades.
+    pub stats: CellStats,
+    /// 1-based rank by the objective (ties to the lower cell index).
+    pub rank: usize,
+}
+
+/// What `phasebound exits` produced.
+#[derive(Debug)]
+pub struct ExitsOutcome {
+    /// Cells in grid order.
+    pub cells: Vec<CellResult>,
+    /// Entry bookkeeping.
+    pub entries: EntryCounts,
+    /// Passes (chunks of at most `MAX_CELLS` cells).
+    pub passes: usize,
+    /// Bar timeframe, minutes.
+    pub timeframe: u32,
+    /// The human summary.
+    pub summary: String,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+// ------------------------------------------------------------------ entries file
+
+/// One parsed row.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    line: u64,
+    symbol: Option<u16>,
+    symbol_text: String,
+    time: i64,
+    direction: Direction,
+    atr: Option<f64>,
+}
+
+/// Streams the entries file row by row, checking the time order.
+struct EntryReader {
+    path: PathBuf,
+    reader: BufReader<File>,
+    buf: Vec<u8>,
+    line: u64,
+    last_time: Option<(i64, u64)>,
+    symbols: Vec<String>,
+    peeked: Option<Row>,
+    header_checked: bool,
+}
+
+impl EntryReader {
+    fn open(path: &Path, symbols: &[String]) -> Result<Self, AppError> {
+        let f = File::open(path).map_err(|e| AppError::io(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(data::READ_BUFFER_BYTES, f),
+            buf: Vec::with_capacity(256),
+            line: 0,
+            last_time: None,
+            symbols: symbols.to_vec(),
+            peeked: None,
+            header_checked: false,
+        })
+    }
+
+    fn err(&self, line: u64, problem: String) -> AppError {
+        AppError::Entries(EntryError {
+            path: self.path.clone(),
+            line,
+            problem,
+        })
+    }
+
+    fn peek(&mut self) -> Result<Option<&Row>, AppError> {
+        if self.peeked.is_none() {
+            self.peeked = self.read_row()?;
+        }
+        Ok(self.peeked.as_ref())
+    }
+
+    fn take(&mut self) -> Option<Row> {
+        self.peeked.take()
+    }
+
+    fn read_row(&mut self) -> Result<Option<Row>, AppError> {
+        loop {
+            self.buf.clear();
+            let n = (&mut self.reader)
+                .take(data::MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| AppError::io(&self.path, e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let line = self.line;
+            if self.buf.len() > data::MAX_LINE_BYTES {
+                return Err(self.err(
+                    line,
+                    format!("line longer than {} bytes", data::MAX_LINE_BYTES),
+                ));
+            }
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                return Err(self.err(line, "the line is not valid UTF-8 text".into()));
+            };
+            let text = text.trim_start_matches('\u{feff}').trim();
+            if text.is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = text
+                .split(',')
+                .map(|f| f.trim().trim_matches('"').trim())
+                .collect();
+            if !self.header_checked {
+                self.header_checked = true;
+                if fields
+                    .first()
+                    .is_some_and(|f| f.eq_ignore_ascii_case("symbol"))
+                {
+                    let names: Vec<String> = fields.iter().map(|f| f.to_lowercase()).collect();
+                    let ok = names.len() >= 3
+                        && names.len() <= 4
+                        && names[1] == "time"
+                        && names[2] == "direction"
+                        && names.get(3).is_none_or(|n| n == "atr");
+                    if !ok {
+                        return Err(self.err(
+                            line,
+                            format!(
+                                "header '{text}' is not symbol,time,direction or symbol,time,direction,atr"
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+            }
+            let row = self.parse(line, &fields)?;
+            if let Some((prev, prev_line)) = self.last_time
+                && row.time < prev
+            {
+                return Err(self.err(
+                    line,
+                    format!(
+                        "entries are not sorted by time: {} comes after {} (line {prev_line}); sort the file by time",
+                        data::format_utc(row.time),
+                        data::format_utc(prev)
+                    ),
+                ));
+            }
+            self.last_time = Some((row.time, line));
+            return Ok(Some(row));
+        }
+    }
+
+    fn parse(&self, line: u64, fields: &[&str]) -> Result<Row, AppError> {
+        if !(3..=4).contains(&fields.len()) {
+            return Err(self.err(
+                line,
+                format!(
+                    "{} columns; expected symbol,time,direction[,atr]",
+                    fields.len()
+                ),
+            ));
+        }
+        let symbol_text = fields[0];
+        let symbol = data::naming::normalize_symbol(symbol_text)
+            .and_then(|s| self.symbols.iter().position(|x| *x == s))
+            .map(|i| i as u16);
+        let time = parse_time(fields[1]).map_err(|p| self.err(line, p))?;
+        let direction = match fields[2].to_ascii_lowercase().as_str() {
+            "long" | "buy" => Direction::Long,
+            "short" | "sell" => Direction::Short,
+            other => {
+                return Err(self.err(
+                    line,
+                    format!("direction '{other}' is not long, short, buy or sell"),
+                ));
+            }
+        };
+        let atr = match fields.get(3) {
+            None | Some(&"") => None,
+            Some(t) => match t.parse::<f64>() {
+                Ok(a) if a.is_finite() && a > 0.0 => Some(a),
+                _ => {
+                    return Err(self.err(line, format!("atr '{t}' is not a positive number")));
+                }
+            },
+        };
+        Ok(Row {
+            line,
+            symbol,
+            symbol_text: symbol_text.to_string(),
+            time,
+            direction,
+            atr,
+        })
+    }
+}
+
+/// Parses an entry time: integer epoch (s, ms or µs by magnitude) or ISO 8601 UTC.
+///
+/// # Errors
+/// A message naming the text.
+pub fn parse_time(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    if let Ok(raw) = t.parse::<i64>() {
+        return data::TimeUnit::detect(raw)
+            .map(|u| u.to_millis(raw))
+            .ok_or_else(|| {
+                format!("time {raw} is not an epoch time in seconds, milliseconds or microseconds")
+            });
+    }
+    parse_iso_utc(t).ok_or_else(|| {
+        format!(
+            "time '{t}' is neither epoch milliseconds nor ISO 8601 UTC (e.g. 2024-03-01T12:15:00Z)"
+        )
+    })
+}
+
+/// `YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|+00:00]` → ms since the epoch (UTC only).
+fn parse_iso_utc(s: &str) -> Option<i64> {
+    let s = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix("+00:00"))
+        .or_else(|| s.strip_suffix("+0000"))
+        .unwrap_or(s);
+    let (date, time) = match s.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut d = date.split('-');
+    let (y, m, dd) = (d.next()?, d.next()?, d.next()?);
+    if d.next().is_some() || y.len() != 4 || m.len() != 2 || dd.len() != 2 {
+        return None;
+    }
+    let year: i64 = y.parse().ok()?;
+    let month: i64 = m.parse().ok()?;
+    let day: i64 = dd.parse().ok()?;
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut ms = days_from_civil(year, month, day) * 86_400_000;
+    if let Some(time) = time {
+        let mut parts = time.split(':');
+        let (h, mi) = (parts.next()?, parts.next()?);
+        let sec = parts.next();
+        if parts.next().is_some() || h.len() != 2 || mi.len() != 2 {
+            return None;
+        }
+        let hour: i64 = h.parse().ok()?;
+        let minute: i64 = mi.parse().ok()?;
+        if hour > 23 || minute > 59 {
+            return None;
+        }
+        ms += (hour * 60 + minute) * 60_000;
+        if let Some(sec) = sec {
+            let (whole, frac) = match sec.split_once('.') {
+                Some((w, f)) => (w, Some(f)),
+                None => (sec, None),
+            };
+            if whole.len() != 2 {
+                return None;
+            }
+            let secs: i64 = whole.parse().ok()?;
+            if secs > 59 {
+                return None;
+            }
+            ms += secs * 1000;
+            if let Some(f) = frac {
+                if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let padded = format!("{f:0<3}");
+                ms += padded[..3].parse::<i64>().ok()?;
+            }
+        }
+    }
+    Some(ms)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+// ------------------------------------------------------------------ matching
+
+/// What the pass needs to know about each series.
+#[derive(Clone, Debug)]
+struct SeriesInfo {
+    symbol: String,
+    first: i64,
+    last: i64,
+    step: i64,
+}
+
+/// Pairs entry rows with the bars as they stream: rows of time `t` wait in `group` until
+/// the bars of time `t` have passed.
+struct Matcher {
+    reader: EntryReader,
+    info: Vec<SeriesInfo>,
+    group: Vec<Row>,
+    skip: bool,
+    counts: EntryCounts,
+}
+
+impl Matcher {
+    fn bad(&mut self, row: &Row, why: BadEntry) -> Result<(), AppError> {
+        let message = self.describe(row, why);
+        if self.skip {
+            self.counts.skipped[why.index()] += 1;
+            if self.counts.first_skip.is_none() {
+                self.counts.first_skip = Some(format!("line {}: {message}", row.line));
+            }
+            Ok(())
+        } else {
+            Err(self.reader.err(
+                row.line,
+                format!("{message} (use --skip-bad-entries to skip such rows)"),
+            ))
+        }
+    }
+
+    fn describe(&self, row: &Row, why: BadEntry) -> String {
+        let when = data::format_utc(row.time);
+        let info = row.symbol.and_then(|s| self.info.get(usize::from(s)));
+        match (why, info) {
+            (BadEntry::UnknownSymbol, _) | (_, None) => {
+                let known: Vec<&str> = self.info.iter().map(|i| i.symbol.as_str()).collect();
+                format!(
+                    "symbol '{}' is not in the data (symbols: {})",
+                    row.symbol_text,
+                    known.join(", ")
+                )
+            }
+            (BadEntry::BeforeData, Some(i)) => format!(
+                "{when} is before the first bar of {} ({})",
+                i.symbol,
+                data::format_utc(i.first)
+            ),
+            (BadEntry::AfterData, Some(i)) => format!(
+                "{when} is after the last bar of {} ({})",
+                i.symbol,
+                data::format_utc(i.last)
+            ),
+            (BadEntry::NoBar, Some(i)) => {
+                if (row.time - i.first).rem_euclid(i.step) == 0 {
+                    format!(
+                        "{} has no bar at {when}: a gap in the data (missing candles)",
+                        i.symbol
+                    )
+                } else {
+                    format!(
+                        "{when} is not a bar open time of {} ({} bars from {})",
+                        i.symbol,
+                        data::format_duration(i.step),
+                        data::format_utc(i.first)
+                    )
+                }
+            }
+            (BadEntry::NoAtr, Some(i)) => format!(
+                "{} at {when} has no ATR(14) yet (fewer than 14 bars, or flat prices): give an atr column",
+                i.symbol
+            ),
+            (BadEntry::NoFill, Some(i)) => format!(
+                "{when} is the last bar of {}: no next bar to enter at (trading.entry = next_open)",
+                i.symbol
+            ),
+        }
+    }
+
+    /// Why a row no bar matched was not matched.
+    fn unmatched(&mut self, row: &Row) -> Result<(), AppError> {
+        let why = match row.symbol.and_then(|s| self.info.get(usize::from(s))) {
+            None => BadEntry::UnknownSymbol,
+            Some(i) if row.time < i.first => BadEntry::BeforeData,
+            Some(i) if row.time > i.last => BadEntry::AfterData,
+            Some(_) => BadEntry::NoBar,
+        };
+        self.bad(row, why)
+    }
+
+    /// Settles every row before `t` and gathers the rows at `t`.
+    fn advance_to(&mut self, t: i64) -> Result<(), AppError> {
+        if self.group.first().is_some_and(|r| r.time < t) {
+            let rows = std::mem::take(&mut self.group);
+            for r in &rows {
+                self.unmatched(r)?;
+            }
+        }
+        loop {
+            let Some(row) = self.reader.peek()? else {
+                return Ok(());
+            };
+            if row.time > t {
+                return Ok(());
+            }
+            let Some(row) = self.reader.take() else {
+                return Ok(());
+            };
+            self.counts.rows += 1;
+            if row.symbol.is_none() {
+                self.bad(&row, BadEntry::UnknownSymbol)?;
+            } else if row.time < t {
+                self.unmatched(&row)?;
+            } else {
+                if self.group.len() >= MAX_SAME_TIME_ENTRIES {
+                    return Err(AppError::Capacity(format!(
+                        "{}:{}: more than {MAX_SAME_TIME_ENTRIES} entries at {}",
+                        self.reader.path.display(),
+                        row.line,
+                        data::format_utc(row.time)
+                    )));
+                }
+                self.group.push(row);
+            }
+        }
+    }
+
+    /// Removes and returns the waiting rows of `symbol` (in file order).
+    fn take_for(&mut self, symbol: u16, out: &mut Vec<Row>) {
+        out.clear();
+        if self.group.iter().all(|r| r.symbol != Some(symbol)) {
+            return;
+        }
+        let mut rest = Vec::with_capacity(self.group.len());
+        for r in self.group.drain(..) {
+            if r.symbol == Some(symbol) {
+                out.push(r);
+            } else {
+                rest.push(r);
+            }
+        }
+        self.group = rest;
+    }
+
+    /// The bars are done: every row left was not matched.
+    fn finish(&mut self) -> Result<(), AppError> {
+        let rows = std::mem::take(&mut self.group);
+        for r in &rows {
+            self.unmatched(r)?;
+        }
+        while let Some(row) = self.reader.read_row()? {
+            self.counts.rows += 1;
+            self.unmatched(&row)?;
+        }
+        if let Some(row) = self.reader.take() {
+            self.counts.rows += 1;
+            self.unmatched(&row)?;
+        }
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------ tracing
+
+/// Writes every (entry, cell) outcome, naming the entry by its line.
+struct TraceWriter {
+    out: BufWriter<File>,
+    /// Per symbol, the lines of queued entries, in queue order (the engine's order).
+    queued: Vec<VecDeque<u64>>,
+    line: u64,
+    cell_offset: usize,
+    error: Option<io::Error>,
+}
+
+impl Observer for TraceWriter {
+    fn entry(&mut self, event: &EntryEvent) {
+        self.line = self
+            .queued
+            .get_mut(usize::from(event.symbol))
+            .and_then(VecDeque::pop_front)
+            .unwrap_or(0);
+    }
+
+    fn outcome(&mut self, cell: usize, o: &TradeOutcome) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = writeln!(
+            self.out,
+            "{},{},{},{},{},{}",
+            self.line,
+            self.cell_offset + cell,
+            o.exit_index,
+            o.reason.name(),
+            o.exit_price,
+            o.profit_pct
+        ) {
+            self.error = Some(e);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ passes
+
+/// Everything a pass needs, shared by the workers.
+struct Job<'a> {
+    series: &'a [CachedSeries],
+    info: Vec<SeriesInfo>,
+    spec: ProfileSpec,
+    cells: Vec<CellDef>,
+    timeframe: u32,
+    opts: &'a ExitsOptions,
+}
+
+struct ChunkResult {
+    stats: Vec<CellStats>,
+    counts: EntryCounts,
+}
+
+/// One pass over the bars and entries for cells `range`.
+fn run_chunk(
+    job: &Job<'_>,
+    ws: &mut DefaultWorkspace,
+    range: std::ops::Range<usize>,
+    trace: Option<&mut TraceWriter>,
+) -> Result<ChunkResult, AppError> {
+    let core = AppError::core;
+    let mut plan: PassPlan<'_, MAX_CELLS> =
+        PassPlan::new(&job.spec, i64::MIN, i64::MAX).map_err(core)?;
+    for c in &job.cells[range.clone()] {
+        plan.push_cell(*c).map_err(core)?;
+    }
+    plan.finalize().map_err(core)?;
+    plan.set_mode(job.opts.mode);
+    plan.set_entry_source(EntrySource::External);
+    ws.begin(&plan, job.series.len(), job.timeframe)
+        .map_err(core)?;
+
+    let mut readers = Vec::with_capacity(job.series.len());
+    for s in job.series {
+        readers.push(SeriesReader::open_cached(s)?);
+    }
+    let mut merged = Merged::new(readers, TimeRange::ALL).map_err(|e| AppError::io("cache", e))?;
+    let mut matcher = Matcher {
+        reader: EntryReader::open(
+            &job.opts.entries,
+            &job.info
+                .iter()
+                .map(|i| i.symbol.clone())
+                .collect::<Vec<_>>(),
+        )?,
+        info: job.info.clone(),
+        group: Vec::new(),
+        skip: job.opts.skip_bad_entries,
+        counts: EntryCounts::default(),
+    };
+    let next_open = job.spec.entry_timing == EntryTiming::NextOpen;
+    let mut rows = Vec::new();
+    let mut trace = trace;
+    if let Some(t) = trace.as_deref_mut() {
+        t.cell_offset = range.start;
+        t.queued = vec![VecDeque::new(); job.series.len()];
+    }
+    while let Some((sym, bar)) = merged.next_bar().map_err(|e| AppError::io("cache", e))? {
+        matcher.advance_to(bar.time)?;
+        match trace.as_deref_mut() {
+            Some(t) => ws.push_observed(&plan, sym, &bar, t),
+            None => ws.push(&plan, sym, &bar),
+        }
+        .map_err(core)?;
+        matcher.take_for(sym, &mut rows);
+        for row in &rows {
+            let info = &matcher.info[usize::from(sym)];
+            if next_open && bar.time == info.last {
+                matcher.bad(row, BadEntry::NoFill)?;
+                continue;
+            }
+            let entry = ExternalEntry {
+                direction: row.direction,
+                atr: row.atr,
+            };
+            match ws.enter(&plan, sym, entry) {
+                Ok(()) => {
+                    matcher.counts.used += 1;
+                    if row.direction == Direction::Long {
+                        matcher.counts.longs += 1;
+                    }
+                    if let Some(q) = trace
+                        .as_deref_mut()
+                        .and_then(|t| t.queued.get_mut(usize::from(sym)))
+                    {
+                        q.push_back(row.line);
+                    }
+                }
+                Err(CoreError::InvalidParameter { .. }) => matcher.bad(row, BadEntry::NoAtr)?,
+                Err(CoreError::CapacityExceeded { .. }) => {
+                    return Err(AppError::Capacity(format!(
+                        "{}:{}: more than H_MAX = {H_MAX} entries of {} wait for their windows at once",
+                        job.opts.entries.display(),
+                        row.line,
+                        matcher.info[usize::from(sym)].symbol
+                    )));
+                }
+                Err(e) => return Err(core(e)),
+            }
+        }
+    }
+    matcher.finish()?;
+    match trace.as_deref_mut() {
+        Some(t) => ws.finish_observed(&plan, t),
+        None => ws.finish(&plan),
+    }
+    .map_err(core)?;
+    if let Some(t) = trace
+        && let Some(e) = t.error.take()
+    {
+        return Err(AppError::io(job.opts.trades.clone().unwrap_or_default(), e));
+    }
+    Ok(ChunkResult {
+        stats: ws.stats(range.len()).to_vec(),
+        counts: matcher.counts,
+    })
+}
+
+/// Splits `n` cells into passes of at most `MAX_CELLS`, and at least one per worker when
+/// there are cells enough; sizes differ by at most one.
+fn chunks(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let needed = n.div_ceil(MAX_CELLS).max(1);
+    let count = if threads > 1 && n >= 2 * threads {
+        needed.div_ceil(threads) * threads
+    } else {
+        needed
+    };
+    let base = n / count;
+    let extra = n % count;
+    let mut out = Vec::with_capacity(count);
+    let mut start = 0;
+    for i in 0..count {
+        let len = base + usize::from(i < extra);
+        out.push(start..start + len);
+        start += len;
+    }
+    out
+}
+
+/// Resolves the grid: command-line axes, else the profile's lattice.
+///
+/// # Errors
+/// Axes beyond the core's level capacities, holds beyond `H_MAX`, an empty or huge grid.
+pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> {
+    let p = opts.config.profile_toml(opts.profile);
+    let tp = opts.axes.tp.clone().unwrap_or_else(|| p.tp_atr.clone());
+    let sl = opts.axes.sl.clone().unwrap_or_else(|| p.sl_atr.clone());
+    let hours = opts
+        .axes
+        .hold_hours
+        .clone()
+        .unwrap_or_else(|| p.hold_hours.clone());
+    let trailing = opts.axes.trailing.clone().unwrap_or_else(|| {
+        std::iter::once(None)
+            .chain(p.trailing.iter().map(|t| {
+                Some(Trailing {
+                    activation: t.activation_atr,
+                    distance: t.distance_atr,
+                })
+            }))
+            .collect()
+    });
+    let dedup_f = |v: Vec<f64>| -> Vec<f64> {
+        let mut out: Vec<f64> = Vec::with_capacity(v.len());
+        for x in v {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+        out
+    };
+    let tp = dedup_f(tp);
+    let sl = dedup_f(sl);
+    let mut hold: Vec<u16> = Vec::new();
+    for h in hours {
+        let bars = hours_to_bars(h, tf);
+        if bars > H_MAX as u64 {
+            return Err(AppError::Usage(format!(
+                "hold {h} h = {bars} bars at {} exceeds the window capacity H_MAX = {H_MAX} bars",
+                data::timeframe_label(tf)
+            )));
+        }
+        if !hold.contains(&(bars as u16)) {
+            hold.push(bars as u16);
+        }
+    }
+    let mut trails: Vec<TrailingSetting> = Vec::new();
+    for t in trailing {
+        if !trails.contains(&t) {
+            trails.push(t);
+        }
+    }
+    for (name, n, cap) in [
+        ("take-profit", tp.len(), MAX_LEVELS),
+        ("stop-loss", sl.len(), MAX_LEVELS),
+        (
+            "trailing",
+            trails.iter().filter(|t| t.is_some()).count(),
+            MAX_TRAILING,
+        ),
+    ] {
+        if n > cap {
+            return Err(AppError::Capacity(format!(
+                "{n} distinct {name} values; a pass holds at most {cap}"
+            )));
+        }
+    }
+    let grid = ExitGrid {
+        tp,
+        sl,
+        hold,
+        trailing: trails,
+    };
+    if grid.is_empty() {
+        return Err(AppError::Usage("the exit grid has no cells".into()));
+    }
+    if grid.len() > MAX_GRID_CELLS {
+        return Err(AppError::Usage(format!(
+            "{} cells; at most {MAX_GRID_CELLS}",
+            grid.len()
+        )));
+    }
+    Ok(grid)
+}
+
+/// Runs `phasebound exits` and writes `exits.csv` atomically.
+///
+/// # Errors
+/// Any [`AppError`]; the output file is then unchanged.
+pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
+    let inputs = if opts.data.is_empty() {
+        vec![
+            crate::fixtures::materialize(&opts.cache.join("embedded"))
+                .map_err(|e| AppError::io(&opts.cache, e))?,
+        ]
+    } else {
+        opts.data.clone()
+    };
+    let specs = data::discover(
+        &inputs,
+        &DiscoverOptions {
+            symbol: opts.symbol.clone(),
+            timeframe: opts.timeframe,
+        },
+    )?;
+    if specs.len() > phasebound_core::budget::MAX_SYMBOLS {
+        return Err(AppError::Capacity(format!(
+            "{} symbols given; MAX_SYMBOLS = {}",
+            specs.len(),
+            phasebound_core::budget::MAX_SYMBOLS
+        )));
+    }
+    let tf = specs.first().map_or(15, |s| s.timeframe_minutes);
+    if let Some(other) = specs.iter().find(|s| s.timeframe_minutes != tf) {
+        return Err(AppError::Usage(format!(
+            "mixed timeframes ({} and {}): pass --timeframe to choose one",
+            data::timeframe_label(tf),
+            data::timeframe_label(other.timeframe_minutes)
+        )));
+    }
+    std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
+    let mut series = Vec::with_capacity(specs.len());
+    for spec in &specs {
+        series.push(data::build_cache(spec, &opts.cache)?);
+    }
+    let grid = resolve_grid(opts, tf)?;
+    let pc = opts.config.profile(opts.profile, tf)?;
+    let mut spec = pc.spec;
+    spec.opportunity_horizon = 1;
+    spec.candidate_min_score = 0.0;
+    spec.candidate_min_consensus = 0;
+    spec.one_position_per_symbol = opts.one_position;
+    if let Some(c) = opts.cost_pct {
+        spec.cost_pct = c;
+    }
+    let cells: Vec<CellDef> = grid
+        .cells()
+        .into_iter()
+        .map(|exit| CellDef {
+            group: 0,
+            min_score: 0.0,
+            min_consensus: 0,
+            exit,
+        })
+        .collect();
+    let info: Vec<SeriesInfo> = series
+        .iter()
+        .map(|s| SeriesInfo {
+            symbol: s.symbol.clone(),
+            first: s.first_time,
+            last: s.last_time,
+            step: i64::from(s.timeframe_minutes) * 60_000,
+        })
+        .collect();
+    let job = Job {
+        series: &series,
+        info,
+        spec,
+        cells,
+        timeframe: tf,
+        opts,
+    };
+    let threads = if opts.trades.is_some() {
+        1
+    } else {
+        opts.threads.max(1)
+    };
+    let ranges = chunks(job.cells.len(), threads);
+    let results = run_chunks(&job, &ranges, threads)?;
+
+    let mut stats = Vec::with_capacity(job.cells.len());
+    let mut counts = EntryCounts::default();
+    for (i, r) in results.into_iter().enumerate() {
+        if i == 0 {
+            counts = r.counts;
+        }
+        stats.extend(r.stats);
+    }
+    let scores: Vec<f64> = stats
+        .iter()
+        .map(|s| opts.objective.score(s, opts.min_trades))
+        .collect();
+    let mut order: Vec<usize> = (0..stats.len()).collect();
+    order.sort_by(|&a, &b| {
+        if better(scores[a], a as u32, scores[b], b as u32) {
+            std::cmp::Ordering::Less
+        } else if a == b {
+            std::cmp::Ordering::Equal
+        } else {
+            std::cmp::Ordering::Greater
+        }
+    });
+    let mut rank = vec![0usize; stats.len()];
+    for (r, &c) in order.iter().enumerate() {
+        rank[c] = r + 1;
+    }
+    let cells: Vec<CellResult> = job
+        .cells
+        .iter()
+        .zip(stats)
+        .zip(rank)
+        .map(|((c, s), r)| CellResult {
+            exit: c.exit,
+            stats: s,
+            rank: r,
+        })
+        .collect();
+    let csv = cells_csv(&cells, tf);
+    std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
+    let target = opts.out.join(CSV_NAME);
+    crate::output::write_atomic(&target, csv.as_bytes()).map_err(|e| AppError::io(&target, e))?;
+    let mut written = vec![target];
+    if let Some(t) = &opts.trades {
+        written.push(t.clone());
+    }
+    let summary = summary(
+        opts,
+        &job,
+        &grid,
+        &cells,
+        &order,
+        &counts,
+        ranges.len(),
+        &written,
+    );
+    Ok(ExitsOutcome {
+        cells,
+        entries: counts,
+        passes: ranges.len(),
+        timeframe: tf,
+        summary,
+        written,
+    })
+}
+
+/// Runs the chunks on `threads` workers (chunk `i` on worker `i % threads`), each with its
+/// own workspace; results come back in chunk order.
+fn run_chunks(
+    job: &Job<'_>,
+    ranges: &[std::ops::Range<usize>],
+    threads: usize,
+) -> Result<Vec<ChunkResult>, AppError> {
+    let workers = threads.min(ranges.len()).max(1);
+    let per_worker: Vec<Result<Vec<(usize, ChunkResult)>, AppError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(s, move || worker(job, ranges, w, workers))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(AppError::Internal("worker panicked".into()))),
+                Err(e) => Err(AppError::Internal(format!("cannot start worker: {e}"))),
+            })
+            .collect()
+    });
+    let mut all: Vec<(usize, ChunkResult)> = Vec::with_capacity(ranges.len());
+    let mut first_error: Option<(usize, AppError)> = None;
+    for (w, r) in per_worker.into_iter().enumerate() {
+        match r {
+            Ok(v) => all.extend(v),
+            // Every pass meets the same rows: report the error of the lowest worker.
+            Err(e) => {
+                if first_error.as_ref().is_none_or(|(fw, _)| w < *fw) {
+                    first_error = Some((w, e));
+                }
+            }
+        }
+    }
+    if let Some((_, e)) = first_error {
+        return Err(e);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+fn worker(
+    job: &Job<'_>,
+    ranges: &[std::ops::Range<usize>],
+    w: usize,
+    workers: usize,
+) -> Result<Vec<(usize, ChunkResult)>, AppError> {
+    let mut ws: Box<DefaultWorkspace> = Box::new(DefaultWorkspace::new());
+    let mut trace = match &job.opts.trades {
+        Some(p) => {
+            let tmp = crate::output::temp_path(p);
+            let f = File::create(&tmp).map_err(|e| AppError::io(&tmp, e))?;
+            let mut out = BufWriter::with_capacity(1 << 16, f);
+            writeln!(
+                out,
+                "entry_line,cell,exit_bar,exit_reason,exit_price,profit_pct"
+            )
+            .map_err(|e| AppError::io(&tmp, e))?;
+            Some(TraceWriter {
+                out,
+                queued: Vec::new(),
+                line: 0,
+                cell_offset: 0,
+                error: None,
+            })
+        }
+        None => None,
+    };
+    let mut out = Vec::new();
+    for (i, r) in ranges.iter().enumerate() {
+        if i % workers != w {
+            continue;
+        }
+        out.push((i, run_chunk(job, &mut ws, r.clone(), trace.as_mut())?));
+    }
+    if let (Some(t), Some(p)) = (trace, &job.opts.trades) {
+        let tmp = crate::output::temp_path(p);
+        let f = t
+            .out
+            .into_inner()
+            .map_err(|e| AppError::io(&tmp, e.into_error()))?;
+        f.sync_all().map_err(|e| AppError::io(&tmp, e))?;
+        std::fs::rename(&tmp, p).map_err(|e| AppError::io(p, e))?;
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ outputs
+
+fn trailing_text(t: TrailingSetting) -> String {
+    t.map_or_else(
+        || "off".to_string(),
+        |t| format!("{}:{}", t.activation, t.distance),
+    )
+}
+
+fn hours(bars: u16, tf: u32) -> f64 {
+    f64::from(bars) * f64::from(tf) / 60.0
+}
+
+/// The all-cells CSV (grid order; exact floats, so files compare byte for byte).
+#[must_use]
+pub fn cells_csv(cells: &[CellResult], tf: u32) -> String {
+    let mut s = String::with_capacity(64 + cells.len() * 192);
+    s.push_str(
+        "cell,rank,tp_atr,sl_atr,hold_hours,hold_bars,trailing_activation_atr,trailing_distance_atr,\
+         trades,wins,win_rate,total_profit_pct,average_profit_pct,profit_factor,max_drawdown_pct,\
+         take_profit,stop_loss,trailing,time,truncated,ambiguous\n",
+    );
+    for (i, c) in cells.iter().enumerate() {
+        let st = &c.stats;
+        let (act, dist) = c.exit.trailing.map_or((String::new(), String::new()), |t| {
+            (t.activation.to_string(), t.distance.to_string())
+        });
+        let pf = match profit_factor(st) {
+            None => String::new(),
+            Some(x) if x.is_infinite() => "inf".into(),
+            Some(x) => x.to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "{i},{},{},{},{},{},{act},{dist},{},{},{},{},{},{pf},{},{},{},{},{},{},{}",
+            c.rank,
+            c.exit.tp,
+            c.exit.sl,
+            hours(c.exit.hold, tf),
+            c.exit.hold,
+            st.trades,
+            st.wins,
+            stats::win_rate(st),
+            total_profit(st),
+            stats::average_profit(st),
+            max_drawdown(st),
+            st.reason_count(ExitReason::TakeProfit),
+            st.reason_count(ExitReason::StopLoss),
+            st.reason_count(ExitReason::Trailing),
+            st.reason_count(ExitReason::Time),
+            st.reason_count(ExitReason::Truncated),
+            st.ambiguous,
+        );
+    }
+    s
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summary(
+    opts: &ExitsOptions,
+    job: &Job<'_>,
+    grid: &ExitGrid,
+    cells: &[CellResult],
+    order: &[usize],
+    counts: &EntryCounts,
+    passes: usize,
+    written: &[PathBuf],
+) -> String {
+    let tf = job.timeframe;
+    let mut s = String::new();
+    let first = job.info.iter().map(|i| i.first).min().unwrap_or(0);
+    let last = job.info.iter().map(|i| i.last).max().unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "phasebound exits: {} entries ({} long, {} short) on {} symbols, {} bars {} … {}",
+        counts.used,
+        counts.longs,
+        counts.used - counts.longs,
+        job.info.len(),
+        data::timeframe_label(tf),
+        data::format_utc(first),
+        data::format_utc(last)
+    );
+    if counts.skipped_total() > 0 {
+        let parts: Vec<String> = BadEntry::ALL
+            .iter()
+            .filter(|b| counts.skipped[b.index()] > 0)
+            .map(|b| format!("{} {}", counts.skipped[b.index()], b.name()))
+            .collect();
+        let _ = writeln!(
+            s,
+            "skipped {} of {} rows ({}); first: {}",
+            counts.skipped_total(),
+            counts.rows,
+            parts.join(", "),
+            counts.first_skip.as_deref().unwrap_or("")
+        );
+    }
+    let trailing_axis: Vec<String> = grid.trailing.iter().map(|t| trailing_text(*t)).collect();
+    let _ = writeln!(
+        s,
+        "grid: {} tp × {} sl × {} holds × {} trailing = {} cells in {passes} pass(es); {} engine; \
+         cost {} % round trip; entry at {}; {}",
+        grid.tp.len(),
+        grid.sl.len(),
+        grid.hold.len(),
+        grid.trailing.len(),
+        grid.len(),
+        match opts.mode {
+            EvalMode::FirstPassage => "first-passage",
+            EvalMode::Reference => "reference (bar-by-bar)",
+        },
+        job.spec.cost_pct,
+        match job.spec.entry_timing {
+            EntryTiming::NextOpen => "the next open",
+            EntryTiming::SignalClose => "the signal close",
+        },
+        if opts.one_position {
+            "one position per symbol and cell"
+        } else {
+            "every entry traded"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  tp {:?} ATR; sl {:?} ATR; hold {:?} h; trailing [{}]",
+        grid.tp,
+        grid.sl,
+        grid.hold.iter().map(|&b| hours(b, tf)).collect::<Vec<_>>(),
+        trailing_axis.join(", ")
+    );
+    let shown = opts.top.min(cells.len());
+    if shown > 0 {
+        let _ = writeln!(
+            s,
+            "top {shown} by {} (min {} trades):",
+            opts.objective.name(),
+            opts.min_trades
+        );
+        let _ = writeln!(
+            s,
+            "{:>4} {:>6} {:>6} {:>7} {:>9} {:>7} {:>6} {:>10} {:>8} {:>7} {:>8}  exits tp/sl/trail/time/trunc",
+            "rank",
+            "tp",
+            "sl",
+            "hold h",
+            "trailing",
+            "trades",
+            "win %",
+            "total %",
+            "avg %",
+            "PF",
+            "max DD"
+        );
+        for &c in order.iter().take(shown) {
+            let r = &cells[c];
+            let st = &r.stats;
+            let pf = match profit_factor(st) {
+                None => "-".to_string(),
+                Some(x) if x.is_infinite() => "inf".into(),
+                Some(x) => format!("{x:.2}"),
+            };
+            let _ = writeln!(
+                s,
+                "{:>4} {:>6} {:>6} {:>7} {:>9} {:>7} {:>6.1} {:>10.2} {:>8.3} {:>7} {:>8.2}  {}/{}/{}/{}/{}",
+                r.rank,
+                r.exit.tp,
+                r.exit.sl,
+                hours(r.exit.hold, tf),
+                trailing_text(r.exit.trailing),
+                st.trades,
+                100.0 * stats::win_rate(st),
+                total_profit(st),
+                stats::average_profit(st),
+                pf,
+                max_drawdown(st),
+                st.reason_count(ExitReason::TakeProfit),
+                st.reason_count(ExitReason::StopLoss),
+                st.reason_count(ExitReason::Trailing),
+                st.reason_count(ExitReason::Time),
+                st.reason_count(ExitReason::Truncated),
+            );
+        }
+    }
+    let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    let _ = writeln!(s, "Wrote {}", files.join(", "));
+    s
+}
