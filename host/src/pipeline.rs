@@ -116,6 +116,21 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             limit >> 20
         )));
     }
+    // A hard address-space limit below the bound would end in an allocation abort
+    // mid-run; say so now instead.
+    let needed = crate::memory::address_space_bytes(workers, specs.len());
+    if let Some(limit) = rustix::process::getrlimit(rustix::process::Resource::As).current
+        && limit < needed
+    {
+        return Err(AppError::Capacity(format!(
+            "the address-space limit (ulimit -v / prlimit --as) is {} MiB, below the {} MiB this run \
+             reserves ({workers} worker(s) with a {} MiB stack each, workspaces, I/O buffers); \
+             raise the limit or use fewer --threads",
+            limit >> 20,
+            needed >> 20,
+            crate::memory::WORKER_STACK_BYTES >> 20
+        )));
+    }
     std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series: Vec<CachedSeries> = Vec::new();
     for spec in &specs {

@@ -92,10 +92,15 @@ fn runs_under_an_address_space_limit_of_the_documented_bound() {
         );
         let (ok, stderr) = runs_under(limit, &out, extra);
         assert!(ok, "{name}: failed under --as={limit}: {stderr}");
-        let (ok, _) = runs_under(limit * 6 / 10, &out, extra);
+        let (ok, stderr) = runs_under(limit * 6 / 10, &out, extra);
         assert!(
             !ok,
             "{name}: also ran under 60 % of the limit, so the limit does not bind"
+        );
+        // Below the bound the run refuses at once (exit 5), instead of aborting mid-run.
+        assert!(
+            stderr.contains("address-space limit") && !stderr.contains("panicked"),
+            "{name}: no clear message under 60 % of the limit: {stderr}"
         );
         println!(
             "address space: {name}: runs under prlimit --as={} MiB",
