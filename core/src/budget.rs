@@ -144,3 +144,14 @@ const _: () = assert!(
     "indicator state grew"
 );
 const _: () = assert!(H_MAX <= u16::MAX as usize, "window indices are u16");
+
+/// Size of a [`crate::plan::PassPlan`] of [`MAX_CELLS`] cells. Plans are not part of the
+/// workspace: the phase functions build them on the caller's stack (Phase 3 keeps up to
+/// three at once), so a host thread needs a few times this much stack.
+pub const DEFAULT_PLAN_BYTES: usize = size_of::<crate::plan::PassPlan<'static, MAX_CELLS>>();
+/// Size of a [`crate::plan::PassPlan`] of [`SMALL_CELLS`] cells (the firmware measures its
+/// whole stack need at about 40 KiB in a release build: `firmware/measure-stack.sh`).
+pub const SMALL_PLAN_BYTES: usize = size_of::<crate::plan::PassPlan<'static, SMALL_CELLS>>();
+
+const _: () = assert!(DEFAULT_PLAN_BYTES <= 128 * 1024, "pass plan grew");
+const _: () = assert!(SMALL_PLAN_BYTES <= 8 * 1024, "small pass plan grew");

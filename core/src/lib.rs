@@ -74,6 +74,15 @@
 //! | forward window scratch | 96 | 3,072 |
 //! | total (size_of Workspace) | 1 | 30,072 |
 //!
+//! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 30,008 bytes
+//! (alignment differs).
+//!
+//! Plans are not part of the workspace. A [`plan::PassPlan`] of the default 1,024 cells
+//! is 78,952 bytes and one of the small 64 cells 5,992 bytes
+//! ([`budget::DEFAULT_PLAN_BYTES`], [`budget::SMALL_PLAN_BYTES`]); the phase functions
+//! build them on the caller's stack, up to three at once in Phase 3, so a host worker
+//! thread gets a 16 MiB stack and the firmware reserves 48 KiB (about 40 KiB used).
+//!
 //! ## Determinism
 //!
 //! Seeds are inputs: [`sampling::stream`] derives an independent stream per phase and

@@ -85,3 +85,19 @@ fn print_tables() {
         }
     }
 }
+
+#[test]
+#[allow(clippy::print_stdout)]
+fn plan_sizes_are_documented() {
+    let docs = DOCS.replace(',', "");
+    for (name, bytes) in [
+        ("default", budget::DEFAULT_PLAN_BYTES),
+        ("small", budget::SMALL_PLAN_BYTES),
+    ] {
+        println!("{name} plan: {bytes} bytes");
+        assert!(
+            docs.contains(&format!("{bytes} bytes")),
+            "the {name} plan size ({bytes} bytes) is not in the crate docs"
+        );
+    }
+}
