@@ -169,21 +169,13 @@ impl RunArgs {
             })?),
             None => None,
         };
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = match self.threads {
-            Some(0) => return Err(AppError::Usage("--threads must be at least 1".into())),
-            Some(n) => n,
-            None => cores.saturating_sub(1).max(1),
-        };
-        if self.symbol.is_some() && self.data.len() != 1 {
-            return Err(AppError::Usage(
-                "--symbol needs exactly one --data file".into(),
-            ));
-        }
-        let cache = self
-            .cache
-            .clone()
-            .unwrap_or_else(|| self.out.join(".cache"));
+        let (threads, cache) = common_options(
+            self.threads,
+            self.symbol.as_deref(),
+            &self.data,
+            self.cache.as_deref(),
+            &self.out,
+        )?;
         Ok(Command::Run {
             opts: Box::new(RunOptions {
                 data: self.data,
@@ -275,4 +267,31 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .and_then(|n| n.checked_mul(mul))
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("'{s}' is not a size like 512M or 2G"))
+}
+
+/// The options `run` and `exits` share: worker threads (default all cores but one),
+/// `--symbol` only with a single file, and the cache folder (default `OUT/.cache`).
+///
+/// # Errors
+/// `--threads 0`, or `--symbol` with other than one `--data` file.
+pub fn common_options(
+    threads: Option<usize>,
+    symbol: Option<&str>,
+    data: &[PathBuf],
+    cache: Option<&std::path::Path>,
+    out: &std::path::Path,
+) -> Result<(usize, PathBuf), AppError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match threads {
+        Some(0) => return Err(AppError::Usage("--threads must be at least 1".into())),
+        Some(n) => n,
+        None => cores.saturating_sub(1).max(1),
+    };
+    if symbol.is_some() && data.len() != 1 {
+        return Err(AppError::Usage(
+            "--symbol needs exactly one --data file".into(),
+        ));
+    }
+    let cache = cache.map_or_else(|| out.join(".cache"), std::path::Path::to_path_buf);
+    Ok((threads, cache))
 }

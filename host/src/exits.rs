@@ -51,7 +51,7 @@
 //! [`Workspace::enter`]: phasebound_core::engine::Workspace::enter
 
 use crate::config::{Config, hours_to_bars};
-use crate::data::{self, CachedSeries, DiscoverOptions, Merged, SeriesReader, TimeRange};
+use crate::data::{self, CachedSeries, Merged, SeriesReader, TimeRange};
 use crate::error::AppError;
 use phasebound_core::budget::{DefaultWorkspace, H_MAX, MAX_CELLS, MAX_LEVELS, MAX_TRAILING};
 use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer};
@@ -356,21 +356,13 @@ impl ExitsArgs {
         }
         let objective = config.objective()?;
         let min_trades = self.min_trades.unwrap_or(config.search.min_trades);
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = match self.threads {
-            Some(0) => return Err(AppError::Usage("--threads must be at least 1".into())),
-            Some(n) => n,
-            None => cores.saturating_sub(1).max(1),
-        };
-        if self.symbol.is_some() && self.data.len() != 1 {
-            return Err(AppError::Usage(
-                "--symbol needs exactly one --data file".into(),
-            ));
-        }
-        let cache = self
-            .cache
-            .clone()
-            .unwrap_or_else(|| self.out.join(".cache"));
+        let (threads, cache) = crate::cli::common_options(
+            self.threads,
+            self.symbol.as_deref(),
+            &self.data,
+            self.cache.as_deref(),
+            &self.out,
+        )?;
         Ok((
             ExitsOptions {
                 entries: self.entries,
@@ -1229,36 +1221,12 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
 /// # Errors
 /// Any [`AppError`]; the output file is then unchanged.
 pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
-    let inputs = if opts.data.is_empty() {
-        vec![
-            crate::fixtures::materialize(&opts.cache.join("embedded"))
-                .map_err(|e| AppError::io(&opts.cache, e))?,
-        ]
-    } else {
-        opts.data.clone()
-    };
-    let specs = data::discover(
-        &inputs,
-        &DiscoverOptions {
-            symbol: opts.symbol.clone(),
-            timeframe: opts.timeframe,
-        },
+    let (specs, tf) = crate::source::discover_series(
+        &opts.data,
+        opts.symbol.as_deref(),
+        opts.timeframe,
+        &opts.cache,
     )?;
-    if specs.len() > phasebound_core::budget::MAX_SYMBOLS {
-        return Err(AppError::Capacity(format!(
-            "{} symbols given; MAX_SYMBOLS = {}",
-            specs.len(),
-            phasebound_core::budget::MAX_SYMBOLS
-        )));
-    }
-    let tf = specs.first().map_or(15, |s| s.timeframe_minutes);
-    if let Some(other) = specs.iter().find(|s| s.timeframe_minutes != tf) {
-        return Err(AppError::Usage(format!(
-            "mixed timeframes ({} and {}): pass --timeframe to choose one",
-            data::timeframe_label(tf),
-            data::timeframe_label(other.timeframe_minutes)
-        )));
-    }
     std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series = Vec::with_capacity(specs.len());
     for spec in &specs {

@@ -4,7 +4,7 @@
 //! results are assembled in a fixed order, so the outputs never depend on the thread count.
 
 use crate::config::Config;
-use crate::data::{self, CachedSeries, DiscoverOptions};
+use crate::data::{self, CachedSeries};
 use crate::error::AppError;
 use crate::report::{self, ProfileOutcome};
 use crate::source::CacheSource;
@@ -72,36 +72,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         .map_err(|e| AppError::io(opts.out.join(crate::output::LOCK_FILE), e))?;
     crate::output::recover(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
     let embedded = opts.data.is_empty();
-    let inputs = if embedded {
-        vec![
-            crate::fixtures::materialize(&opts.cache.join("embedded"))
-                .map_err(|e| AppError::io(&opts.cache, e))?,
-        ]
-    } else {
-        opts.data.clone()
-    };
-    let specs = data::discover(
-        &inputs,
-        &DiscoverOptions {
-            symbol: opts.symbol.clone(),
-            timeframe: opts.timeframe,
-        },
+    let (specs, tf) = crate::source::discover_series(
+        &opts.data,
+        opts.symbol.as_deref(),
+        opts.timeframe,
+        &opts.cache,
     )?;
-    if specs.len() > phasebound_core::budget::MAX_SYMBOLS {
-        return Err(AppError::Capacity(format!(
-            "{} symbols given; MAX_SYMBOLS = {}",
-            specs.len(),
-            phasebound_core::budget::MAX_SYMBOLS
-        )));
-    }
-    let tf = specs.first().map_or(15, |s| s.timeframe_minutes);
-    if let Some(other) = specs.iter().find(|s| s.timeframe_minutes != tf) {
-        return Err(AppError::Usage(format!(
-            "mixed timeframes ({} and {}): pass --timeframe to choose one",
-            data::timeframe_label(tf),
-            data::timeframe_label(other.timeframe_minutes)
-        )));
-    }
     let workers = opts.threads.clamp(1, Profile::ALL.len());
     let estimate = crate::memory::estimate_bytes(workers, specs.len());
     if let Some(limit) = opts.max_memory

@@ -2,10 +2,13 @@
 //! merges them by timestamp with fixed-size read buffers, so a pass costs one sequential
 //! read of the cache and memory independent of its length.
 
-use crate::data::{CachedSeries, DataError, Merged, SeriesReader, TimeRange};
+use crate::data::{
+    self, CachedSeries, DataError, DiscoverOptions, Merged, SeriesReader, SeriesSpec, TimeRange,
+};
 use crate::error::AppError;
 use phasebound_core::phase::BarSource;
 use phasebound_core::{Bar, Error};
+use std::path::{Path, PathBuf};
 
 /// Replays cached series, merged by (time, symbol index).
 pub struct CacheSource<'a> {
@@ -95,7 +98,7 @@ impl BarSource for CacheSource<'_> {
                             let _ = bar;
                             self.error = Some(AppError::Data(DataError::new(
                                 path,
-                                crate::data::DataErrorKind::BadCache {
+                                data::DataErrorKind::BadCache {
                                     detail: "a cached bar was rejected (cache modified?)",
                                 },
                             )));
@@ -108,4 +111,49 @@ impl BarSource for CacheSource<'_> {
             }
         }
     }
+}
+
+/// The series of a run: the given files and folders (or, when `data` is empty, the
+/// embedded fixtures, materialized under `cache/embedded`), discovered, at most
+/// `MAX_SYMBOLS` of them, all of one timeframe (returned in minutes).
+///
+/// # Errors
+/// Discovery errors, too many symbols (exit 5), mixed timeframes (exit 2), I/O.
+pub fn discover_series(
+    data: &[PathBuf],
+    symbol: Option<&str>,
+    timeframe: Option<u32>,
+    cache: &Path,
+) -> Result<(Vec<SeriesSpec>, u32), AppError> {
+    let inputs = if data.is_empty() {
+        vec![
+            crate::fixtures::materialize(&cache.join("embedded"))
+                .map_err(|e| AppError::io(cache, e))?,
+        ]
+    } else {
+        data.to_vec()
+    };
+    let specs = data::discover(
+        &inputs,
+        &DiscoverOptions {
+            symbol: symbol.map(str::to_string),
+            timeframe,
+        },
+    )?;
+    let max = phasebound_core::budget::MAX_SYMBOLS;
+    if specs.len() > max {
+        return Err(AppError::Capacity(format!(
+            "{} symbols given; MAX_SYMBOLS = {max}",
+            specs.len()
+        )));
+    }
+    let tf = specs.first().map_or(15, |s| s.timeframe_minutes);
+    if let Some(other) = specs.iter().find(|s| s.timeframe_minutes != tf) {
+        return Err(AppError::Usage(format!(
+            "mixed timeframes ({} and {}): pass --timeframe to choose one",
+            data::timeframe_label(tf),
+            data::timeframe_label(other.timeframe_minutes)
+        )));
+    }
+    Ok((specs, tf))
 }
