@@ -10,7 +10,6 @@ use super::naming::{
     FileName, is_supported_timeframe, normalize_symbol, parse_file_name, timeframe_label,
 };
 use super::series::SeriesSpec;
-use super::time::TimeUnit;
 
 /// Options that override what file names say.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,8 +38,9 @@ struct Candidate {
 /// `opts.timeframe`, folder files of other timeframes are left out, and an
 /// explicitly named file of another timeframe is an error. Files of one symbol
 /// and timeframe (e.g. monthly files) form one series, ordered by their first
-/// timestamp; files with the same first timestamp overlap, and all files of a
-/// series must use one timestamp unit. All series must share one timeframe.
+/// timestamp; files with the same first timestamp overlap. Each file's timestamp
+/// unit is detected on its own (Binance spot files moved from ms to µs on
+/// 2025-01-01). All series must share one timeframe.
 /// The result is sorted by symbol. Only the first row of each file is read.
 ///
 /// # Errors
@@ -119,7 +119,6 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
     struct Member {
         path: PathBuf,
         first_time: i64,
-        unit: Option<TimeUnit>,
     }
     let mut groups: BTreeMap<(String, u32), Vec<Member>> = BTreeMap::new();
     let mut first_symbol: Option<String> = None;
@@ -159,12 +158,10 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
             Some(bar) => bar.time,
             None => return Err(DataError::new(&path, DataErrorKind::Empty)),
         };
-        let unit = file.time_unit();
-        groups.entry((symbol, minutes)).or_default().push(Member {
-            path,
-            first_time,
-            unit,
-        });
+        groups
+            .entry((symbol, minutes))
+            .or_default()
+            .push(Member { path, first_time });
     }
 
     let mut specs = Vec::with_capacity(groups.len());
@@ -181,22 +178,6 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
                         first: b.first_time,
                     },
                 ));
-            }
-        }
-        if let Some(first) = members.first() {
-            for m in &members {
-                if let (Some(expected), Some(got)) = (first.unit, m.unit)
-                    && expected != got
-                {
-                    return Err(DataError::new(
-                        &m.path,
-                        DataErrorKind::MixedTimeUnits {
-                            expected,
-                            got,
-                            other: Some(first.path.clone()),
-                        },
-                    ));
-                }
             }
         }
         if let Some(other) = specs

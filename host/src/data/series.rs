@@ -82,20 +82,11 @@ pub(crate) fn scan(
     let step = spec.timeframe_ms();
     let mut summary = SeriesSummary::default();
     let mut previous: Option<i64> = None;
-    let mut series_unit = None;
+    // Each file's time unit is detected on its own (and must be uniform within the
+    // file): Binance's spot files switched from ms to µs on 2025-01-01, so monthly
+    // files of one series legitimately differ, and the magnitudes cannot be confused.
     for (index, path) in spec.files.iter().enumerate() {
         let mut file = BarFile::open_inner(path, expected_hashes.is_some())?;
-        match (series_unit, file.time_unit()) {
-            (None, unit) => series_unit = unit,
-            (Some(expected), Some(got)) if expected != got => {
-                return Err(file.error_here(DataErrorKind::MixedTimeUnits {
-                    expected,
-                    got,
-                    other: spec.files.first().cloned(),
-                }));
-            }
-            _ => {}
-        }
         let mut first_of_file = true;
         while let Some(bar) = file.next_bar()? {
             if let Some(prev) = previous {

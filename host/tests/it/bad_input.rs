@@ -516,7 +516,6 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
     gz.extend_from_slice(&[0; 60]);
     let mut zip = b"PK\x03\x04".to_vec();
     zip.extend_from_slice(&[0; 60]);
-    let (first_half, second_half) = bars.split_at(100);
     let toml_cases: [(&str, &str, &[&str]); 11] = [
         (
             "config: unknown key",
@@ -669,27 +668,8 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
                 "BTCUSDT-15m-2024-01.csv",
             ],
         ),
-        case(
-            "monthly files in different time units",
-            vec![
-                (
-                    "data/BTCUSDT-15m-2024-01.csv",
-                    csv_normalized(first_half, 1),
-                ),
-                (
-                    "data/BTCUSDT-15m-2024-02.csv",
-                    csv_normalized(second_half, 1000),
-                ),
-            ],
-            &["--data", "{dir}/data"],
-            3,
-            &[
-                "BTCUSDT-15m-2024-02.csv",
-                "microseconds",
-                "milliseconds in",
-                "BTCUSDT-15m-2024-01.csv",
-            ],
-        ),
+        // Monthly files in different time units are not bad input: Binance spot files
+        // switched from ms to µs on 2025-01-01 (data::units_may_differ_between_files_of_a_series).
         case(
             "several timeframes in one folder",
             vec![

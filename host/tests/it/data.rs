@@ -811,43 +811,28 @@ fn wrong_spacing_and_gaps() {
 }
 
 #[test]
-fn mixed_units_across_files() {
+fn units_may_differ_between_files_of_a_series() {
+    // Binance spot monthly files switched from ms to µs on 2025-01-01: each file's unit
+    // is detected on its own, and the series reads as if every file were in ms.
     let dir = TempDir::new().unwrap();
     let bars = ten_bars();
     let a = write(
         dir.path(),
-        "BTCUSDT-15m-2024-01.csv",
+        "BTCUSDT-15m-2024-12.csv",
         csv(None, &bars[..5], |b| kline_row(b, 1)),
     );
     let b = write(
         dir.path(),
-        "BTCUSDT-15m-2024-02.csv",
+        "BTCUSDT-15m-2025-01.csv",
         csv(None, &bars[5..], |b| kline_row(b, 1000)),
     );
-    let e = series_err(&spec("BTCUSDT", &[&a, &b]));
-    assert!(
-        matches!(
-            e.kind,
-            DataErrorKind::MixedTimeUnits {
-                expected: TimeUnit::Millis,
-                got: TimeUnit::Micros,
-                other: Some(_)
-            }
-        ),
-        "{e}"
-    );
-    assert_eq!(e.file, b);
-    assert!(
-        e.to_string()
-            .contains("timestamps are in microseconds, but in milliseconds in"),
-        "{e}"
-    );
-    let e = discover(&[dir.path().to_path_buf()], &DiscoverOptions::default()).unwrap_err();
-    assert!(
-        matches!(e.kind, DataErrorKind::MixedTimeUnits { .. }),
-        "{e}"
-    );
-    assert_eq!(e.file, b);
+    let mut seen = Vec::new();
+    let sum = for_each_bar(&spec("BTCUSDT", &[&a, &b]), |x| seen.push(*x)).unwrap();
+    assert_eq!(seen, bars);
+    assert_eq!(sum.bars, 10);
+    let specs = discover(&[dir.path().to_path_buf()], &DiscoverOptions::default()).unwrap();
+    assert_eq!(specs.len(), 1);
+    assert_eq!(specs[0].files, vec![a, b]);
 }
 
 // ---------------------------------------------------------------- naming
