@@ -55,9 +55,9 @@ pub enum Cmd {
     },
 }
 
-/// Arguments of `run`.
+/// The input flags `run` and `exits` share.
 #[derive(Debug, Default, clap::Args)]
-pub struct RunArgs {
+pub struct InputArgs {
     /// Kline files or folders (Binance CSV, freqtrade json, plain CSV). Default: embedded data.
     #[arg(long, num_args = 1..)]
     pub data: Vec<PathBuf>,
@@ -67,6 +67,66 @@ pub struct RunArgs {
     /// Timeframe (1m … 1d); selects matching files in folders.
     #[arg(long)]
     pub timeframe: Option<String>,
+}
+
+/// Validated input flags.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// Files or folders; empty = the embedded data.
+    pub data: Vec<PathBuf>,
+    /// Symbol override (single file only).
+    pub symbol: Option<String>,
+    /// Timeframe in minutes.
+    pub timeframe: Option<u32>,
+}
+
+impl InputArgs {
+    /// Checks the timeframe name and that `--symbol` goes with a single file.
+    ///
+    /// # Errors
+    /// Usage errors (exit 2).
+    pub fn validate(self) -> Result<Input, AppError> {
+        let timeframe = match &self.timeframe {
+            Some(t) => Some(crate::data::parse_timeframe(t).ok_or_else(|| {
+                AppError::Usage(format!(
+                    "--timeframe '{t}' is not one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d"
+                ))
+            })?),
+            None => None,
+        };
+        if self.symbol.is_some() && self.data.len() != 1 {
+            return Err(AppError::Usage(
+                "--symbol needs exactly one --data file".into(),
+            ));
+        }
+        Ok(Input {
+            data: self.data,
+            symbol: self.symbol,
+            timeframe,
+        })
+    }
+}
+
+/// The configuration: the TOML file if one is given, else the defaults.
+///
+/// # Errors
+/// Unreadable file (exit 4) or invalid configuration (exit 2).
+pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, AppError> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| AppError::io(p, e))?;
+            Ok(Config::from_toml(&text, p)?)
+        }
+        None => Ok(Config::default()),
+    }
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Default, clap::Args)]
+pub struct RunArgs {
+    /// Input data.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Configuration file (TOML); see `phasebound config`.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -147,13 +207,7 @@ impl RunArgs {
     /// # Errors
     /// Bad timeframe, unreadable or invalid config, bad thread count.
     pub fn validate(self) -> Result<Command, AppError> {
-        let mut config = match &self.config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| AppError::io(p, e))?;
-                Config::from_toml(&text, p)?
-            }
-            None => Config::default(),
-        };
+        let mut config = load_config(self.config.as_deref())?;
         if let Some(seed) = self.seed {
             config.seed = seed;
         }
@@ -161,26 +215,13 @@ impl RunArgs {
             config.sample = s;
         }
         config.check()?;
-        let timeframe = match &self.timeframe {
-            Some(t) => Some(crate::data::parse_timeframe(t).ok_or_else(|| {
-                AppError::Usage(format!(
-                    "--timeframe '{t}' is not one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d"
-                ))
-            })?),
-            None => None,
-        };
-        let (threads, cache) = common_options(
-            self.threads,
-            self.symbol.as_deref(),
-            &self.data,
-            self.cache.as_deref(),
-            &self.out,
-        )?;
+        let input = self.input.validate()?;
+        let (threads, cache) = common_options(self.threads, self.cache.as_deref(), &self.out)?;
         Ok(Command::Run {
             opts: Box::new(RunOptions {
-                data: self.data,
-                symbol: self.symbol,
-                timeframe,
+                data: input.data,
+                symbol: input.symbol,
+                timeframe: input.timeframe,
                 out: self.out,
                 cache,
                 config,
@@ -269,15 +310,13 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is not a size like 512M or 2G"))
 }
 
-/// The options `run` and `exits` share: worker threads (default all cores but one),
-/// `--symbol` only with a single file, and the cache folder (default `OUT/.cache`).
+/// The options `run` and `exits` share besides the inputs: worker threads (default all
+/// cores but one) and the cache folder (default `OUT/.cache`).
 ///
 /// # Errors
-/// `--threads 0`, or `--symbol` with other than one `--data` file.
+/// `--threads 0`.
 pub fn common_options(
     threads: Option<usize>,
-    symbol: Option<&str>,
-    data: &[PathBuf],
     cache: Option<&std::path::Path>,
     out: &std::path::Path,
 ) -> Result<(usize, PathBuf), AppError> {
@@ -287,11 +326,6 @@ pub fn common_options(
         Some(n) => n,
         None => cores.saturating_sub(1).max(1),
     };
-    if symbol.is_some() && data.len() != 1 {
-        return Err(AppError::Usage(
-            "--symbol needs exactly one --data file".into(),
-        ));
-    }
     let cache = cache.map_or_else(|| out.join(".cache"), std::path::Path::to_path_buf);
     Ok((threads, cache))
 }

@@ -86,15 +86,9 @@ pub struct ExitsArgs {
     /// Entries CSV: symbol,time,direction[,atr], sorted by time.
     #[arg(long)]
     pub entries: PathBuf,
-    /// Kline files or folders, as for `run`. Default: the embedded data.
-    #[arg(long, num_args = 1..)]
-    pub data: Vec<PathBuf>,
-    /// Symbol, when a file name does not tell it (single file only).
-    #[arg(long)]
-    pub symbol: Option<String>,
-    /// Timeframe (1m … 1d); selects matching files in folders.
-    #[arg(long)]
-    pub timeframe: Option<String>,
+    /// Kline data, as for `run` (default: the embedded data).
+    #[command(flatten)]
+    pub input: crate::cli::InputArgs,
     /// Configuration file (TOML): costs, fills, objective, and the profile's exit lattice.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -291,13 +285,7 @@ impl ExitsArgs {
     /// # Errors
     /// Bad flags or config, as usage/config errors (exit code 2).
     pub fn validate(self) -> Result<(ExitsOptions, bool), AppError> {
-        let mut config = match &self.config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| AppError::io(p, e))?;
-                Config::from_toml(&text, p)?
-            }
-            None => Config::default(),
-        };
+        let mut config = crate::cli::load_config(self.config.as_deref())?;
         config.check()?;
         let profile = match self.profile.to_ascii_lowercase().as_str() {
             "scalping" => Profile::Scalping,
@@ -308,14 +296,7 @@ impl ExitsArgs {
                 )));
             }
         };
-        let timeframe = match &self.timeframe {
-            Some(t) => Some(data::parse_timeframe(t).ok_or_else(|| {
-                AppError::Usage(format!(
-                    "--timeframe '{t}' is not one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d"
-                ))
-            })?),
-            None => None,
-        };
+        let input = self.input.validate()?;
         let positive = |name: &str, v: &[f64]| -> Result<Option<Vec<f64>>, AppError> {
             if v.is_empty() {
                 return Ok(None);
@@ -356,19 +337,14 @@ impl ExitsArgs {
         }
         let objective = config.objective()?;
         let min_trades = self.min_trades.unwrap_or(config.search.min_trades);
-        let (threads, cache) = crate::cli::common_options(
-            self.threads,
-            self.symbol.as_deref(),
-            &self.data,
-            self.cache.as_deref(),
-            &self.out,
-        )?;
+        let (threads, cache) =
+            crate::cli::common_options(self.threads, self.cache.as_deref(), &self.out)?;
         Ok((
             ExitsOptions {
                 entries: self.entries,
-                data: self.data,
-                symbol: self.symbol,
-                timeframe,
+                data: input.data,
+                symbol: input.symbol,
+                timeframe: input.timeframe,
                 config,
                 profile,
                 axes,
