@@ -24,6 +24,9 @@ pub const MAX_LEVELS: usize = 32;
 /// Distinct trailing-stop (activation, distance) pairs in one pass.
 pub const MAX_TRAILING: usize = 32;
 
+/// Positions one cell's account can hold at once (the largest `max_open_trades`).
+pub const MAX_OPEN_TRADES: usize = 16;
+
 /// Weight groups per profile.
 pub const MAX_GROUPS: usize = 8;
 
@@ -98,9 +101,9 @@ pub const fn table_of<const S: usize, const H: usize, const C: usize>() -> [Budg
             bytes: C * W::<S, H, C>::CELL_STATS_BYTES,
         },
         BudgetRow {
-            component: "open-position marks (cell x symbol)",
-            capacity: C * S,
-            bytes: C * W::<S, H, C>::CELL_BUSY_BYTES,
+            component: "account books (open positions, per cell)",
+            capacity: C * MAX_OPEN_TRADES,
+            bytes: C * W::<S, H, C>::CELL_BOOK_BYTES,
         },
         BudgetRow {
             component: "first-passage hit table",
@@ -138,6 +141,10 @@ const _: () = assert!(
 const _: () = assert!(
     size_of::<crate::stats::CellStats>() <= 160,
     "CellStats grew"
+);
+const _: () = assert!(
+    size_of::<crate::account::Book>() <= 32 + 24 * MAX_OPEN_TRADES,
+    "account book grew"
 );
 const _: () = assert!(
     size_of::<Option<crate::indicators::Indicators>>() <= 2048,

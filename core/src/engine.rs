@@ -3,39 +3,46 @@
 //!
 //! Per symbol the [`Workspace`] keeps O(1) indicator state, a ring of the last `H` bars
 //! and a FIFO of pending candidates; per cell a fixed-size [`CellStats`] accumulator and
-//! the bar index each symbol's position (if any) is busy until. Nothing grows with the
-//! length of the history: the working memory is `size_of::<Workspace<S, H, C>>()`,
-//! a compile-time constant (see [`crate::budget`]).
+//! the [`Book`] of its account (at most [`MAX_OPEN_TRADES`](crate::budget::MAX_OPEN_TRADES)
+//! open positions). Nothing grows
+//! with the length of the history: the working memory is
+//! `size_of::<Workspace<S, H, C>>()`, a compile-time constant (see [`crate::budget`]).
 //!
-//! Order of work for each bar of a symbol (bars arrive in timestamp order across symbols):
-//! 1. validate it (time increasing per symbol, prices sane) and push it into the ring;
-//! 2. evaluate, oldest first, every pending candidate of the symbol whose window of
-//!    `plan.window()` bars is now complete;
+//! Bars must arrive in global `(time, symbol)` order (a k-way merge of the symbols, ties
+//! in symbol order), each symbol's times on its timeframe's grid. For each bar:
+//! 1. validate it and push it into its symbol's ring;
+//! 2. evaluate, in global signal order `(signal time, symbol)`, every pending candidate
+//!    whose forward window is complete: the window of a candidate signalled at `t` is the
+//!    bars of its symbol in `(t, t + window·tf]`, so it is complete once the stream has
+//!    reached `(t + window·tf, symbol)`; a gap (a missing bar) ends the window early, and
+//!    a trade still open at the gap closes at the last close before it (truncated);
 //! 3. update the indicators with the bar and, if the bar's close yields a candidate
 //!    (a signal that passes the profile's loosest filter, inside the plan's time range,
 //!    and in the sample if there is one), queue it.
+//!
+//! Because candidates are evaluated in global signal order with windows defined by time,
+//! every cell's [`Book`] sees its entries in the order a live account would, and a cell's
+//! statistics depend only on its own parameters and the data: not on the other cells of
+//! the pass (whose holds set the window), on how a grid is split into passes, or on
+//! threads. [`Workspace::finish`] evaluates what is still pending in the same order, with
+//! the bars that exist, then closes every account.
 //!
 //! With [`EntrySource::External`] step 3 only updates the indicators: the caller queues
 //! its own entries with [`Workspace::enter`] right after pushing each entry's signal bar,
 //! and they wait in the same queue and meet the same evaluation (see `enter`).
 //!
-//! [`Workspace::finish`] evaluates what is still pending with the bars that exist
-//! (truncated windows). Candidates are evaluated in the order their windows complete
-//! (signal order for gap-free data) and each cell has its own accumulator and marks, so
-//! the accumulators, and the drawdown they track, are a pure function of the data and
-//! the plan, whatever order the cells of one candidate are visited in (first passage
-//! visits them by groups sharing their price levels, the reference in plan order).
-//!
 //! An [`Observer`] passed to [`Workspace::push_observed`] and
 //! [`Workspace::finish_observed`] sees every evaluation as it happens (per entry, then
-//! per cell): how a host traces single trades without the core storing them.
+//! per cell that took the trade): how a host traces single trades without the core
+//! storing them.
 
+use crate::account::{Book, DAY_MS};
 use crate::bar::{Bar, Ohlc};
 use crate::budget::MAX_GROUPS;
 use crate::error::Error;
 use crate::first_passage::HitTable;
 use crate::indicators::Indicators;
-use crate::plan::{EntrySource, EvalMode, PassPlan};
+use crate::plan::{CellDef, EntrySource, EvalMode, PassPlan};
 use crate::signal::signal;
 use crate::sim::{close_out, simulate};
 use crate::stats::CellStats;
@@ -48,8 +55,12 @@ const TIME_EXIT_SLOTS: usize = 16;
 /// A candidate waiting for its forward window.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Pending {
+    /// Open time of the signal bar, ms.
+    time: i64,
     /// Index of the signal bar in the symbol's stream.
     bar_index: u32,
+    /// Gap-free run of bars the signal bar belongs to (its window ends with the run).
+    run: u32,
     direction: Direction,
     atr: f64,
     close: f64,
@@ -130,6 +141,10 @@ pub struct SymbolCounters {
 struct SymbolState<const H: usize> {
     indicators: Option<Indicators>,
     ring: [Ohlc; H],
+    /// Gap-free run of each bar of the ring (a new run starts after every missing bar).
+    runs: [u32; H],
+    /// Run of the last bar pushed.
+    run: u32,
     /// Bars pushed so far (the next bar's index).
     count: u32,
     last_time: Option<i64>,
@@ -142,6 +157,8 @@ impl<const H: usize> SymbolState<H> {
         Self {
             indicators: None,
             ring: [Ohlc::new(0.0, 0.0, 0.0, 0.0); H],
+            runs: [0; H],
+            run: 0,
             count: 0,
             last_time: None,
             pending: Deque::new(),
@@ -167,14 +184,22 @@ pub struct Workspace<const S: usize, const H: usize, const C: usize> {
     symbols: [SymbolState<H>; S],
     active_symbols: u16,
     stats: [CellStats; C],
-    /// Per cell and symbol: index of the bar the cell's open position exits on.
-    busy_until: [[u32; S]; C],
+    /// Per cell: the account's open positions and current day.
+    books: [Book; C],
     hits: HitTable<H>,
     window: [Ohlc; H],
     /// Candidates created so far in this pass (the sampling ordinal).
     ordinal: u32,
     /// Position in the plan's sorted sample.
     sample_cursor: u32,
+    /// Bar length, ms.
+    timeframe_ms: i64,
+    /// `(time, symbol)` of the last bar pushed (the stream's clock).
+    clock: (i64, u16),
+    /// Earliest pending candidate over all symbols, `(signal time, symbol)`.
+    front: Option<(i64, u16)>,
+    /// Open times of the first and last bar (any symbol) inside the plan's time range.
+    period: Option<(i64, i64)>,
 }
 
 impl<const S: usize, const H: usize, const C: usize> Default for Workspace<S, H, C> {
@@ -188,16 +213,16 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
     pub const BYTES: usize = size_of::<Self>();
     /// Indicator state of one symbol.
     pub const INDICATOR_BYTES: usize = size_of::<Option<Indicators>>();
-    /// Bar ring of one symbol (`H` bars).
-    pub const RING_BYTES: usize = size_of::<[Ohlc; H]>();
+    /// Bar ring of one symbol (`H` bars and their gap-free run numbers).
+    pub const RING_BYTES: usize = size_of::<[Ohlc; H]>() + size_of::<[u32; H]>();
     /// Pending-candidate queue of one symbol (`H` candidates).
     pub const PENDING_BYTES: usize = size_of::<Deque<Pending, H>>();
     /// Everything of one symbol (indicators, ring, queue, counters).
     pub const SYMBOL_BYTES: usize = size_of::<SymbolState<H>>();
     /// One cell's accumulator.
     pub const CELL_STATS_BYTES: usize = size_of::<CellStats>();
-    /// One cell's busy-until marks (one per symbol).
-    pub const CELL_BUSY_BYTES: usize = size_of::<[u32; S]>();
+    /// One cell's account book (open positions, current day).
+    pub const CELL_BOOK_BYTES: usize = size_of::<Book>();
     /// First-passage hit table (scratch, one per workspace).
     pub const HITS_BYTES: usize = size_of::<HitTable<H>>();
     /// Contiguous forward window (scratch, one per workspace).
@@ -210,11 +235,15 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             symbols: [const { SymbolState::new() }; S],
             active_symbols: 0,
             stats: [CellStats::new(); C],
-            busy_until: [[0; S]; C],
+            books: [const { Book::new() }; C],
             hits: HitTable::new(),
             window: [Ohlc::new(0.0, 0.0, 0.0, 0.0); H],
             ordinal: 0,
             sample_cursor: 0,
+            timeframe_ms: 0,
+            clock: (i64::MIN, 0),
+            front: None,
+            period: None,
         }
     }
 
@@ -255,14 +284,19 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             }
         }
         self.active_symbols = symbols as u16;
+        plan.spec().account().validate()?;
         for st in &mut self.stats {
             *st = CellStats::new();
         }
-        for row in &mut self.busy_until {
-            *row = [0; S];
+        for book in &mut self.books {
+            *book = Book::new();
         }
         self.ordinal = 0;
         self.sample_cursor = 0;
+        self.timeframe_ms = i64::from(timeframe_minutes) * 60_000;
+        self.clock = (i64::MIN, 0);
+        self.front = None;
+        self.period = None;
         Ok(())
     }
 
@@ -299,20 +333,48 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             .get_mut(sym)
             .ok_or(Error::UnknownSymbol(symbol))?;
         bar.validate(state.last_time)?;
+        if (bar.time, symbol) <= self.clock {
+            return Err(Error::InvalidParameter {
+                what: "bars must arrive in (time, symbol) order",
+            });
+        }
+        let contiguous = match state.last_time {
+            Some(last) => {
+                let step = bar.time - last;
+                if step % self.timeframe_ms != 0 {
+                    return Err(Error::InvalidParameter {
+                        what: "bar time off the timeframe's grid",
+                    });
+                }
+                step == self.timeframe_ms
+            }
+            None => true,
+        };
+        if !contiguous {
+            state.run = state.run.wrapping_add(1);
+        }
         state.last_time = Some(bar.time);
         let index = state.count;
-        state.ring[index as usize % H] = Ohlc::from(bar);
+        let slot = index as usize % H;
+        state.ring[slot] = Ohlc::from(bar);
+        state.runs[slot] = state.run;
         state.count = index.wrapping_add(1);
         state.counters.bars += 1;
+        self.clock = (bar.time, symbol);
+        if plan.in_range(bar.time) {
+            self.period = Some(match self.period {
+                Some((first, _)) => (first, bar.time),
+                None => (bar.time, bar.time),
+            });
+        }
 
-        // Candidates whose window ends at this bar.
-        let window = plan.window();
-        while let Some(p) = state_front(&self.symbols[sym]) {
-            if index < p.bar_index + u32::from(window) {
+        // Candidates (of any symbol) whose window is complete, in global signal order.
+        let reach = i64::from(plan.window()) * self.timeframe_ms;
+        while let Some((t, s)) = self.front {
+            if (t.saturating_add(reach), s) > self.clock {
                 break;
             }
-            let _ = self.symbols[sym].pending.pop_front();
-            self.evaluate(plan, sym, &p, window, observer)?;
+            self.evaluate_front(plan, observer)?;
         }
 
         let state = &mut self.symbols[sym];
@@ -360,7 +422,9 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             }
         }
         let pending = Pending {
+            time: bar.time,
             bar_index: index,
+            run: self.symbols[sym].run,
             direction: sig.direction,
             atr: snapshot.atr,
             close: snapshot.close,
@@ -369,13 +433,44 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         };
         // At most one candidate per bar and a window of at most H bars: the queue cannot
         // hold more than H, but a full queue is still an error value, not a panic.
+        self.queue(sym, pending)
+    }
+
+    /// Appends a candidate to its symbol's queue and keeps the global front.
+    fn queue(&mut self, sym: usize, pending: Pending) -> Result<(), Error> {
+        let key = (pending.time, sym as u16);
         self.symbols[sym]
             .pending
             .push_back(pending)
             .map_err(|_| Error::CapacityExceeded {
                 what: "H_MAX",
                 capacity: H,
-            })
+            })?;
+        if self.front.is_none_or(|f| key < f) {
+            self.front = Some(key);
+        }
+        Ok(())
+    }
+
+    /// Evaluates the globally earliest pending candidate and finds the next one.
+    fn evaluate_front<const PC: usize, O: Observer + ?Sized>(
+        &mut self,
+        plan: &PassPlan<'_, PC>,
+        observer: &mut O,
+    ) -> Result<(), Error> {
+        let Some((_, s)) = self.front else {
+            return Ok(());
+        };
+        let sym = usize::from(s);
+        if let Some(p) = self.symbols[sym].pending.pop_front() {
+            self.evaluate(plan, sym, &p, plan.window(), observer)?;
+        }
+        self.front = self.symbols[..usize::from(self.active_symbols)]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, st)| st.pending.front().map(|p| (p.time, i as u16)))
+            .min();
+        Ok(())
     }
 
     /// Queues an external entry of `symbol` whose signal bar is the bar of that symbol
@@ -435,20 +530,17 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                 })?,
         };
         let pending = Pending {
+            time: state.last_time.unwrap_or(i64::MIN),
             bar_index: index,
+            run: state.run,
             direction: entry.direction,
             atr,
             close: state.ring[index as usize % H].close,
             consensus: 5,
             scores: [100.0; MAX_GROUPS],
         };
-        state
-            .pending
-            .push_back(pending)
-            .map_err(|_| Error::CapacityExceeded {
-                what: "H_MAX",
-                capacity: H,
-            })?;
+        self.queue(usize::from(symbol), pending)?;
+        let state = &mut self.symbols[usize::from(symbol)];
         state.counters.candidates += 1;
         if entry.direction == Direction::Long {
             state.counters.longs += 1;
@@ -457,7 +549,8 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
     }
 
     /// Ends the pass: evaluates every pending candidate with the bars that exist
-    /// (windows cut short by the end of the data are truncated), symbol by symbol.
+    /// (windows cut short by the end of the data are truncated), in global signal order,
+    /// then closes every cell's account (see [`crate::account`]).
     ///
     /// # Errors
     /// Only capacity errors from evaluation (none for a plan accepted by `begin`).
@@ -474,11 +567,19 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         plan: &PassPlan<'_, PC>,
         observer: &mut O,
     ) -> Result<(), Error> {
-        let window = plan.window();
-        for sym in 0..usize::from(self.active_symbols) {
-            while let Some(p) = self.symbols[sym].pending.pop_front() {
-                self.evaluate(plan, sym, &p, window, observer)?;
+        while self.front.is_some() {
+            self.evaluate_front(plan, observer)?;
+        }
+        let (days, last_day) = match self.period {
+            Some((first, last)) => {
+                let (d0, d1) = (first.div_euclid(DAY_MS), last.div_euclid(DAY_MS));
+                ((d1 - d0 + 1) as u32, d1)
             }
+            None => (0, i64::MIN),
+        };
+        let cells = plan.cells().len().min(C);
+        for (book, st) in self.books.iter_mut().zip(&mut self.stats).take(cells) {
+            book.close(st, last_day, days);
         }
         Ok(())
     }
@@ -523,13 +624,26 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         observer: &mut O,
     ) -> Result<(), Error> {
         let state = &mut self.symbols[sym];
-        // Bars after the signal bar that exist, up to the window.
+        // Bars after the signal bar that exist, up to the window, and before any gap.
         let newest = state.count.wrapping_sub(1);
-        let available = newest.saturating_sub(p.bar_index).min(u32::from(window)) as usize;
+        let after = newest.saturating_sub(p.bar_index);
+        if after as usize > H {
+            // Bars of the window were overwritten: only possible off the timeframe grid.
+            return Err(Error::CapacityExceeded {
+                what: "H_MAX",
+                capacity: H,
+            });
+        }
+        let mut available = 0usize;
+        while available < after.min(u32::from(window)) as usize
+            && state.runs[(p.bar_index as usize + 1 + available) % H] == p.run
+        {
+            available += 1;
+        }
         let (first, entry_price) = match plan.entry_timing() {
             EntryTiming::NextOpen => {
                 if available == 0 {
-                    // Data ended on the signal bar: no fill.
+                    // Data ended (or a gap follows) on the signal bar: no fill.
                     observer.entry(&EntryEvent {
                         symbol: sym as u16,
                         bar_index: p.bar_index,
@@ -585,18 +699,22 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         }
 
         let cost = plan.cost_pct();
+        let account = plan.spec().account();
+        let symbol = sym as u16;
+        // The entry fills at the open of the bar after the signal bar (or the signal
+        // bar's close: the same instant); window bar k opens at t + (k + 1)·tf.
+        let tf = self.timeframe_ms;
+        let entry_time = p.time + tf;
+        let exit_time = |k: u16| p.time + (i64::from(k) + 1) * tf;
+        let filtered = plan.has_entry_filters();
         if plan.eval_mode() == EvalMode::FirstPassage {
             // Levels are resolved once per group of cells that share them; each cell then
             // only applies its holding time. Cells are independent, so visiting them group
-            // by group leaves every accumulator as a plan-order loop would.
+            // by group leaves every account as a plan-order loop would.
             self.hits.scan(plan.grid(), &entry, bars)?;
             // Time exits depend on the hold only: cache the last few (direct-mapped).
             let mut time_exits: [(u16, Option<TradeOutcome>); TIME_EXIT_SLOTS] =
                 [(0, None); TIME_EXIT_SLOTS];
-            let one_position = plan.one_position_per_symbol();
-            // Scores are clamped to [0, 100] (or NaN, which no filter rejects), so cells
-            // without filters admit every candidate: check only with filters or the rule.
-            let check = plan.has_entry_filters() || one_position;
             for group in plan.exit_groups() {
                 let Some(level) = self
                     .hits
@@ -606,13 +724,18 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                 };
                 for &(c, hold) in plan.group_cells(group) {
                     let c = usize::from(c);
-                    if check {
-                        let Some(cell) = plan.cells().get(c) else {
-                            continue;
-                        };
-                        if !self.admits(plan, c, cell, p, sym) {
-                            continue;
-                        }
+                    // Scores are clamped to [0, 100] (or NaN, which no filter rejects),
+                    // so cells without filters admit every candidate.
+                    if filtered && !plan.cells().get(c).is_some_and(|cell| passes(cell, p)) {
+                        continue;
+                    }
+                    let (Some(book), Some(st)) = (self.books.get_mut(c), self.stats.get_mut(c))
+                    else {
+                        continue;
+                    };
+                    book.realize_before(st, entry_time);
+                    if !book.admit(st, &account, symbol) {
+                        continue;
                     }
                     let outcome = match level.exit {
                         Some(o) if level.bar < usize::from(hold) => Some(o),
@@ -627,51 +750,55 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                     };
                     if let Some(o) = outcome {
                         observer.outcome(c, &o);
-                        self.stats[c].record(&o, is_opportunity);
-                        // Only the one-position rule reads the marks: skip the store otherwise.
-                        if one_position {
-                            self.busy_until[c][sym] = p.bar_index + 1 + u32::from(o.exit_index);
-                        }
+                        book.open(
+                            st,
+                            &account,
+                            symbol,
+                            exit_time(o.exit_index),
+                            &o,
+                            is_opportunity,
+                        )?;
                     }
                 }
             }
         } else {
             for (c, cell) in plan.cells().iter().enumerate() {
-                if !self.admits(plan, c, cell, p, sym) {
+                if !passes(cell, p) {
+                    continue;
+                }
+                let (Some(book), Some(st)) = (self.books.get_mut(c), self.stats.get_mut(c)) else {
+                    continue;
+                };
+                book.realize_before(st, entry_time);
+                if !book.admit(st, &account, symbol) {
                     continue;
                 }
                 if let Some(o) = simulate(&entry, bars, &cell.exit, cost) {
                     observer.outcome(c, &o);
-                    self.stats[c].record(&o, is_opportunity);
-                    self.busy_until[c][sym] = p.bar_index + 1 + u32::from(o.exit_index);
+                    book.open(
+                        st,
+                        &account,
+                        symbol,
+                        exit_time(o.exit_index),
+                        &o,
+                        is_opportunity,
+                    )?;
                 }
             }
         }
         Ok(())
     }
-
-    /// Whether cell `c` trades candidate `p`: its entry filter, and no open position of
-    /// the symbol in that cell (when the plan has that rule).
-    #[inline]
-    fn admits<const PC: usize>(
-        &self,
-        plan: &PassPlan<'_, PC>,
-        c: usize,
-        cell: &crate::plan::CellDef,
-        p: &Pending,
-        sym: usize,
-    ) -> bool {
-        let score = p
-            .scores
-            .get(usize::from(cell.group))
-            .copied()
-            .unwrap_or(f32::NEG_INFINITY);
-        let filtered = p.consensus < cell.min_consensus || score < cell.min_score;
-        let busy = plan.one_position_per_symbol() && p.bar_index < self.busy_until[c][sym];
-        !(filtered || busy)
-    }
 }
 
-fn state_front<const H: usize>(s: &SymbolState<H>) -> Option<Pending> {
-    s.pending.front().copied()
+/// Whether a cell's entry filter admits candidate `p` (its group's score and the consensus).
+#[inline]
+fn passes(cell: &CellDef, p: &Pending) -> bool {
+    let score = p
+        .scores
+        .get(usize::from(cell.group))
+        .copied()
+        .unwrap_or(f32::NEG_INFINITY);
+    !(p.consensus < cell.min_consensus || score < cell.min_score)
 }
+
+

@@ -26,6 +26,7 @@
 //! | [`plan`], [`engine`] | what a pass evaluates, and the streaming pass engine |
 //! | [`grid`], [`search`] | mixed-radix lattices and multi-start local search |
 //! | [`sampling`] | seeded RNG streams, Floyd's sampling, reservoir sampling |
+//! | [`account`] | every cell a portfolio: stakes, open-position slots, equity in exit order |
 //! | [`stats`] | the O(1) accumulator and one metric per file; objectives |
 //! | [`phase`] | Phase 1 scan, Phase 2 screening, Phase 3 optimization, Phase 4 validation, final re-analysis |
 //! | [`wire`] | postcard encoding into caller buffers; worst-case size constants; versioned checkpoints |
@@ -52,13 +53,13 @@
 //! | component | capacity | bytes |
 //! |---|---:|---:|
 //! | indicator state (per symbol) | 16 | 13,312 |
-//! | bar ring, H bars (per symbol) | 16,384 | 524,288 |
-//! | pending candidates, H (per symbol) | 16,384 | 917,888 |
-//! | cell accumulators | 1,024 | 106,496 |
-//! | open-position marks (cell x symbol) | 16,384 | 65,536 |
+//! | bar ring, H bars (per symbol) | 16,384 | 589,824 |
+//! | pending candidates, H (per symbol) | 16,384 | 1,180,032 |
+//! | cell accumulators | 1,024 | 131,072 |
+//! | account books (open positions, per cell) | 16,384 | 425,984 |
 //! | first-passage hit table | 1,024 | 8,504 |
 //! | forward window scratch | 1,024 | 32,768 |
-//! | total (size_of Workspace) | 1 | 1,669,832 |
+//! | total (size_of Workspace) | 1 | 2,382,608 |
 //!
 //! Small workspace ([`budget::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
 //! 64 cells):
@@ -66,13 +67,13 @@
 //! | component | capacity | bytes |
 //! |---|---:|---:|
 //! | indicator state (per symbol) | 2 | 1,664 |
-//! | bar ring, H bars (per symbol) | 192 | 6,144 |
-//! | pending candidates, H (per symbol) | 192 | 10,800 |
-//! | cell accumulators | 64 | 6,656 |
-//! | open-position marks (cell x symbol) | 128 | 512 |
+//! | bar ring, H bars (per symbol) | 192 | 6,912 |
+//! | pending candidates, H (per symbol) | 192 | 13,872 |
+//! | cell accumulators | 64 | 8,192 |
+//! | account books (open positions, per cell) | 1,024 | 26,624 |
 //! | first-passage hit table | 96 | 1,080 |
 //! | forward window scratch | 96 | 3,072 |
-//! | total (size_of Workspace) | 1 | 30,072 |
+//! | total (size_of Workspace) | 1 | 61,632 |
 //!
 //! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 30,008 bytes
 //! (alignment differs).
@@ -91,6 +92,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod bar;
 pub mod budget;
 pub mod engine;

@@ -4,6 +4,7 @@
 //! parameter, [`PassPlan::finalize`] builds the pass's [`ExitGrid`] and resolves each
 //! cell to grid indices); the engine then loops over it with nothing left to check.
 
+use crate::account::{AccountSpec, Stake};
 use crate::budget::{H_MAX, MAX_GROUPS};
 use crate::error::Error;
 use crate::first_passage::{CellExit, ExitGrid};
@@ -53,9 +54,12 @@ pub struct ProfileSpec {
     pub entry_timing: EntryTiming,
     /// Round-trip cost in % of the entry price.
     pub cost_pct: f64,
-    /// One open position per symbol and cell (a bot's usual rule); off = every candidate
-    /// is traded independently.
+    /// One open position per symbol and cell (a bot's usual rule).
     pub one_position_per_symbol: bool,
+    /// Positions one cell's account holds at once (`1..=MAX_OPEN_TRADES`).
+    pub max_open_trades: u8,
+    /// How much each entry stakes (see [`crate::account`]).
+    pub stake: Stake,
 }
 
 impl ProfileSpec {
@@ -101,7 +105,17 @@ impl ProfileSpec {
                 what: "cost must be in [0, 100) %",
             });
         }
-        Ok(())
+        self.account().validate()
+    }
+
+    /// The account rules every cell of a pass follows.
+    #[must_use]
+    pub fn account(&self) -> AccountSpec {
+        AccountSpec {
+            max_open_trades: self.max_open_trades,
+            stake: self.stake,
+            one_position_per_symbol: self.one_position_per_symbol,
+        }
     }
 }
 

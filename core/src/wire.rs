@@ -21,16 +21,16 @@
 //! | [`Trailing`] | [`TRAILING_MAX_SIZE`] | 16 |
 //! | [`ExitParams`] | [`EXIT_PARAMS_MAX_SIZE`] | 36 |
 //! | [`CellDef`] | [`CELL_DEF_MAX_SIZE`] | 42 |
-//! | [`CellStats`] | [`CELL_STATS_MAX_SIZE`] | 109 |
+//! | [`CellStats`] | [`CELL_STATS_MAX_SIZE`] | 135 |
 //! | [`SymbolCounters`] | [`SYMBOL_COUNTERS_MAX_SIZE`] | 48 |
 //! | [`ScanResult`] | [`SCAN_RESULT_MAX_SIZE`] | 817 |
-//! | [`ScreenEntry`] | [`SCREEN_ENTRY_MAX_SIZE`] | 164 |
-//! | [`ScreenResult`] | [`SCREEN_RESULT_MAX_SIZE`] | 1,646 |
-//! | [`StartResult`] | [`START_RESULT_MAX_SIZE`] | 322 |
-//! | [`OptimizeResult`] | [`OPTIMIZE_RESULT_MAX_SIZE`] | 1,316 |
-//! | [`Validation`] | [`VALIDATION_MAX_SIZE`] | 269 |
-//! | [`Reanalysis`] | [`REANALYSIS_MAX_SIZE`] | 229 |
-//! | [`Checkpoint`] | [`CHECKPOINT_MAX_SIZE`] | 4,064 |
+//! | [`ScreenEntry`] | [`SCREEN_ENTRY_MAX_SIZE`] | 190 |
+//! | [`ScreenResult`] | [`SCREEN_RESULT_MAX_SIZE`] | 1,906 |
+//! | [`StartResult`] | [`START_RESULT_MAX_SIZE`] | 374 |
+//! | [`OptimizeResult`] | [`OPTIMIZE_RESULT_MAX_SIZE`] | 1,524 |
+//! | [`Validation`] | [`VALIDATION_MAX_SIZE`] | 321 |
+//! | [`Reanalysis`] | [`REANALYSIS_MAX_SIZE`] | 281 |
+//! | [`Checkpoint`] | [`CHECKPOINT_MAX_SIZE`] | 4,584 |
 //!
 //! ## Checkpoints
 //!
@@ -118,14 +118,15 @@ pub const EXIT_PARAMS_MAX_SIZE: usize =
 pub const CELL_DEF_MAX_SIZE: usize = U8_SIZE + F32_SIZE + U8_SIZE + EXIT_PARAMS_MAX_SIZE;
 
 /// Worst-case size of a [`CellStats`], from its field list in order:
-/// `trades`, `wins` (u32); `sum_profit`, `sum_sq_profit`, `gross_profit`, `gross_loss`,
-/// `equity`, `peak`, `trough`, `max_drawdown` (f64); `reasons` (`[u32; ExitReason::COUNT]`,
-/// no length prefix); `ambiguous`, `captured` (u32). A test encodes a `CellStats` with
-/// every counter at `u32::MAX` and checks it takes exactly this many bytes.
-pub const CELL_STATS_MAX_SIZE: usize = 2 * VARINT_U32_MAX_SIZE
-    + 8 * F64_SIZE
+/// `trades`, `wins`, `skipped` (u32); `reasons` (`[u32; ExitReason::COUNT]`, no length
+/// prefix); `ambiguous`, `captured`, `days` (u32); `sum_profit`, `sum_sq_profit`,
+/// `gross_profit`, `gross_loss`, `equity`, `peak`, `max_drawdown`, `day_sum`,
+/// `day_sum_sq`, `day_down_sq` (f64). A test encodes a `CellStats` with every counter at
+/// `u32::MAX` and checks it takes exactly this many bytes.
+pub const CELL_STATS_MAX_SIZE: usize = 3 * VARINT_U32_MAX_SIZE
     + ExitReason::COUNT * VARINT_U32_MAX_SIZE
-    + 2 * VARINT_U32_MAX_SIZE;
+    + 3 * VARINT_U32_MAX_SIZE
+    + 10 * F64_SIZE;
 
 /// Worst-case size of a [`SymbolCounters`]: `bars`, `warm_bars`, `candidates`,
 /// `evaluated`, `opportunities` (u32); `ideal_profit_sum` (f64); `time_to_peak_sum`
@@ -198,7 +199,7 @@ pub const CHECKPOINT_MAX_SIZE: usize = U8_SIZE
 /// encoding of `Checkpoint` or of any type inside it changes (the golden-bytes and
 /// max-size tests catch most such changes, not all: a swap of two same-typed fields
 /// keeps every size).
-pub const CHECKPOINT_VERSION: u8 = 1;
+pub const CHECKPOINT_VERSION: u8 = 2;
 
 /// What a resumable run stores for one profile after each phase: the results of the
 /// phases done so far (`None` for those still to run), with the seed and profile they

@@ -1,145 +1,137 @@
-//! [`CellStats`]: everything the metrics need about a cell's trades, in O(1) memory.
+//! [`CellStats`]: everything the metrics need about a cell's account, in O(1) memory.
 //!
-//! # Drawdown
+//! Two kinds of figures live here, kept apart:
+//! - **per trade**, in net % of the entry price, folded when a position opens (its outcome
+//!   is known then): trades, wins, exit reasons, ambiguous exits, captured opportunities,
+//!   the sum and sum of squares of the net %;
+//! - **per account**, in units of the initial capital (1.0), folded when a position is
+//!   realized, in exit order (see [`crate::account`]): equity, its peak, the largest
+//!   drawdown, gross profit and loss, and the daily-return sums.
 //!
-//! The profit curve is the running sum of trade profits in entry order, starting at 0:
-//! `E_0 = 0`, `E_i = p_1 + … + p_i`. The maximum drawdown is `max over j ≤ i of
-//! (E_j − E_i)`, in profit points. Besides it, the accumulator keeps the final `equity`,
-//! its `peak` (max of `E_0..E_n`, so ≥ 0) and `trough` (min of `E_0..E_n`, so ≤ 0), which
-//! is exactly what [`CellStats::merge`] needs: a drawdown that spans the seam of two runs
-//! A then B falls from A's peak to A's equity plus B's trough.
-//!
-//! # Merging and determinism
-//!
-//! [`CellStats::merge`] is exact for the counters and mathematically exact for the sums
-//! and the drawdown, but floating-point addition is not associative: merging chunks gives
-//! sums that differ from one sequential fold in the last bits. The engine therefore always
-//! merges partial results in one fixed order (by entry time, then chunk index), never in
-//! completion order, so reports are byte-identical whatever the thread count.
+//! A cell's stats are a pure function of its parameters and the data: the engine feeds
+//! each cell's [`Book`](crate::account::Book) in global signal order, whatever the other
+//! cells of the pass. There is no merge: an account's later trades depend on its earlier
+//! equity, so a history cannot be cut into pieces and summed.
 
 use crate::trade::{ExitReason, TradeOutcome};
 
-/// The running statistics of one parameter cell. All zero is the empty cell.
+/// The statistics of one parameter cell's account. [`CellStats::new`] is the empty account.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CellStats {
-    /// Trades recorded.
+    /// Trades opened (and, by the end of a pass, closed).
     pub trades: u32,
     /// Trades with net profit `> 0`.
     pub wins: u32,
-    /// Sum of net profit %.
-    pub sum_profit: f64,
-    /// Sum of squared net profit % (for the standard deviation).
-    pub sum_sq_profit: f64,
-    /// Sum of the profits of winning trades (`≥ 0`).
-    pub gross_profit: f64,
-    /// Sum of the losses of losing trades, as a positive number (`≥ 0`).
-    pub gross_loss: f64,
-    /// Final value of the cumulative profit curve (equals `sum_profit` up to rounding).
-    pub equity: f64,
-    /// Highest point of the cumulative profit curve, including its start at 0.
-    pub peak: f64,
-    /// Lowest point of the cumulative profit curve, including its start at 0.
-    pub trough: f64,
-    /// Largest fall of the cumulative profit curve from an earlier high, in profit points.
-    pub max_drawdown: f64,
+    /// Entries the cell's filter admitted but its account could not take (all slots in
+    /// use, the symbol already held, or the equity gone).
+    pub skipped: u32,
     /// Trades per exit reason, indexed by [`ExitReason::index`] (truncated trades included).
     pub reasons: [u32; ExitReason::COUNT],
     /// Trades whose exit bar touched both stop and target (the stop was taken).
     pub ambiguous: u32,
     /// Trades entered on a Phase 1 opportunity that closed in profit.
     pub captured: u32,
+    /// Length of the pass's period in UTC days (the daily-return count), set at its end.
+    pub days: u32,
+    /// Sum of net profit % per trade.
+    pub sum_profit: f64,
+    /// Sum of squared net profit % per trade.
+    pub sum_sq_profit: f64,
+    /// Sum of realized profits, in initial capital (`≥ 0`).
+    pub gross_profit: f64,
+    /// Sum of realized losses as a positive number, in initial capital (`≥ 0`).
+    pub gross_loss: f64,
+    /// Realized equity, in initial capital (starts at 1.0; `0.0` = ruined).
+    pub equity: f64,
+    /// Highest realized equity so far (starts at 1.0).
+    pub peak: f64,
+    /// Largest fall of the realized equity from its running peak, as a fraction of the
+    /// peak (`0..=1`).
+    pub max_drawdown: f64,
+    /// Sum of the daily returns (fractions) of the days with exits.
+    pub day_sum: f64,
+    /// Sum of their squares.
+    pub day_sum_sq: f64,
+    /// Sum of the squares of the negative daily returns.
+    pub day_down_sq: f64,
 }
 
 impl CellStats {
-    /// The empty cell: no trades, flat curve.
+    /// The empty account: no trades, equity 1.0.
     #[must_use]
     pub const fn new() -> Self {
         Self {
             trades: 0,
             wins: 0,
+            skipped: 0,
+            reasons: [0; ExitReason::COUNT],
+            ambiguous: 0,
+            captured: 0,
+            days: 0,
             sum_profit: 0.0,
             sum_sq_profit: 0.0,
             gross_profit: 0.0,
             gross_loss: 0.0,
-            equity: 0.0,
-            peak: 0.0,
-            trough: 0.0,
+            equity: 1.0,
+            peak: 1.0,
             max_drawdown: 0.0,
-            reasons: [0; ExitReason::COUNT],
-            ambiguous: 0,
-            captured: 0,
+            day_sum: 0.0,
+            day_sum_sq: 0.0,
+            day_down_sq: 0.0,
         }
     }
 
-    /// Folds in the next trade in entry order. `is_opportunity` says whether the entry was
-    /// labelled a Phase 1 opportunity (it then counts as captured if it closed in profit).
-    /// Counters saturate at `u32::MAX` rather than wrap.
-    pub fn record(&mut self, o: &TradeOutcome, is_opportunity: bool) {
+    /// Folds the per-trade figures of an opened trade. `is_opportunity` says whether the
+    /// entry was labelled a Phase 1 opportunity (then a profitable close counts as
+    /// captured). Counters saturate at `u32::MAX` rather than wrap.
+    #[inline]
+    pub fn record_trade(&mut self, o: &TradeOutcome, is_opportunity: bool) {
         let p = o.profit_pct;
-        // Selects, not branches: win or loss is a coin flip to the branch predictor, and
-        // this runs once per (entry, cell). Adding +0.0 (or subtracting it) leaves every
-        // sum bit for bit as the branches did, as neither sum ever holds -0.0.
         let win = p > 0.0;
-        let gain = if win { p } else { 0.0 };
-        let loss = if p < 0.0 { p } else { 0.0 };
         self.trades = self.trades.saturating_add(1);
         self.wins = self.wins.saturating_add(u32::from(win));
         self.captured = self
             .captured
             .saturating_add(u32::from(win & is_opportunity));
-        self.gross_profit += gain;
-        self.gross_loss -= loss;
         self.sum_profit += p;
         self.sum_sq_profit += p * p;
-        self.equity += p;
-        if self.equity > self.peak {
-            self.peak = self.equity;
-        }
-        if self.equity < self.trough {
-            self.trough = self.equity;
-        }
-        let fall = self.peak - self.equity;
-        if fall > self.max_drawdown {
-            self.max_drawdown = fall;
-        }
         if let Some(n) = self.reasons.get_mut(o.reason.index()) {
             *n = n.saturating_add(1);
         }
         self.ambiguous = self.ambiguous.saturating_add(u32::from(o.ambiguous));
     }
 
-    /// Appends `later`, whose trades were all entered after this cell's, as if its trades
-    /// had been recorded here one by one (see the module docs on rounding).
-    pub fn merge(&mut self, later: &CellStats) {
-        self.trades = self.trades.saturating_add(later.trades);
-        self.wins = self.wins.saturating_add(later.wins);
-        self.sum_profit += later.sum_profit;
-        self.sum_sq_profit += later.sum_sq_profit;
-        self.gross_profit += later.gross_profit;
-        self.gross_loss += later.gross_loss;
-        // A fall across the seam: from this run's peak down to later's trough, shifted
-        // by this run's final equity.
-        let across = self.peak - (self.equity + later.trough);
-        let later_peak = self.equity + later.peak;
-        let later_trough = self.equity + later.trough;
-        if later.max_drawdown > self.max_drawdown {
-            self.max_drawdown = later.max_drawdown;
+    /// Realizes a profit of `pnl` (initial-capital units) into the equity curve. The
+    /// equity never goes below 0 (ruin).
+    #[inline]
+    pub fn realize(&mut self, pnl: f64) {
+        if pnl > 0.0 {
+            self.gross_profit += pnl;
+        } else if pnl < 0.0 {
+            self.gross_loss -= pnl;
         }
-        if across > self.max_drawdown {
-            self.max_drawdown = across;
+        self.equity += pnl;
+        if self.equity <= 0.0 || self.equity.is_nan() {
+            self.equity = 0.0;
         }
-        if later_peak > self.peak {
-            self.peak = later_peak;
+        if self.equity > self.peak {
+            self.peak = self.equity;
         }
-        if later_trough < self.trough {
-            self.trough = later_trough;
+        let fall = (self.peak - self.equity) / self.peak;
+        if fall > self.max_drawdown {
+            self.max_drawdown = fall;
         }
-        self.equity += later.equity;
-        for (mine, theirs) in self.reasons.iter_mut().zip(later.reasons) {
-            *mine = mine.saturating_add(theirs);
+    }
+
+    /// Folds one day's return, from equity `start` to `end`.
+    #[inline]
+    pub fn record_day(&mut self, start: f64, end: f64) {
+        let r = if start > 0.0 { end / start - 1.0 } else { 0.0 };
+        self.day_sum += r;
+        self.day_sum_sq += r * r;
+        if r < 0.0 {
+            self.day_down_sq += r * r;
         }
-        self.ambiguous = self.ambiguous.saturating_add(later.ambiguous);
-        self.captured = self.captured.saturating_add(later.captured);
     }
 
     /// Trades that closed for `reason`.

@@ -1,33 +1,39 @@
-//! Maximum drawdown of the cumulative profit curve, and return over drawdown.
+//! Maximum drawdown of the account's realized equity, and return over drawdown.
 
-use super::CellStats;
+use super::{CellStats, total_return};
 
-/// The smallest drawdown, in profit points, that [`return_over_drawdown`] divides by.
+/// The smallest drawdown, in %, that [`return_over_drawdown`] and
+/// [`calmar`](super::calmar) divide by.
 ///
-/// A floor instead of a special case keeps the ratio continuous: a cell with a 0.01-point
+/// A floor instead of a special case keeps the ratio continuous: a cell with a 0.01 %
 /// drawdown must not outrank an otherwise identical cell with none by a factor of 100.
-/// With the floor at 1 point, a cell that never drew down scores its total profit.
+/// With the floor at 1 %, a cell that never drew down scores its return itself.
 pub const DRAWDOWN_FLOOR_PCT: f64 = 1.0;
 
-/// Largest fall of the cumulative profit curve (entry order) from an earlier high,
-/// in profit points, `≥ 0`; 0.0 when there are no trades.
+/// Largest fall of the realized equity from its running peak (exit order), in % of that
+/// peak: `0..=100`; 0.0 when there are no trades.
 #[must_use]
 pub fn max_drawdown(s: &CellStats) -> f64 {
-    s.max_drawdown
+    s.max_drawdown * 100.0
 }
 
-/// Total profit divided by `max(max_drawdown, DRAWDOWN_FLOOR_PCT)`; 0.0 when there are no
-/// trades. Negative when the cell lost money. When the curve never drew down, total profit
-/// is necessarily `≥ 0` and the result is the total profit itself.
+/// `x` divided by `max(max_drawdown %, DRAWDOWN_FLOOR_PCT)`.
+#[must_use]
+pub(crate) fn over_drawdown(s: &CellStats, x: f64) -> f64 {
+    let dd = max_drawdown(s);
+    x / if dd > DRAWDOWN_FLOOR_PCT {
+        dd
+    } else {
+        DRAWDOWN_FLOOR_PCT
+    }
+}
+
+/// Total return (%) divided by `max(max_drawdown %, DRAWDOWN_FLOOR_PCT)`; 0.0 when there
+/// are no trades. Negative when the account lost money.
 #[must_use]
 pub fn return_over_drawdown(s: &CellStats) -> f64 {
     if s.trades == 0 {
         return 0.0;
     }
-    let dd = if s.max_drawdown > DRAWDOWN_FLOOR_PCT {
-        s.max_drawdown
-    } else {
-        DRAWDOWN_FLOOR_PCT
-    };
-    s.sum_profit / dd
+    over_drawdown(s, total_return(s))
 }

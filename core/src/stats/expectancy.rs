@@ -1,17 +1,11 @@
-//! Profit moments: total, average (= expectancy) and standard deviation of trade profit.
+//! Expectancy: the mean net % per trade, and its standard deviation.
 
 use super::CellStats;
 use crate::math;
 
-/// Sum of net trade profit %; 0.0 when there are no trades.
-#[must_use]
-pub fn total_profit(s: &CellStats) -> f64 {
-    s.sum_profit
-}
-
 /// Mean net profit % per trade; 0.0 when there are no trades.
 #[must_use]
-pub fn average_profit(s: &CellStats) -> f64 {
+pub fn expectancy(s: &CellStats) -> f64 {
     if s.trades == 0 {
         0.0
     } else {
@@ -19,22 +13,8 @@ pub fn average_profit(s: &CellStats) -> f64 {
     }
 }
 
-/// Expectancy: the expected net profit % of one trade, `win_rate · avg_win −
-/// loss_rate · avg_loss`, which is algebraically the mean profit. It is computed as
-/// [`average_profit`] (one rounding path, so the two never disagree in reports);
-/// 0.0 when there are no trades.
-#[must_use]
-pub fn expectancy(s: &CellStats) -> f64 {
-    average_profit(s)
-}
-
-/// Sample standard deviation of net trade profit % (divisor `n − 1`); 0.0 for fewer than
-/// two trades.
-///
-/// Computed from the running sums `Σp` and `Σp²`, which merge trivially; the price is an
-/// absolute error of about `√(n·ε)·|mean|` (ε = 2⁻⁵²), i.e. ~1e-7 profit points for
-/// realistic trades, far below report precision. A variance made slightly negative by
-/// that rounding (all trades equal) is clamped to 0.
+/// Sample standard deviation of the net profit % per trade (n − 1); 0.0 with fewer than
+/// 2 trades.
 #[must_use]
 pub fn profit_std_dev(s: &CellStats) -> f64 {
     if s.trades < 2 {
@@ -46,5 +26,16 @@ pub fn profit_std_dev(s: &CellStats) -> f64 {
         math::sqrt(variance)
     } else {
         0.0
+    }
+}
+
+/// System quality number as freqtrade's hyperopt loss defines the idea: expectancy × √n
+/// (= sum of net % / √n); 0.0 without trades.
+#[must_use]
+pub fn sqn(s: &CellStats) -> f64 {
+    if s.trades == 0 {
+        0.0
+    } else {
+        s.sum_profit / math::sqrt(f64::from(s.trades))
     }
 }

@@ -1,40 +1,59 @@
 //! What the search maximizes, and the total order it ranks cells by.
 
-use super::{CellStats, profit_factor, profit_factor_capped, return_over_drawdown, total_profit};
-use crate::math;
+use super::{
+    CellStats, calmar, profit_factor, profit_factor_capped, return_over_drawdown, sharpe, sortino,
+    sqn, total_return,
+};
 
 /// The profit factor at which [`Objective::ProfitFactor`] saturates: lossless cells would
 /// otherwise all score infinity. Cells at the cap tie, and ties go to the lower index.
 pub const PROFIT_FACTOR_CAP: f64 = 100.0;
 
-/// The quantity the search maximizes. Every objective requires a minimum trade count.
+/// The quantity the search maximizes (freqtrade's hyperopt losses, as scores). Every
+/// objective requires a minimum trade count.
+///
+/// The default is [`Objective::Sharpe`]: it rewards return per unit of day-to-day risk,
+/// so a cell that made its money in one lucky week ranks below one that earned steadily,
+/// and it is the quantity Phase 4's test of the daily returns judges, so the search
+/// optimizes what the verdict checks. Total return favours the largest single bets; profit
+/// factor and return over drawdown favour cells with few trades.
 ///
 /// Serde uses the same snake_case names as [`Objective::name`] (in TOML/JSON), and the
 /// variant index in postcard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
-    /// Total net profit % (the default: what the original system optimized).
-    #[default]
+    /// Total return of the account, % of the initial capital.
     TotalProfit,
-    /// Expectancy × √trades (= total profit / √trades): rewards consistency over volume,
-    /// a t-statistic without the variance.
+    /// Expectancy × √trades (SQN): rewards consistency over volume.
     ExpectancySqrtN,
     /// Gross profit / gross loss, capped at [`PROFIT_FACTOR_CAP`].
     ProfitFactor,
-    /// Total profit / max drawdown (floored at [`DRAWDOWN_FLOOR_PCT`]).
+    /// Total return / max drawdown (floored at [`DRAWDOWN_FLOOR_PCT`]).
     ///
     /// [`DRAWDOWN_FLOOR_PCT`]: super::DRAWDOWN_FLOOR_PCT
     ReturnOverDrawdown,
+    /// Annualized Sharpe ratio of the daily returns (the default).
+    #[default]
+    Sharpe,
+    /// Annualized Sortino ratio of the daily returns.
+    Sortino,
+    /// CAGR / max drawdown (floored at [`DRAWDOWN_FLOOR_PCT`]).
+    ///
+    /// [`DRAWDOWN_FLOOR_PCT`]: super::DRAWDOWN_FLOOR_PCT
+    Calmar,
 }
 
 impl Objective {
     /// Every objective, in declaration order.
-    pub const ALL: [Objective; 4] = [
+    pub const ALL: [Objective; 7] = [
         Objective::TotalProfit,
         Objective::ExpectancySqrtN,
         Objective::ProfitFactor,
         Objective::ReturnOverDrawdown,
+        Objective::Sharpe,
+        Objective::Sortino,
+        Objective::Calmar,
     ];
 
     /// Stable snake_case name (config files, CLI, reports).
@@ -45,6 +64,9 @@ impl Objective {
             Objective::ExpectancySqrtN => "expectancy_sqrt_n",
             Objective::ProfitFactor => "profit_factor",
             Objective::ReturnOverDrawdown => "return_over_drawdown",
+            Objective::Sharpe => "sharpe",
+            Objective::Sortino => "sortino",
+            Objective::Calmar => "calmar",
         }
     }
 
@@ -66,13 +88,16 @@ impl Objective {
             return f64::NEG_INFINITY;
         }
         let value = match self {
-            Objective::TotalProfit => total_profit(s),
-            Objective::ExpectancySqrtN => s.sum_profit / math::sqrt(f64::from(s.trades)),
+            Objective::TotalProfit => total_return(s),
+            Objective::ExpectancySqrtN => sqn(s),
             Objective::ProfitFactor => match profit_factor(s) {
                 None => 1.0,
                 Some(_) => profit_factor_capped(s, PROFIT_FACTOR_CAP),
             },
             Objective::ReturnOverDrawdown => return_over_drawdown(s),
+            Objective::Sharpe => sharpe(s),
+            Objective::Sortino => sortino(s),
+            Objective::Calmar => calmar(s),
         };
         if value.is_nan() {
             f64::NEG_INFINITY

@@ -2,7 +2,7 @@
 
 use super::CellStats;
 
-/// `gross_profit / gross_loss`.
+/// `gross_profit / gross_loss`, in capital units (stake × net %), so compounding counts.
 ///
 /// - `None` when it is undefined: no trades, or neither profit nor loss (all break-even).
 /// - `Some(f64::INFINITY)` when there is profit but no loss.

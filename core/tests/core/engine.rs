@@ -2,16 +2,16 @@
 //! same trades, bit-identical accumulators; first-passage mode against reference mode
 //! on many symbols; capacity errors as values.
 
+use super::portfolio::{account, candidates};
 use super::support::{VecSource, market};
+use phasebound_core::account::Stake;
 use phasebound_core::budget::MAX_GROUPS;
 use phasebound_core::engine::Workspace;
-use phasebound_core::indicators::Indicators;
 use phasebound_core::phase::{BarSource, run_pass};
 use phasebound_core::plan::{CellDef, EvalMode, PassPlan, ProfileSpec};
-use phasebound_core::signal::{Profile, Weights, default_groups, signal};
-use phasebound_core::sim::simulate;
+use phasebound_core::signal::{Profile, Weights, default_groups};
 use phasebound_core::stats::CellStats;
-use phasebound_core::{Bar, Direction, Entry, EntryTiming, Error, ExitParams, Ohlc, Trailing};
+use phasebound_core::{Bar, EntryTiming, Error, ExitParams, Trailing};
 
 pub fn spec(profile: Profile, one_position: bool, timing: EntryTiming) -> ProfileSpec {
     let mut groups = heapless::Vec::<Weights, MAX_GROUPS>::new();
@@ -28,6 +28,8 @@ pub fn spec(profile: Profile, one_position: bool, timing: EntryTiming) -> Profil
         entry_timing: timing,
         cost_pct: 0.14,
         one_position_per_symbol: one_position,
+        max_open_trades: 4,
+        stake: Stake::Compounding,
     }
 }
 
@@ -68,74 +70,23 @@ pub fn cells() -> Vec<CellDef> {
     v
 }
 
-/// Straightforward whole-history evaluation of one symbol, with the reference simulator.
+/// Straightforward whole-history evaluation of one symbol, with the reference simulator
+/// and the reference portfolio of [`super::portfolio`].
 fn naive(
     bars: &[Bar],
     spec: &ProfileSpec,
     cells: &[CellDef],
     window: usize,
 ) -> (Vec<CellStats>, u32, u32) {
-    let mut ind = Indicators::new(15).unwrap();
-    let mut stats = vec![CellStats::new(); cells.len()];
-    let mut busy = vec![0usize; cells.len()];
-    let (mut candidates, mut opportunities) = (0, 0);
-    for t in 0..bars.len() {
-        let Some(s) = ind.update(&bars[t]) else {
-            continue;
-        };
-        let Some(sig) = signal(&s) else { continue };
-        if s.atr.is_nan() || s.atr <= 0.0 {
-            continue;
-        }
-        let scores: Vec<f32> = spec.groups.iter().map(|w| sig.score(w) as f32).collect();
-        let best = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        if sig.consensus < spec.candidate_min_consensus || best < spec.candidate_min_score {
-            continue;
-        }
-        candidates += 1;
-        let end = (t + 1 + window).min(bars.len());
-        let fwd: Vec<Ohlc> = bars[t + 1..end].iter().map(Ohlc::from).collect();
-        let price = match spec.entry_timing {
-            EntryTiming::NextOpen => match fwd.first() {
-                Some(b) => b.open,
-                None => continue,
-            },
-            EntryTiming::SignalClose => s.close,
-        };
-        let horizon = fwd.len().min(usize::from(spec.opportunity_horizon));
-        let peak = fwd[..horizon]
-            .iter()
-            .fold(price, |p, b| match sig.direction {
-                Direction::Long => p.max(b.high),
-                Direction::Short => p.min(b.low),
-            });
-        let is_opp = phasebound_core::trade::profit_pct(sig.direction, price, peak, 0.0)
-            >= spec.opportunity_move_pct;
-        opportunities += u32::from(is_opp);
-        if fwd.is_empty() {
-            continue;
-        }
-        let entry = Entry {
-            direction: sig.direction,
-            price,
-            atr: s.atr,
-        };
-        for (c, cell) in cells.iter().enumerate() {
-            if sig.consensus < cell.min_consensus
-                || scores[usize::from(cell.group)] < cell.min_score
-            {
-                continue;
-            }
-            if spec.one_position_per_symbol && t < busy[c] {
-                continue;
-            }
-            if let Some(o) = simulate(&entry, &fwd, &cell.exit, spec.cost_pct) {
-                stats[c].record(&o, is_opp);
-                busy[c] = t + 1 + usize::from(o.exit_index);
-            }
-        }
-    }
-    (stats, candidates, opportunities)
+    let series = [bars.to_vec()];
+    let cands = candidates(&series, spec, window);
+    let opportunities = cands.iter().filter(|c| c.is_opp).count() as u32;
+    let period = (bars[0].time, bars[bars.len() - 1].time);
+    let stats = cells
+        .iter()
+        .map(|cell| account(&cands, cell, spec, period, true))
+        .collect();
+    (stats, cands.len() as u32, opportunities)
 }
 
 fn plan<'a>(spec: &'a ProfileSpec, cells: &[CellDef], mode: EvalMode) -> PassPlan<'a, 512> {

@@ -2,7 +2,9 @@
 //! signal candidates, checked against a whole-history re-implementation with the reference
 //! simulator, against the signal path itself, and for its errors and its observer.
 
+use super::portfolio::{Cand, account, contiguous_after};
 use super::support::{VecSource, market, unit};
+use phasebound_core::account::Stake;
 use phasebound_core::budget::{MAX_GROUPS, SMALL_H_MAX};
 use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer, Workspace};
 use phasebound_core::indicators::Atr;
@@ -34,6 +36,8 @@ fn spec(one_position: bool, timing: EntryTiming, horizon: u16) -> ProfileSpec {
         entry_timing: timing,
         cost_pct: 0.14,
         one_position_per_symbol: one_position,
+        max_open_trades: 4,
+        stake: Stake::Compounding,
     }
 }
 
@@ -175,9 +179,8 @@ fn atrs(bars: &[Bar]) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// Whole-history evaluation with the reference simulator, in the engine's documented
-/// order: entries whose window completes inside the data by (completion bar, symbol,
-/// queue order), then the rest by (symbol, queue order) at the end.
+/// Whole-history evaluation with the reference simulator and the reference portfolio
+/// ([`super::portfolio::account`]): entries in (signal time, symbol, queue order).
 fn naive(
     series: &[Vec<Bar>],
     given: &[Given],
@@ -186,53 +189,31 @@ fn naive(
     window: usize,
 ) -> Vec<CellStats> {
     let atr: Vec<Vec<Option<f64>>> = series.iter().map(|s| atrs(s)).collect();
-    let mut order: Vec<(usize, usize, usize, usize)> = given
-        .iter()
-        .enumerate()
-        .map(|(k, g)| {
-            let n = series[usize::from(g.symbol)].len();
-            let done = g.bar + window;
-            if done < n {
-                (0, done, usize::from(g.symbol), k)
-            } else {
-                (1, usize::from(g.symbol), 0, k)
-            }
-        })
-        .collect();
-    order.sort();
-    let mut stats = vec![CellStats::new(); cells.len()];
-    let mut busy = vec![vec![0usize; series.len()]; cells.len()];
-    for &(_, _, _, k) in &order {
-        let g = given[k];
+    let mut cands = Vec::new();
+    for g in given {
         let bars = &series[usize::from(g.symbol)];
         let Some(a) = g.atr.or(atr[usize::from(g.symbol)][g.bar]) else {
             continue;
         };
-        let end = (g.bar + 1 + window).min(bars.len());
-        let w: Vec<Ohlc> = bars[g.bar + 1..end].iter().map(Ohlc::from).collect();
-        let price = match spec.entry_timing {
-            EntryTiming::NextOpen => match w.first() {
-                Some(b) => b.open,
-                None => continue,
-            },
-            EntryTiming::SignalClose => bars[g.bar].close,
-        };
-        let entry = Entry {
+        cands.push(Cand {
+            time: bars[g.bar].time,
+            symbol: g.symbol,
             direction: g.direction,
-            price,
             atr: a,
-        };
-        for (c, cell) in cells.iter().enumerate() {
-            if spec.one_position_per_symbol && g.bar < busy[c][usize::from(g.symbol)] {
-                continue;
-            }
-            if let Some(o) = simulate(&entry, &w, &cell.exit, spec.cost_pct) {
-                stats[c].record(&o, false);
-                busy[c][usize::from(g.symbol)] = g.bar + 1 + usize::from(o.exit_index);
-            }
-        }
+            close: bars[g.bar].close,
+            fwd: contiguous_after(bars, g.bar, 900_000, window),
+            scores: vec![100.0; MAX_GROUPS],
+            consensus: 5,
+            is_opp: false,
+        });
     }
-    stats
+    cands.sort_by_key(|c| (c.time, c.symbol));
+    let first = series.iter().map(|s| s[0].time).min().unwrap();
+    let last = series.iter().map(|s| s[s.len() - 1].time).max().unwrap();
+    cells
+        .iter()
+        .map(|cell| account(&cands, cell, spec, (first, last), false))
+        .collect()
 }
 
 /// Stats without the hindsight capture count (the naive version labels nothing).
@@ -568,9 +549,7 @@ fn a_full_queue_is_a_capacity_error() {
     }
     ws.finish(&plan).unwrap();
     assert_eq!(ws.totals().evaluated as usize, SMALL_H_MAX);
-    assert!(
-        ws.stats(cells.len())
-            .iter()
-            .all(|s| s.trades as usize == SMALL_H_MAX)
-    );
+    // Every cell's account takes as many as it has slots and skips the rest.
+    assert!(ws.stats(cells.len()).iter().all(|s| s.trades == 4
+        && (s.trades + s.skipped) as usize == SMALL_H_MAX));
 }

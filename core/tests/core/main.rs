@@ -7,6 +7,7 @@ mod external;
 mod first_passage;
 mod indicators;
 mod phase;
+mod portfolio;
 mod sampling;
 mod signal;
 mod sim;

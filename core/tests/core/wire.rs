@@ -34,33 +34,30 @@ fn golden_stats() -> CellStats {
     CellStats {
         trades: 300,
         wins: 1,
+        skipped: 2,
+        reasons: [128, 0, 1, 16_383, 16_384],
+        ambiguous: 127,
+        captured: u32::MAX,
+        days: 365,
         sum_profit: 1.5,
         sum_sq_profit: 2.75,
         gross_profit: 2.0,
         gross_loss: 0.5,
         equity: 1.5,
         peak: 2.0,
-        trough: -0.25,
         max_drawdown: 0.75,
-        reasons: [128, 0, 1, 16_383, 16_384],
-        ambiguous: 127,
-        captured: u32::MAX,
+        day_sum: 0.25,
+        day_sum_sq: 0.0625,
+        day_down_sq: 0.0,
     }
 }
 
 /// Written by hand from the postcard spec (LEB128 varints, f64 little-endian).
 #[rustfmt::skip]
-const GOLDEN: [u8; 82] = [
+const GOLDEN: [u8; 101] = [
     0xAC, 0x02,                                     // trades 300
     0x01,                                           // wins 1
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // sum_profit 1.5
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x40, // sum_sq_profit 2.75
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // gross_profit 2.0
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // gross_loss 0.5
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // equity 1.5
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // peak 2.0
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xD0, 0xBF, // trough -0.25
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE8, 0x3F, // max_drawdown 0.75
+    0x02,                                           // skipped 2
     0x80, 0x01,                                     // reasons[0] 128
     0x00,                                           // reasons[1] 0
     0x01,                                           // reasons[2] 1
@@ -68,6 +65,17 @@ const GOLDEN: [u8; 82] = [
     0x80, 0x80, 0x01,                               // reasons[4] 16384
     0x7F,                                           // ambiguous 127
     0xFF, 0xFF, 0xFF, 0xFF, 0x0F,                   // captured u32::MAX
+    0xED, 0x02,                                     // days 365 = 0x6D | 2 << 7
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // sum_profit 1.5
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x40, // sum_sq_profit 2.75
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // gross_profit 2.0
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // gross_loss 0.5
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // equity 1.5
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // peak 2.0
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE8, 0x3F, // max_drawdown 0.75
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xD0, 0x3F, // day_sum 0.25
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xB0, 0x3F, // day_sum_sq 0.0625
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // day_down_sq 0.0
 ];
 
 /// An independent encoder of the same layout, to cross-check the hand-written bytes and
@@ -83,6 +91,13 @@ fn hand_encode(s: &CellStats) -> Vec<u8> {
     let mut out = Vec::new();
     varint(&mut out, s.trades);
     varint(&mut out, s.wins);
+    varint(&mut out, s.skipped);
+    for r in s.reasons {
+        varint(&mut out, r);
+    }
+    varint(&mut out, s.ambiguous);
+    varint(&mut out, s.captured);
+    varint(&mut out, s.days);
     for f in [
         s.sum_profit,
         s.sum_sq_profit,
@@ -90,16 +105,13 @@ fn hand_encode(s: &CellStats) -> Vec<u8> {
         s.gross_loss,
         s.equity,
         s.peak,
-        s.trough,
         s.max_drawdown,
+        s.day_sum,
+        s.day_sum_sq,
+        s.day_down_sq,
     ] {
         out.extend_from_slice(&f.to_le_bytes());
     }
-    for r in s.reasons {
-        varint(&mut out, r);
-    }
-    varint(&mut out, s.ambiguous);
-    varint(&mut out, s.captured);
     out
 }
 
@@ -110,17 +122,21 @@ fn random_stats(rng: &mut Xoshiro256PlusPlus) -> CellStats {
     let mut s = CellStats::new();
     s.trades = u();
     s.wins = u();
+    s.skipped = u();
     s.reasons = [u(), u(), u(), u(), u()];
     s.ambiguous = u();
     s.captured = u();
+    s.days = u();
     s.sum_profit = f64::from_bits(rng.next_u64());
     s.sum_sq_profit = f64::from_bits(rng.next_u64());
     s.gross_profit = f64::from_bits(rng.next_u64());
     s.gross_loss = f64::from_bits(rng.next_u64());
     s.equity = f64::from_bits(rng.next_u64());
     s.peak = f64::from_bits(rng.next_u64());
-    s.trough = f64::from_bits(rng.next_u64());
     s.max_drawdown = f64::from_bits(rng.next_u64());
+    s.day_sum = f64::from_bits(rng.next_u64());
+    s.day_sum_sq = f64::from_bits(rng.next_u64());
+    s.day_down_sq = f64::from_bits(rng.next_u64());
     s
 }
 
@@ -153,13 +169,15 @@ fn random_values_match_independent_encoder_and_round_trip() {
 fn max_size_is_exact() {
     // 9 counters (trades, wins, 5 reasons, ambiguous, captured) of up to 5 bytes,
     // 8 floats of 8 bytes.
-    assert_eq!(CELL_STATS_MAX_SIZE, 9 * 5 + 8 * 8);
+    assert_eq!(CELL_STATS_MAX_SIZE, 11 * 5 + 10 * 8);
     let mut s = CellStats::new();
     s.trades = u32::MAX;
     s.wins = u32::MAX;
     s.reasons = [u32::MAX; ExitReason::COUNT];
     s.ambiguous = u32::MAX;
     s.captured = u32::MAX;
+    s.skipped = u32::MAX;
+    s.days = u32::MAX;
     s.sum_profit = f64::MAX;
     let mut buf = [0u8; CELL_STATS_MAX_SIZE];
     assert_eq!(encode(&s, &mut buf).unwrap().len(), CELL_STATS_MAX_SIZE);
@@ -204,7 +222,7 @@ fn truncated_and_trailing_bytes_are_errors() {
 fn malformed_varints_and_variants_are_errors() {
     let mut bad = GOLDEN;
     // captured: a 5th varint byte above 0x0F overflows u32.
-    bad[81] = 0x10;
+    bad[18] = 0x10;
     assert_eq!(decode::<CellStats>(&bad), Err(Error::Wire));
     // Six continuation bytes for `trades`.
     let mut long = vec![0xFF; 6];
@@ -216,7 +234,7 @@ fn malformed_varints_and_variants_are_errors() {
         assert_eq!(encode(&o, &mut buf).unwrap(), [i as u8]);
         assert_eq!(decode::<Objective>(&[i as u8]), Ok(o));
     }
-    assert_eq!(decode::<Objective>(&[4]), Err(Error::Wire));
+    assert_eq!(decode::<Objective>(&[7]), Err(Error::Wire));
     assert_eq!(decode::<Objective>(&[]), Err(Error::Wire));
 }
 
@@ -285,21 +303,21 @@ fn max_sizes_add_up_by_hand() {
     assert_eq!(TRAILING_MAX_SIZE, 16);
     assert_eq!(EXIT_PARAMS_MAX_SIZE, 8 + 8 + 3 + 1 + 16);
     assert_eq!(CELL_DEF_MAX_SIZE, 1 + 4 + 1 + 36);
-    assert_eq!(CELL_STATS_MAX_SIZE, 109);
+    assert_eq!(CELL_STATS_MAX_SIZE, 135);
     assert_eq!(SYMBOL_COUNTERS_MAX_SIZE, 5 * 5 + 8 + 10 + 5);
     assert_eq!(SCAN_RESULT_MAX_SIZE, 48 + 1 + 16 * 48);
-    assert_eq!(SCREEN_ENTRY_MAX_SIZE, 42 + 109 + 8 + 5);
-    assert_eq!(SCREEN_RESULT_MAX_SIZE, 5 + 1 + 10 * 164);
-    assert_eq!(START_RESULT_MAX_SIZE, 42 + 8 + 42 + 109 + 8 + 3 + 1 + 109);
+    assert_eq!(SCREEN_ENTRY_MAX_SIZE, 42 + 135 + 8 + 5);
+    assert_eq!(SCREEN_RESULT_MAX_SIZE, 5 + 1 + 10 * 190);
+    assert_eq!(START_RESULT_MAX_SIZE, 42 + 8 + 42 + 135 + 8 + 3 + 1 + 135);
     assert_eq!(
         OPTIMIZE_RESULT_MAX_SIZE,
-        1 + 4 * 322 + 1 + 3 + 3 + 5 + 10 + 5
+        1 + 4 * 374 + 1 + 3 + 3 + 5 + 10 + 5
     );
-    assert_eq!(VALIDATION_MAX_SIZE, 42 + 2 * 109 + 5 + 3 + 1);
-    assert_eq!(REANALYSIS_MAX_SIZE, 109 + 1 + 109 + 5 + 5);
+    assert_eq!(VALIDATION_MAX_SIZE, 42 + 2 * 135 + 5 + 3 + 1);
+    assert_eq!(REANALYSIS_MAX_SIZE, 135 + 1 + 135 + 5 + 5);
     assert_eq!(
         CHECKPOINT_MAX_SIZE,
-        1 + 10 + 1 + (1 + 817) + (1 + 1646) + (1 + 1316) + (1 + 269)
+        1 + 10 + 1 + (1 + 817) + (1 + 1906) + (1 + 1524) + (1 + 321)
     );
     assert_eq!(
         [
@@ -316,7 +334,7 @@ fn max_sizes_add_up_by_hand() {
             REANALYSIS_MAX_SIZE,
             CHECKPOINT_MAX_SIZE,
         ],
-        [16, 36, 42, 48, 817, 164, 1646, 322, 1316, 269, 229, 4064]
+        [16, 36, 42, 48, 817, 190, 1906, 374, 1524, 321, 281, 4584]
     );
 }
 
@@ -349,17 +367,21 @@ fn worst_stats() -> CellStats {
     CellStats {
         trades: u32::MAX,
         wins: u32::MAX,
+        skipped: u32::MAX,
+        reasons: [u32::MAX; ExitReason::COUNT],
+        ambiguous: u32::MAX,
+        captured: u32::MAX,
+        days: u32::MAX,
         sum_profit: -1.0,
         sum_sq_profit: f64::MAX,
         gross_profit: 1e300,
         gross_loss: 0.0,
         equity: -0.0,
         peak: 3.5,
-        trough: -3.5,
         max_drawdown: 7.0,
-        reasons: [u32::MAX; ExitReason::COUNT],
-        ambiguous: u32::MAX,
-        captured: u32::MAX,
+        day_sum: -3.5,
+        day_sum_sq: 1.0,
+        day_down_sq: 2.0,
     }
 }
 
@@ -564,17 +586,21 @@ impl Gen {
         CellStats {
             trades: self.u32(),
             wins: self.u32(),
+            skipped: self.u32(),
+            reasons: [self.u32(), self.u32(), self.u32(), self.u32(), self.u32()],
+            ambiguous: self.u32(),
+            captured: self.u32(),
+            days: self.u32(),
             sum_profit: self.f64(),
             sum_sq_profit: self.f64(),
             gross_profit: self.f64(),
             gross_loss: self.f64(),
             equity: self.f64(),
             peak: self.f64(),
-            trough: self.f64(),
             max_drawdown: self.f64(),
-            reasons: [self.u32(), self.u32(), self.u32(), self.u32(), self.u32()],
-            ambiguous: self.u32(),
-            captured: self.u32(),
+            day_sum: self.f64(),
+            day_sum_sq: self.f64(),
+            day_down_sq: self.f64(),
         }
     }
     fn counters(&mut self) -> SymbolCounters {
@@ -724,21 +750,25 @@ fn golden_entry() -> ScreenEntry {
                 }),
             },
         },
-        // Profits 1.5, 0.5, -0.5: equity 1.5, 2.0, 1.5.
+        // A hand-made account (values chosen for their bit patterns).
         stats: CellStats {
             trades: 3,
             wins: 2,
+            skipped: 0,
+            reasons: [2, 1, 0, 0, 0],
+            ambiguous: 0,
+            captured: 1,
+            days: 1,
             sum_profit: 1.5,
             sum_sq_profit: 2.75,
             gross_profit: 2.0,
             gross_loss: 0.5,
             equity: 1.5,
             peak: 2.0,
-            trough: 0.0,
             max_drawdown: 0.5,
-            reasons: [2, 1, 0, 0, 0],
-            ambiguous: 0,
-            captured: 1,
+            day_sum: 0.5,
+            day_sum_sq: 0.25,
+            day_down_sq: 0.0,
         },
         score: 0.75,
         index: 200,
@@ -748,7 +778,7 @@ fn golden_entry() -> ScreenEntry {
 /// Written by hand from the postcard spec: u8 raw, f32/f64 little-endian IEEE 754,
 /// u16/u32 LEB128 varints, `Some` as 0x01 then the value.
 #[rustfmt::skip]
-const GOLDEN_ENTRY: [u8; 124] = [
+const GOLDEN_ENTRY: [u8; 142] = [
     // cell
     0x02,                                           // group 2
     0x00, 0x00, 0x5C, 0x42,                         // min_score 55.0f32 = 0x425C0000
@@ -762,17 +792,21 @@ const GOLDEN_ENTRY: [u8; 124] = [
     // stats
     0x03,                                           // trades 3
     0x02,                                           // wins 2
+    0x00,                                           // skipped 0
+    0x02, 0x01, 0x00, 0x00, 0x00,                   // reasons [2, 1, 0, 0, 0]
+    0x00,                                           // ambiguous 0
+    0x01,                                           // captured 1
+    0x01,                                           // days 1
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // sum_profit 1.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x40, // sum_sq_profit 2.75
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // gross_profit 2.0
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // gross_loss 0.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // equity 1.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // peak 2.0
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // trough 0.0
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // max_drawdown 0.5
-    0x02, 0x01, 0x00, 0x00, 0x00,                   // reasons [2, 1, 0, 0, 0]
-    0x00,                                           // ambiguous 0
-    0x01,                                           // captured 1
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // day_sum 0.5
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xD0, 0x3F, // day_sum_sq 0.25
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // day_down_sq 0.0
     // entry
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE8, 0x3F, // score 0.75
     0xC8, 0x01,                                     // index 200 = 0x48 | 1 << 7
@@ -800,8 +834,8 @@ fn golden_screen_entry() {
 #[test]
 fn golden_empty_checkpoint() {
     let cp = Checkpoint::new(300, Profile::Swing);
-    // version 1, seed 300 (varint), Swing (variant 1), four `None`.
-    let golden = [0x01, 0xAC, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00];
+    // version 2, seed 300 (varint), Swing (variant 1), four `None`.
+    let golden = [0x02, 0xAC, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00];
     let mut buf = [0u8; 16];
     assert_eq!(cp.encode(&mut buf).unwrap(), golden.as_slice());
     assert_eq!(Checkpoint::decode(&golden), Ok(cp));
@@ -816,7 +850,7 @@ fn golden_empty_checkpoint() {
         v.validation = Some(val);
         let mut buf = [0u8; CHECKPOINT_MAX_SIZE];
         let bytes = v.encode(&mut buf).unwrap();
-        assert_eq!(bytes[..8], [0x01, 0xAC, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        assert_eq!(bytes[..8], [0x02, 0xAC, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
         assert_eq!(bytes.last(), Some(&(i as u8)));
         *bytes.last_mut().unwrap() = 3;
         assert_eq!(
@@ -951,7 +985,7 @@ fn wrong_checkpoint_version_is_rejected() {
     let cp = run_checkpoints().pop().unwrap();
     let mut buf = [0u8; CHECKPOINT_MAX_SIZE];
     let good = cp.encode(&mut buf).unwrap().to_vec();
-    for version in [0, 2, 0x7F, 0x80, u8::MAX] {
+    for version in [0, 1, 3, 0x7F, 0x80, u8::MAX] {
         // The layout is otherwise intact: the generic decoder reads it, the checkpoint
         // decoder refuses it on the version alone.
         let mut other = cp.clone();

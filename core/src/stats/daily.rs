@@ -1,0 +1,67 @@
+//! Sharpe and Sortino ratios of the account's daily returns.
+//!
+//! A day's return is `E_end / E_start − 1` of the realized equity over one UTC day of the
+//! pass's period; days without exits return 0 and count (freqtrade and vectorbt fill them
+//! the same way). `n` = [`CellStats::days`]. Annualized with √365.
+
+use super::{CellStats, DAYS_PER_YEAR};
+use crate::math;
+
+/// Mean daily return (fraction); 0.0 for a period without days.
+#[must_use]
+pub fn daily_mean(s: &CellStats) -> f64 {
+    if s.days == 0 {
+        return 0.0;
+    }
+    s.day_sum / f64::from(s.days)
+}
+
+/// Sample standard deviation of the daily returns (n − 1); 0.0 with fewer than 2 days.
+#[must_use]
+pub fn daily_std_dev(s: &CellStats) -> f64 {
+    if s.days < 2 {
+        return 0.0;
+    }
+    let n = f64::from(s.days);
+    let variance = (s.day_sum_sq - s.day_sum * s.day_sum / n) / (n - 1.0);
+    if variance > 0.0 {
+        math::sqrt(variance)
+    } else {
+        0.0
+    }
+}
+
+/// Annualized Sharpe ratio of the daily returns (risk-free rate 0):
+/// `mean / std × √365`. 0.0 when the deviation is 0 (no trades, or a constant return).
+#[must_use]
+pub fn sharpe(s: &CellStats) -> f64 {
+    let sd = daily_std_dev(s);
+    if sd > 0.0 {
+        daily_mean(s) / sd * math::sqrt(DAYS_PER_YEAR)
+    } else {
+        0.0
+    }
+}
+
+/// Annualized Sortino ratio: `mean / downside deviation × √365`, the downside deviation
+/// being `√(Σ min(r, 0)² / n)` over all days. 0.0 without any losing day.
+#[must_use]
+pub fn sortino(s: &CellStats) -> f64 {
+    if s.days == 0 || s.day_down_sq <= 0.0 {
+        return 0.0;
+    }
+    let dd = math::sqrt(s.day_down_sq / f64::from(s.days));
+    daily_mean(s) / dd * math::sqrt(DAYS_PER_YEAR)
+}
+
+/// The t-statistic of the mean daily return (`mean / (std / √n)`): what Phase 4's
+/// one-sided test reads. 0.0 when the deviation is 0.
+#[must_use]
+pub fn daily_t_stat(s: &CellStats) -> f64 {
+    let sd = daily_std_dev(s);
+    if sd > 0.0 {
+        daily_mean(s) / sd * math::sqrt(f64::from(s.days))
+    } else {
+        0.0
+    }
+}
