@@ -17,6 +17,7 @@
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![allow(clippy::unwrap_used, reason = "a failed set-up aborts the benchmark")]
 
+use phasebound_core::account::Stake;
 use phasebound_core::budget::{DefaultWorkspace, H_MAX, MAX_GROUPS};
 use phasebound_core::first_passage::{CellExit, ExitGrid, HitTable};
 use phasebound_core::indicators::Indicators;
@@ -318,6 +319,8 @@ fn pass_engine(bars: &[Bar], ws: &mut DefaultWorkspace) {
         entry_timing: EntryTiming::NextOpen,
         cost_pct: COST,
         one_position_per_symbol: true,
+        max_open_trades: 3,
+        stake: Stake::Compounding,
     };
     let mut plan: PassPlan<'_, 1024> = PassPlan::new(&spec, i64::MIN, i64::MAX).unwrap();
     for tp in [1.0, 1.5, 2.0, 3.0] {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use phasebound::config::Config;
 use phasebound::data::{self, BarFile, SeriesReader, SeriesSpec};
+use phasebound_core::account::Stake;
 use phasebound_core::budget::{SMALL_H_MAX, SmallWorkspace};
 use phasebound_core::engine::SymbolCounters;
 use phasebound_core::phase::{
@@ -425,6 +426,12 @@ pub fn engine(bytes: &[u8]) {
         },
         cost_pct: r.f64_in(0.0, 1.0),
         one_position_per_symbol: r.u8() % 2 == 0,
+        max_open_trades: 1 + r.u8() % 16,
+        stake: if r.u8() % 2 == 0 {
+            Stake::Compounding
+        } else {
+            Stake::Fixed
+        },
     };
     if broken(1) {
         spec.candidate_min_consensus = 6;

@@ -5,7 +5,8 @@
 //! Holding times and horizons are in hours here and become bars for the core once the
 //! timeframe is known ([`Config::profile`]).
 
-use phasebound_core::budget::{H_MAX, MAX_GROUPS, MAX_LEVELS, MAX_TRAILING};
+use phasebound_core::account::Stake;
+use phasebound_core::budget::{H_MAX, MAX_GROUPS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_TRAILING};
 use phasebound_core::phase::{ExitSpace, ProfileConfig, SearchConfig, ValidationConfig};
 use phasebound_core::plan::{CellDef, ProfileSpec};
 use phasebound_core::signal::{Component, Profile, Weights, default_groups};
@@ -109,13 +110,20 @@ pub struct Trading {
     pub entry: String,
     /// One open position per symbol and parameter cell.
     pub one_position_per_symbol: bool,
+    /// Positions one parameter cell's account holds at once (freqtrade's
+    /// `max_open_trades`), 1..=16.
+    pub max_open_trades: u8,
+    /// `compounding` (default: each entry stakes equity / max_open_trades, freqtrade's
+    /// unlimited stake) or `fixed` (initial capital / max_open_trades every entry).
+    pub stake: String,
 }
 
 /// Phases 2–3 search settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Search {
-    /// `total_profit`, `expectancy_sqrt_n`, `profit_factor` or `return_over_drawdown`.
+    /// `sharpe` (default), `sortino`, `calmar`, `total_profit`, `expectancy_sqrt_n`,
+    /// `profit_factor` or `return_over_drawdown`.
     pub objective: String,
     /// Cells with fewer in-sample trades cannot win.
     pub min_trades: u32,
@@ -218,6 +226,8 @@ impl Default for Trading {
             slippage_pct_per_side: 0.02,
             entry: "next_open".into(),
             one_position_per_symbol: true,
+            max_open_trades: 3,
+            stake: Stake::Compounding.name().into(),
         }
     }
 }
@@ -225,7 +235,7 @@ impl Default for Trading {
 impl Default for Search {
     fn default() -> Self {
         Self {
-            objective: Objective::TotalProfit.name().into(),
+            objective: Objective::default().name().into(),
             min_trades: 30,
             max_rounds: 20,
             starts: 4,
@@ -435,6 +445,13 @@ impl Config {
             }
         }
         self.entry_timing()?;
+        self.stake()?;
+        if !(1..=MAX_OPEN_TRADES).contains(&usize::from(t.max_open_trades)) {
+            return Err(err(
+                "trading.max_open_trades",
+                format!("{} is not in 1..={MAX_OPEN_TRADES}", t.max_open_trades),
+            ));
+        }
         self.objective()?;
         if !(1..=4).contains(&self.search.starts) {
             return Err(err("search.starts", "must be 1..=4"));
@@ -470,6 +487,21 @@ impl Config {
         }
     }
 
+    /// How entries are staked.
+    ///
+    /// # Errors
+    /// An unknown name.
+    pub fn stake(&self) -> Result<Stake, ConfigError> {
+        match self.trading.stake.as_str() {
+            "compounding" => Ok(Stake::Compounding),
+            "fixed" => Ok(Stake::Fixed),
+            other => Err(err(
+                "trading.stake",
+                format!("'{other}' is not compounding or fixed"),
+            )),
+        }
+    }
+
     /// The search objective.
     ///
     /// # Errors
@@ -479,7 +511,7 @@ impl Config {
             err(
                 "search.objective",
                 format!(
-                    "'{}' is not one of total_profit, expectancy_sqrt_n, profit_factor, return_over_drawdown",
+                    "'{}' is not one of total_profit, expectancy_sqrt_n, profit_factor, return_over_drawdown, sharpe, sortino, calmar",
                     self.search.objective
                 ),
             )
@@ -568,6 +600,8 @@ impl Config {
             entry_timing: self.entry_timing()?,
             cost_pct: self.cost_pct(),
             one_position_per_symbol: self.trading.one_position_per_symbol,
+            max_open_trades: self.trading.max_open_trades,
+            stake: self.stake()?,
         };
         let mut hold = heapless::Vec::<u16, MAX_LEVELS>::new();
         for &h in &t.hold_hours {

@@ -15,9 +15,14 @@
 //! default, or the signal bar's close), and every cell of the grid — take profit × stop
 //! loss × holding time × trailing stop or off — is simulated exactly as `run` does,
 //! with the same engine (first passage; `--reference` uses the bar-by-bar simulator) and
-//! the same costs. By default every entry is traded in every cell, even when entries of
-//! one symbol overlap; `--one-position` skips an entry while that cell still holds a
-//! position of the symbol (what a bot with one slot per symbol would have done).
+//! the same costs. Each cell is one account over all symbols, as `run` trades it (see
+//! `phasebound_core::account`): by default the config's `trading.max_open_trades` (3)
+//! slots, each entry staking equity / max_open_trades of the realized equity
+//! (compounding), one position per symbol; entries that find no free slot are counted as
+//! skipped. `--max-open-trades`, `--stake fixed` and `--one-position` override those;
+//! `--every-entry` is the grid view of the exits alone: a fixed stake, no
+//! one-per-symbol rule and all 16 slots (`MAX_OPEN_TRADES`), so every entry trades
+//! unless 16 positions are already open (those few are counted as skipped).
 //!
 //! # Streaming
 //!
@@ -43,8 +48,11 @@
 //! # Outputs
 //!
 //! `OUT/exits.csv` (written atomically): one row per cell in grid order with its rank
-//! by the objective, trades, wins, win rate, total and average profit %, profit factor,
-//! max drawdown (cumulative profit in entry order), and the count of each exit reason.
+//! by the objective, trades, wins, win rate, skipped entries, expectancy (mean net % per
+//! trade) and its standard deviation, total return and CAGR (% of the initial capital),
+//! max drawdown (% of peak equity, in exit order), Sharpe, Sortino and Calmar (daily
+//! returns, annualized with 365), profit factor, final equity, and the count of each exit
+//! reason.
 //! The top cells go to stdout. Same data, entries, grid and config: same bytes, whatever
 //! the thread count.
 //!
@@ -53,12 +61,15 @@
 use crate::config::{Config, hours_to_bars};
 use crate::data::{self, CachedSeries, Merged, SeriesReader, TimeRange};
 use crate::error::AppError;
-use phasebound_core::budget::{DefaultWorkspace, H_MAX, MAX_CELLS, MAX_LEVELS, MAX_TRAILING};
+use phasebound_core::account::{AccountSpec, Stake};
+use phasebound_core::budget::{
+    DefaultWorkspace, H_MAX, MAX_CELLS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_TRAILING,
+};
 use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer};
 use phasebound_core::plan::{CellDef, EntrySource, EvalMode, PassPlan, ProfileSpec};
 use phasebound_core::signal::Profile;
 use phasebound_core::stats::{
-    self, CellStats, Objective, better, max_drawdown, profit_factor, total_profit,
+    self, CellStats, Objective, better, max_drawdown, profit_factor,
 };
 use phasebound_core::{Direction, Error as CoreError, ExitParams, ExitReason, TradeOutcome};
 use phasebound_core::{EntryTiming, Trailing};
@@ -111,14 +122,27 @@ pub struct ExitsArgs {
     /// Round-trip cost in % (default: the config's fees and slippage, 0.14).
     #[arg(long)]
     pub cost_pct: Option<f64>,
-    /// One position per symbol and cell: skip entries while the cell is still in a trade.
+    /// One position per symbol and cell (default: the config's
+    /// trading.one_position_per_symbol, true).
     #[arg(long)]
     pub one_position: bool,
+    /// Positions each cell's account holds at once, 1..=16 (default: the config's
+    /// trading.max_open_trades, 3).
+    #[arg(long)]
+    pub max_open_trades: Option<u8>,
+    /// `compounding` (equity / max_open_trades per entry) or `fixed` (initial capital /
+    /// max_open_trades) (default: the config's trading.stake, compounding).
+    #[arg(long)]
+    pub stake: Option<String>,
+    /// The exits alone: a fixed stake, all 16 slots, no one-per-symbol rule, so every
+    /// entry trades (unless 16 positions are open at once).
+    #[arg(long, conflicts_with_all = ["one_position", "max_open_trades", "stake"])]
+    pub every_entry: bool,
     /// Skip (and count) entries outside the data, on gaps or without ATR, instead of failing.
     #[arg(long)]
     pub skip_bad_entries: bool,
-    /// Ranking objective (default: the config's): total_profit, expectancy_sqrt_n,
-    /// profit_factor, return_over_drawdown.
+    /// Ranking objective (default: the config's, sharpe): sharpe, sortino, calmar,
+    /// total_profit, expectancy_sqrt_n, profit_factor, return_over_drawdown.
     #[arg(long)]
     pub objective: Option<String>,
     /// Cells with fewer trades rank last (default: the config's search.min_trades).
@@ -219,8 +243,8 @@ pub struct ExitsOptions {
     pub axes: Axes,
     /// Round-trip cost override, %.
     pub cost_pct: Option<f64>,
-    /// One position per symbol and cell.
-    pub one_position: bool,
+    /// The account rules of every cell.
+    pub account: AccountSpec,
     /// Skip bad entries instead of failing.
     pub skip_bad_entries: bool,
     /// Ranking objective.
@@ -335,6 +359,32 @@ impl ExitsArgs {
         if let Some(o) = &self.objective {
             config.search.objective.clone_from(o);
         }
+        if self.every_entry {
+            config.trading.stake = Stake::Fixed.name().into();
+            config.trading.max_open_trades = MAX_OPEN_TRADES as u8;
+            config.trading.one_position_per_symbol = false;
+        }
+        if let Some(n) = self.max_open_trades {
+            config.trading.max_open_trades = n;
+        }
+        if let Some(st) = &self.stake {
+            config.trading.stake.clone_from(st);
+        }
+        if self.one_position {
+            config.trading.one_position_per_symbol = true;
+        }
+        config.check().map_err(|e| {
+            AppError::Usage(
+                e.to_string()
+                    .replace("trading.max_open_trades", "--max-open-trades")
+                    .replace("trading.stake", "--stake"),
+            )
+        })?;
+        let account = AccountSpec {
+            max_open_trades: config.trading.max_open_trades,
+            stake: config.stake()?,
+            one_position_per_symbol: config.trading.one_position_per_symbol,
+        };
         let objective = config.objective()?;
         let min_trades = self.min_trades.unwrap_or(config.search.min_trades);
         let (threads, cache) =
@@ -349,7 +399,7 @@ impl ExitsArgs {
                 profile,
                 axes,
                 cost_pct: self.cost_pct,
-                one_position: self.one_position,
+                account,
                 skip_bad_entries: self.skip_bad_entries,
                 objective,
                 min_trades,
@@ -1214,7 +1264,9 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     spec.opportunity_horizon = 1;
     spec.candidate_min_score = 0.0;
     spec.candidate_min_consensus = 0;
-    spec.one_position_per_symbol = opts.one_position;
+    spec.one_position_per_symbol = opts.account.one_position_per_symbol;
+    spec.max_open_trades = opts.account.max_open_trades;
+    spec.stake = opts.account.stake;
     if let Some(c) = opts.cost_pct {
         spec.cost_pct = c;
     }
@@ -1412,6 +1464,19 @@ fn worker(
 
 // ------------------------------------------------------------------ outputs
 
+fn account_text(a: &AccountSpec) -> String {
+    format!(
+        "{} stake, {} slot(s) per cell{}",
+        a.stake.name(),
+        a.max_open_trades,
+        if a.one_position_per_symbol {
+            ", one position per symbol"
+        } else {
+            ""
+        }
+    )
+}
+
 fn trailing_text(t: TrailingSetting) -> String {
     t.map_or_else(
         || "off".to_string(),
@@ -1429,7 +1494,8 @@ pub fn cells_csv(cells: &[CellResult], tf: u32) -> String {
     let mut s = String::with_capacity(64 + cells.len() * 192);
     s.push_str(
         "cell,rank,tp_atr,sl_atr,hold_hours,hold_bars,trailing_activation_atr,trailing_distance_atr,\
-         trades,wins,win_rate,total_profit_pct,average_profit_pct,profit_factor,max_drawdown_pct,\
+         trades,wins,win_rate,skipped_entries,expectancy_pct,expectancy_std_pct,total_return_pct,\
+         cagr_pct,max_drawdown_pct,sharpe,sortino,calmar,profit_factor,final_equity,\
          take_profit,stop_loss,trailing,time,truncated,ambiguous\n",
     );
     for (i, c) in cells.iter().enumerate() {
@@ -1444,7 +1510,7 @@ pub fn cells_csv(cells: &[CellResult], tf: u32) -> String {
         };
         let _ = writeln!(
             s,
-            "{i},{},{},{},{},{},{act},{dist},{},{},{},{},{},{pf},{},{},{},{},{},{},{}",
+            "{i},{},{},{},{},{},{act},{dist},{},{},{},{},{},{},{},{},{},{},{},{},{pf},{},{},{},{},{},{},{}",
             c.rank,
             c.exit.tp,
             c.exit.sl,
@@ -1453,9 +1519,16 @@ pub fn cells_csv(cells: &[CellResult], tf: u32) -> String {
             st.trades,
             st.wins,
             stats::win_rate(st),
-            total_profit(st),
-            stats::average_profit(st),
+            st.skipped,
+            stats::expectancy(st),
+            stats::profit_std_dev(st),
+            stats::total_return(st),
+            stats::cagr(st),
             max_drawdown(st),
+            stats::sharpe(st),
+            stats::sortino(st),
+            stats::calmar(st),
+            st.equity,
             st.reason_count(ExitReason::TakeProfit),
             st.reason_count(ExitReason::StopLoss),
             st.reason_count(ExitReason::Trailing),
@@ -1527,11 +1600,7 @@ fn summary(
             EntryTiming::NextOpen => "the next open",
             EntryTiming::SignalClose => "the signal close",
         },
-        if opts.one_position {
-            "one position per symbol and cell"
-        } else {
-            "every entry traded"
-        }
+        account_text(&opts.account)
     );
     let _ = writeln!(
         s,
@@ -1551,7 +1620,7 @@ fn summary(
         );
         let _ = writeln!(
             s,
-            "{:>4} {:>6} {:>6} {:>7} {:>9} {:>7} {:>6} {:>10} {:>8} {:>7} {:>8}  exits tp/sl/trail/time/trunc",
+            "{:>4} {:>6} {:>6} {:>7} {:>9} {:>7} {:>6} {:>8} {:>9} {:>8} {:>6} {:>7} {:>7} {:>7} {:>6}  exits tp/sl/trail/time/trunc",
             "rank",
             "tp",
             "sl",
@@ -1559,10 +1628,14 @@ fn summary(
             "trailing",
             "trades",
             "win %",
-            "total %",
-            "avg %",
+            "exp. %",
+            "return %",
+            "CAGR %",
             "PF",
-            "max DD"
+            "max DD%",
+            "Sharpe",
+            "Sortino",
+            "Calmar"
         );
         for &c in order.iter().take(shown) {
             let r = &cells[c];
@@ -1574,7 +1647,7 @@ fn summary(
             };
             let _ = writeln!(
                 s,
-                "{:>4} {:>6} {:>6} {:>7} {:>9} {:>7} {:>6.1} {:>10.2} {:>8.3} {:>7} {:>8.2}  {}/{}/{}/{}/{}",
+                "{:>4} {:>6} {:>6} {:>7} {:>9} {:>7} {:>6.1} {:>8.3} {:>9.2} {:>8.1} {:>6} {:>7.2} {:>7.2} {:>7.2} {:>6.2}  {}/{}/{}/{}/{}",
                 r.rank,
                 r.exit.tp,
                 r.exit.sl,
@@ -1582,10 +1655,14 @@ fn summary(
                 trailing_text(r.exit.trailing),
                 st.trades,
                 100.0 * stats::win_rate(st),
-                total_profit(st),
-                stats::average_profit(st),
+                stats::expectancy(st),
+                stats::total_return(st),
+                stats::cagr(st),
                 pf,
                 max_drawdown(st),
+                stats::sharpe(st),
+                stats::sortino(st),
+                stats::calmar(st),
                 st.reason_count(ExitReason::TakeProfit),
                 st.reason_count(ExitReason::StopLoss),
                 st.reason_count(ExitReason::Trailing),

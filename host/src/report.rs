@@ -17,7 +17,7 @@ use phasebound_core::stats::{
 use serde_json::{Value, json};
 
 /// Version of the report schema (bumped on any incompatible change).
-pub const REPORT_SCHEMA: &str = "phasebound.report/1";
+pub const REPORT_SCHEMA: &str = "phasebound.report/2";
 /// Version of the params schema.
 pub const PARAMS_SCHEMA: &str = "phasebound.params/1";
 
@@ -32,7 +32,10 @@ pub fn num(x: f64) -> Value {
     }
 }
 
-/// The statistics of one cell as JSON.
+/// The statistics of one cell's account as JSON. Units are in the key names: `_pct` is
+/// per cent (of the entry price per trade, of the initial capital for returns, of the
+/// peak equity for drawdown), ratios are plain numbers, `final_equity` is a multiple of
+/// the initial capital.
 #[must_use]
 pub fn stats_json(s: &CellStats, opportunities: Option<u32>) -> Value {
     let reasons = [
@@ -55,11 +58,19 @@ pub fn stats_json(s: &CellStats, opportunities: Option<u32>) -> Value {
         "trades": s.trades,
         "wins": s.wins,
         "win_rate": num(stats::win_rate(s)),
-        "total_profit_pct": num(stats::total_profit(s)),
-        "average_profit_pct": num(stats::average_profit(s)),
+        "skipped_entries": s.skipped,
         "expectancy_pct": num(stats::expectancy(s)),
-        "profit_factor": num(profit_factor_capped(s, PROFIT_FACTOR_CAP)),
+        "expectancy_std_pct": num(stats::profit_std_dev(s)),
+        "sqn": num(stats::sqn(s)),
+        "total_return_pct": num(stats::total_return(s)),
+        "cagr_pct": num(stats::cagr(s)),
         "max_drawdown_pct": num(max_drawdown(s)),
+        "sharpe": num(stats::sharpe(s)),
+        "sortino": num(stats::sortino(s)),
+        "calmar": num(stats::calmar(s)),
+        "profit_factor": num(profit_factor_capped(s, PROFIT_FACTOR_CAP)),
+        "final_equity": num(s.equity),
+        "days": s.days,
         "exit_reasons": exits,
         "ambiguous_exits": s.ambiguous,
         "ambiguous_share": num(ambiguous_share),
@@ -336,7 +347,7 @@ pub fn final_json(o: &ProfileOutcome, tf: u32) -> Value {
         v["comparison"] = json!({
             "trades": { "previous": ps.trades, "new": r.new.trades },
             "capture_rate": { "previous": num(capture_rate(ps, r.opportunities)), "new": num(capture_rate(&r.new, r.opportunities)) },
-            "total_profit_pct": { "previous": num(stats::total_profit(ps)), "new": num(stats::total_profit(&r.new)) },
+            "total_return_pct": { "previous": num(stats::total_return(ps)), "new": num(stats::total_return(&r.new)) },
         });
     }
     v
@@ -408,11 +419,11 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
         );
         let _ = writeln!(
             s,
-            "        {} trades, win rate {:.1} %, total {:+.2} %, average {:+.3} %, objective {:.3}",
+            "        {} trades, win rate {:.1} %, return {:+.2} %, expectancy {:+.3} %, objective {:.3}",
             st.stats.trades,
             stats::win_rate(&st.stats) * 100.0,
-            stats::total_profit(&st.stats),
-            stats::average_profit(&st.stats),
+            stats::total_return(&st.stats),
+            stats::expectancy(&st.stats),
             st.score
         );
     }
@@ -427,15 +438,15 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
         );
         let _ = writeln!(
             s,
-            "    in sample{}: capture rate {:.1} %, average profit {:+.3} %, total profit {:+.2} %, trailing {}",
+            "    in sample{}: capture rate {:.1} %, expectancy {:+.3} %, return {:+.2} %, trailing {}",
             if best.full.is_some() {
                 " (all candidates)"
             } else {
                 ""
             },
             capture_rate(&full, opp) * 100.0,
-            stats::average_profit(&full),
-            stats::total_profit(&full),
+            stats::expectancy(&full),
+            stats::total_return(&full),
             if best.best.exit.trailing.is_some() {
                 "on"
             } else {
@@ -459,11 +470,11 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     let v = &o.validation;
     let _ = writeln!(
         s,
-        "Phase 4 {name}: {} — out of sample {} trades, expectancy {:+.3} %, total {:+.2} % (in sample expectancy {:+.3} %)",
+        "Phase 4 {name}: {} — out of sample {} trades, expectancy {:+.3} %, return {:+.2} % (in sample expectancy {:+.3} %)",
         v.verdict.name(),
         v.out_of_sample.trades,
         stats::expectancy(&v.out_of_sample),
-        stats::total_profit(&v.out_of_sample),
+        stats::total_return(&v.out_of_sample),
         stats::expectancy(&v.in_sample),
     );
     if o.fallback_used {
@@ -476,18 +487,18 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     let rr = &o.reanalysis;
     let _ = writeln!(
         s,
-        "Final {name} on all data: {} trades, capture {:.1} %, total {:+.2} %",
+        "Final {name} on all data: {} trades, capture {:.1} %, return {:+.2} %",
         rr.new.trades,
         capture_rate(&rr.new, rr.opportunities) * 100.0,
-        stats::total_profit(&rr.new)
+        stats::total_return(&rr.new)
     );
     if let Some(ps) = &rr.previous {
         let _ = writeln!(
             s,
-            "  previous parameters: {} trades, capture {:.1} %, total {:+.2} %",
+            "  previous parameters: {} trades, capture {:.1} %, return {:+.2} %",
             ps.trades,
             capture_rate(ps, rr.opportunities) * 100.0,
-            stats::total_profit(ps)
+            stats::total_return(ps)
         );
     }
     s

@@ -32,6 +32,7 @@
 pub mod data;
 
 use core::fmt::{self, Write};
+use phasebound_core::account::Stake;
 use phasebound_core::budget::{COMPONENTS, SmallWorkspace};
 use phasebound_core::phase::{
     self, BarSource, DenseCheck, ExitSpace, ProfileConfig, ScreenResult, SearchConfig, StartResult,
@@ -185,6 +186,8 @@ pub fn profile(p: Profile) -> Result<ProfileConfig, Error> {
         entry_timing: EntryTiming::NextOpen,
         cost_pct: COST_PCT,
         one_position_per_symbol: true,
+        max_open_trades: 3,
+        stake: Stake::Compounding,
     };
     let (space, baseline, fallback) = match p {
         Profile::Scalping => (
@@ -231,7 +234,7 @@ pub fn profile(p: Profile) -> Result<ProfileConfig, Error> {
 #[must_use]
 pub const fn search() -> SearchConfig {
     SearchConfig {
-        objective: Objective::TotalProfit,
+        objective: Objective::Sharpe,
         min_trades: 10,
         max_rounds: 20,
         starts: 4,

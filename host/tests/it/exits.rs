@@ -239,10 +239,12 @@ fn every_trade_equals_the_reference_simulator() {
         &trades,
         "--min-trades",
         "1",
+        "--every-entry",
     ];
     argv.extend(GRID);
     let outcome = run(&argv).unwrap();
     assert_eq!(outcome.entries.used as usize, es.len());
+    assert!(outcome.cells.iter().all(|c| c.stats.skipped == 0));
     assert_eq!(outcome.entries.skipped_total(), 0);
     let cells = grid_cells();
     assert_eq!(outcome.cells.len(), cells.len());
@@ -265,9 +267,12 @@ fn every_trade_equals_the_reference_simulator() {
     let mut totals = vec![(0u32, 0u32, [0u32; 5], 0.0f64); cells.len()];
     for (k, e) in es.iter().enumerate() {
         let bars = &m.bars[e.symbol];
+        // The window ends at the first missing bar (a trade never spans a gap).
         let w: Vec<Ohlc> = bars[e.bar + 1..(e.bar + 33).min(bars.len())]
             .iter()
-            .map(Ohlc::from)
+            .zip(&bars[e.bar..])
+            .take_while(|(b, prev)| b.time - prev.time == 900_000)
+            .map(|(b, _)| Ohlc::from(b))
             .collect();
         let entry = Entry {
             direction: e.direction,

@@ -276,7 +276,7 @@ fn report_json_has_the_versioned_schema_and_sections_in_order() {
     let report = base.files.report();
     assert_eq!(report.as_object().unwrap().len(), keys.len());
     assert_eq!(report["schema"], phasebound::report::REPORT_SCHEMA);
-    assert!(report["schema"].as_str().unwrap().ends_with("/1"));
+    assert!(report["schema"].as_str().unwrap().ends_with("/2"));
     let run = &report["run"];
     assert_eq!(run["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(run["seed"], 42);
