@@ -10,14 +10,16 @@
 //! workspace. Its size is `PHASEBOUND_FW_STACK_KIB`, by default 48 KiB for a release
 //! build, which needs 40, and 72 KiB for the less inlined dev build, which needs 60
 //! (`measure-stack.sh` finds these by building with smaller values). The statics (the
-//! 30 KB workspace) get 32 KiB: 80 KiB of RAM in all for a release build.
+//! 62 KB workspace: since every cell is an account, each of the 64 cells carries its
+//! open-position book) get 80 KiB: 128 KiB of RAM in all for a release build, an
+//! STM32F411/F446-class part.
 
 use std::env;
 use std::fs;
 use std::path::PathBuf;
 
 const FLASH_KIB: u32 = 1024;
-const RAM_KIB: u32 = 32;
+const RAM_KIB: u32 = 80;
 const RELEASE_STACK_KIB: u32 = 48;
 const DEV_STACK_KIB: u32 = 72;
 
