@@ -55,3 +55,24 @@ pub fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
         lo
     }
 }
+
+/// `ln Γ(x)` for `x > 0`.
+#[inline]
+#[must_use]
+pub fn ln_gamma(x: f64) -> f64 {
+    libm::lgamma(x)
+}
+
+/// Complementary error function.
+#[inline]
+#[must_use]
+pub fn erfc(x: f64) -> f64 {
+    libm::erfc(x)
+}
+
+/// `x^y`.
+#[inline]
+#[must_use]
+pub fn pow(x: f64, y: f64) -> f64 {
+    libm::pow(x, y)
+}

@@ -21,16 +21,16 @@
 //! | [`Trailing`] | [`TRAILING_MAX_SIZE`] | 16 |
 //! | [`ExitParams`] | [`EXIT_PARAMS_MAX_SIZE`] | 36 |
 //! | [`CellDef`] | [`CELL_DEF_MAX_SIZE`] | 42 |
-//! | [`CellStats`] | [`CELL_STATS_MAX_SIZE`] | 135 |
+//! | [`CellStats`] | [`CELL_STATS_MAX_SIZE`] | 159 |
 //! | [`SymbolCounters`] | [`SYMBOL_COUNTERS_MAX_SIZE`] | 48 |
 //! | [`ScanResult`] | [`SCAN_RESULT_MAX_SIZE`] | 817 |
-//! | [`ScreenEntry`] | [`SCREEN_ENTRY_MAX_SIZE`] | 190 |
-//! | [`ScreenResult`] | [`SCREEN_RESULT_MAX_SIZE`] | 1,906 |
-//! | [`StartResult`] | [`START_RESULT_MAX_SIZE`] | 374 |
-//! | [`OptimizeResult`] | [`OPTIMIZE_RESULT_MAX_SIZE`] | 1,524 |
-//! | [`Validation`] | [`VALIDATION_MAX_SIZE`] | 321 |
-//! | [`Reanalysis`] | [`REANALYSIS_MAX_SIZE`] | 281 |
-//! | [`Checkpoint`] | [`CHECKPOINT_MAX_SIZE`] | 4,584 |
+//! | [`ScreenEntry`] | [`SCREEN_ENTRY_MAX_SIZE`] | 214 |
+//! | [`ScreenResult`] | [`SCREEN_RESULT_MAX_SIZE`] | 2,146 |
+//! | [`StartResult`] | [`START_RESULT_MAX_SIZE`] | 422 |
+//! | [`OptimizeResult`] | [`OPTIMIZE_RESULT_MAX_SIZE`] | 1,716 |
+//! | [`Validation`] | [`VALIDATION_MAX_SIZE`] | 369 |
+//! | [`Reanalysis`] | [`REANALYSIS_MAX_SIZE`] | 329 |
+//! | [`Checkpoint`] | [`CHECKPOINT_MAX_SIZE`] | 5,064 |
 //!
 //! ## Checkpoints
 //!
@@ -120,13 +120,13 @@ pub const CELL_DEF_MAX_SIZE: usize = U8_SIZE + F32_SIZE + U8_SIZE + EXIT_PARAMS_
 /// Worst-case size of a [`CellStats`], from its field list in order:
 /// `trades`, `wins`, `skipped` (u32); `reasons` (`[u32; ExitReason::COUNT]`, no length
 /// prefix); `ambiguous`, `captured`, `days` (u32); `sum_profit`, `sum_sq_profit`,
-/// `gross_profit`, `gross_loss`, `equity`, `peak`, `max_drawdown`, `day_sum`,
-/// `day_sum_sq`, `day_down_sq` (f64). A test encodes a `CellStats` with every counter at
+/// `gross_profit`, `gross_loss`, `equity`, `peak`, `trough`, `max_drawdown`, `day_sum`,
+/// `day_sum_sq`, `day_down_sq`, `day_sum_cu`, `day_sum_qu` (f64). A test encodes a `CellStats` with every counter at
 /// `u32::MAX` and checks it takes exactly this many bytes.
 pub const CELL_STATS_MAX_SIZE: usize = 3 * VARINT_U32_MAX_SIZE
     + ExitReason::COUNT * VARINT_U32_MAX_SIZE
     + 3 * VARINT_U32_MAX_SIZE
-    + 10 * F64_SIZE;
+    + 13 * F64_SIZE;
 
 /// Worst-case size of a [`SymbolCounters`]: `bars`, `warm_bars`, `candidates`,
 /// `evaluated`, `opportunities` (u32); `ideal_profit_sum` (f64); `time_to_peak_sum`

@@ -10,8 +10,11 @@
 //!
 //! A cell's stats are a pure function of its parameters and the data: the engine feeds
 //! each cell's [`Book`](crate::account::Book) in global signal order, whatever the other
-//! cells of the pass. There is no merge: an account's later trades depend on its earlier
-//! equity, so a history cannot be cut into pieces and summed.
+//! cells of the pass. A pass cannot be cut into pieces and merged (an account's later
+//! trades depend on its earlier equity), but the accounts of consecutive, disjoint
+//! periods can be chained into one, as if the second period's account had started with
+//! the first one's equity ([`CellStats::chain`]): how Phase 4 pools its walk-forward
+//! folds.
 
 use crate::trade::{ExitReason, TradeOutcome};
 
@@ -45,6 +48,8 @@ pub struct CellStats {
     pub equity: f64,
     /// Highest realized equity so far (starts at 1.0).
     pub peak: f64,
+    /// Lowest realized equity so far (starts at 1.0).
+    pub trough: f64,
     /// Largest fall of the realized equity from its running peak, as a fraction of the
     /// peak (`0..=1`).
     pub max_drawdown: f64,
@@ -54,6 +59,10 @@ pub struct CellStats {
     pub day_sum_sq: f64,
     /// Sum of the squares of the negative daily returns.
     pub day_down_sq: f64,
+    /// Sum of the cubes of the daily returns (skewness).
+    pub day_sum_cu: f64,
+    /// Sum of the fourth powers of the daily returns (kurtosis).
+    pub day_sum_qu: f64,
 }
 
 impl CellStats {
@@ -74,10 +83,13 @@ impl CellStats {
             gross_loss: 0.0,
             equity: 1.0,
             peak: 1.0,
+            trough: 1.0,
             max_drawdown: 0.0,
             day_sum: 0.0,
             day_sum_sq: 0.0,
             day_down_sq: 0.0,
+            day_sum_cu: 0.0,
+            day_sum_qu: 0.0,
         }
     }
 
@@ -117,6 +129,9 @@ impl CellStats {
         if self.equity > self.peak {
             self.peak = self.equity;
         }
+        if self.equity < self.trough {
+            self.trough = self.equity;
+        }
         let fall = (self.peak - self.equity) / self.peak;
         if fall > self.max_drawdown {
             self.max_drawdown = fall;
@@ -127,11 +142,51 @@ impl CellStats {
     #[inline]
     pub fn record_day(&mut self, start: f64, end: f64) {
         let r = if start > 0.0 { end / start - 1.0 } else { 0.0 };
+        let r2 = r * r;
         self.day_sum += r;
-        self.day_sum_sq += r * r;
+        self.day_sum_sq += r2;
         if r < 0.0 {
-            self.day_down_sq += r * r;
+            self.day_down_sq += r2;
         }
+        self.day_sum_cu += r2 * r;
+        self.day_sum_qu += r2 * r2;
+    }
+
+    /// Appends the account of a later, disjoint period (`later`, which started from an
+    /// equity of 1.0) as if it had started from this account's final equity: counts and
+    /// per-trade sums add, equity and capital figures scale by this account's equity,
+    /// daily sums and days add, and the drawdown across the seam is exact (the largest
+    /// fall is within either period or from this period's peak to the later one's scaled
+    /// trough).
+    pub fn chain(&mut self, later: &CellStats) {
+        let base = self.equity;
+        self.trades = self.trades.saturating_add(later.trades);
+        self.wins = self.wins.saturating_add(later.wins);
+        self.skipped = self.skipped.saturating_add(later.skipped);
+        for (mine, theirs) in self.reasons.iter_mut().zip(later.reasons) {
+            *mine = mine.saturating_add(theirs);
+        }
+        self.ambiguous = self.ambiguous.saturating_add(later.ambiguous);
+        self.captured = self.captured.saturating_add(later.captured);
+        self.days = self.days.saturating_add(later.days);
+        self.sum_profit += later.sum_profit;
+        self.sum_sq_profit += later.sum_sq_profit;
+        self.gross_profit += base * later.gross_profit;
+        self.gross_loss += base * later.gross_loss;
+        let across = if self.peak > 0.0 {
+            (self.peak - base * later.trough) / self.peak
+        } else {
+            0.0
+        };
+        self.max_drawdown = self.max_drawdown.max(later.max_drawdown).max(across);
+        self.peak = self.peak.max(base * later.peak);
+        self.trough = self.trough.min(base * later.trough);
+        self.equity = base * later.equity;
+        self.day_sum += later.day_sum;
+        self.day_sum_sq += later.day_sum_sq;
+        self.day_down_sq += later.day_down_sq;
+        self.day_sum_cu += later.day_sum_cu;
+        self.day_sum_qu += later.day_sum_qu;
     }
 
     /// Trades that closed for `reason`.

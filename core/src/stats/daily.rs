@@ -4,6 +4,7 @@
 //! pass's period; days without exits return 0 and count (freqtrade and vectorbt fill them
 //! the same way). `n` = [`CellStats::days`]. Annualized with √365.
 
+use super::distribution::student_t_sf;
 use super::{CellStats, DAYS_PER_YEAR};
 use crate::math;
 
@@ -64,4 +65,57 @@ pub fn daily_t_stat(s: &CellStats) -> f64 {
     } else {
         0.0
     }
+}
+
+/// One-sided p-value of the t-test "mean daily return > 0" (Student's t with `n − 1`
+/// degrees of freedom): small when the mean is reliably positive. 1.0 with fewer than 2
+/// days or no variation (nothing to test).
+#[must_use]
+pub fn daily_p_value(s: &CellStats) -> f64 {
+    if s.days < 2 || !(daily_std_dev(s) > 0.0) {
+        return 1.0;
+    }
+    let p = student_t_sf(daily_t_stat(s), f64::from(s.days) - 1.0);
+    if p.is_nan() { 1.0 } else { p }
+}
+
+/// Skewness of the daily returns (population moments); 0.0 without variation.
+#[must_use]
+pub fn daily_skewness(s: &CellStats) -> f64 {
+    let (n, m, var) = moments(s);
+    if !(var > 0.0) {
+        return 0.0;
+    }
+    let m3 = s.day_sum_cu / n - 3.0 * m * s.day_sum_sq / n + 2.0 * m * m * m;
+    m3 / (var * math::sqrt(var))
+}
+
+/// Kurtosis (not excess: 3 for a normal) of the daily returns (population moments);
+/// 3.0 without variation.
+#[must_use]
+pub fn daily_kurtosis(s: &CellStats) -> f64 {
+    let (n, m, var) = moments(s);
+    if !(var > 0.0) {
+        return 3.0;
+    }
+    let m4 = s.day_sum_qu / n - 4.0 * m * s.day_sum_cu / n + 6.0 * m * m * s.day_sum_sq / n
+        - 3.0 * m * m * m * m;
+    m4 / (var * var)
+}
+
+/// `(n, mean, population variance)` of the daily returns.
+fn moments(s: &CellStats) -> (f64, f64, f64) {
+    if s.days == 0 {
+        return (1.0, 0.0, 0.0);
+    }
+    let n = f64::from(s.days);
+    let m = s.day_sum / n;
+    (n, m, s.day_sum_sq / n - m * m)
+}
+
+/// The daily (not annualized) Sharpe ratio: `mean / std`.
+#[must_use]
+pub fn daily_sharpe(s: &CellStats) -> f64 {
+    let sd = daily_std_dev(s);
+    if sd > 0.0 { daily_mean(s) / sd } else { 0.0 }
 }

@@ -19,6 +19,8 @@
 //! | Calmar (CAGR / max drawdown) | [`calmar()`] | ratio | 0.0 |
 //! | return over drawdown | [`return_over_drawdown()`] | ratio | 0.0 |
 //! | capture rate | [`capture_rate()`] | fraction | 0.0 |
+//! | t-test of the mean daily return | [`daily_t_stat()`], [`daily_p_value()`] | t, p | 0.0, 1.0 |
+//! | deflated Sharpe ratio | [`deflated_sharpe()`] | probability | 0.0 |
 //!
 //! The search ranks cells by an [`Objective`] score and breaks ties with [`better()`].
 
@@ -26,6 +28,8 @@ pub mod accumulator;
 pub mod calmar;
 pub mod capture;
 pub mod daily;
+pub mod deflated;
+pub mod distribution;
 pub mod drawdown;
 pub mod expectancy;
 pub mod objective;
@@ -36,7 +40,12 @@ pub mod win_rate;
 pub use accumulator::CellStats;
 pub use calmar::calmar;
 pub use capture::capture_rate;
-pub use daily::{daily_mean, daily_std_dev, daily_t_stat, sharpe, sortino};
+pub use daily::{
+    daily_kurtosis, daily_mean, daily_p_value, daily_sharpe, daily_skewness, daily_std_dev,
+    daily_t_stat, sharpe, sortino,
+};
+pub use deflated::{deflated_sharpe, expected_max_sharpe};
+pub use distribution::{normal_cdf, normal_quantile, student_t_sf};
 pub use drawdown::{DRAWDOWN_FLOOR_PCT, max_drawdown, return_over_drawdown};
 pub use expectancy::{expectancy, profit_std_dev, sqn};
 pub use objective::{Objective, PROFIT_FACTOR_CAP, better};

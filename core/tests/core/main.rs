@@ -9,6 +9,7 @@ mod indicators;
 mod phase;
 mod portfolio;
 mod sampling;
+mod significance;
 mod signal;
 mod sim;
 mod stats;

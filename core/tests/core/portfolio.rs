@@ -204,6 +204,7 @@ pub fn account(
     let mut peak = 1.0f64;
     for &(_, e) in &curve {
         peak = peak.max(e);
+        st.trough = st.trough.min(e);
         st.max_drawdown = st.max_drawdown.max((peak - e) / peak);
     }
     st.peak = peak;
@@ -226,6 +227,8 @@ pub fn account(
         if r < 0.0 {
             st.day_down_sq += r * r;
         }
+        st.day_sum_cu += r * r * r;
+        st.day_sum_qu += r * r * (r * r);
         before = e;
     }
     st

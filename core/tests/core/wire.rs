@@ -45,16 +45,19 @@ fn golden_stats() -> CellStats {
         gross_loss: 0.5,
         equity: 1.5,
         peak: 2.0,
+        trough: 0.5,
         max_drawdown: 0.75,
         day_sum: 0.25,
         day_sum_sq: 0.0625,
         day_down_sq: 0.0,
+        day_sum_cu: 0.125,
+        day_sum_qu: 0.0,
     }
 }
 
 /// Written by hand from the postcard spec (LEB128 varints, f64 little-endian).
 #[rustfmt::skip]
-const GOLDEN: [u8; 101] = [
+const GOLDEN: [u8; 125] = [
     0xAC, 0x02,                                     // trades 300
     0x01,                                           // wins 1
     0x02,                                           // skipped 2
@@ -72,10 +75,13 @@ const GOLDEN: [u8; 101] = [
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // gross_loss 0.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // equity 1.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // peak 2.0
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // trough 0.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE8, 0x3F, // max_drawdown 0.75
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xD0, 0x3F, // day_sum 0.25
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xB0, 0x3F, // day_sum_sq 0.0625
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // day_down_sq 0.0
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x3F, // day_sum_cu 0.125
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // day_sum_qu 0.0
 ];
 
 /// An independent encoder of the same layout, to cross-check the hand-written bytes and
@@ -105,10 +111,13 @@ fn hand_encode(s: &CellStats) -> Vec<u8> {
         s.gross_loss,
         s.equity,
         s.peak,
+        s.trough,
         s.max_drawdown,
         s.day_sum,
         s.day_sum_sq,
         s.day_down_sq,
+        s.day_sum_cu,
+        s.day_sum_qu,
     ] {
         out.extend_from_slice(&f.to_le_bytes());
     }
@@ -133,10 +142,13 @@ fn random_stats(rng: &mut Xoshiro256PlusPlus) -> CellStats {
     s.gross_loss = f64::from_bits(rng.next_u64());
     s.equity = f64::from_bits(rng.next_u64());
     s.peak = f64::from_bits(rng.next_u64());
+    s.trough = f64::from_bits(rng.next_u64());
     s.max_drawdown = f64::from_bits(rng.next_u64());
     s.day_sum = f64::from_bits(rng.next_u64());
     s.day_sum_sq = f64::from_bits(rng.next_u64());
     s.day_down_sq = f64::from_bits(rng.next_u64());
+    s.day_sum_cu = f64::from_bits(rng.next_u64());
+    s.day_sum_qu = f64::from_bits(rng.next_u64());
     s
 }
 
@@ -169,7 +181,7 @@ fn random_values_match_independent_encoder_and_round_trip() {
 fn max_size_is_exact() {
     // 9 counters (trades, wins, 5 reasons, ambiguous, captured) of up to 5 bytes,
     // 8 floats of 8 bytes.
-    assert_eq!(CELL_STATS_MAX_SIZE, 11 * 5 + 10 * 8);
+    assert_eq!(CELL_STATS_MAX_SIZE, 11 * 5 + 13 * 8);
     let mut s = CellStats::new();
     s.trades = u32::MAX;
     s.wins = u32::MAX;
@@ -303,21 +315,21 @@ fn max_sizes_add_up_by_hand() {
     assert_eq!(TRAILING_MAX_SIZE, 16);
     assert_eq!(EXIT_PARAMS_MAX_SIZE, 8 + 8 + 3 + 1 + 16);
     assert_eq!(CELL_DEF_MAX_SIZE, 1 + 4 + 1 + 36);
-    assert_eq!(CELL_STATS_MAX_SIZE, 135);
+    assert_eq!(CELL_STATS_MAX_SIZE, 159);
     assert_eq!(SYMBOL_COUNTERS_MAX_SIZE, 5 * 5 + 8 + 10 + 5);
     assert_eq!(SCAN_RESULT_MAX_SIZE, 48 + 1 + 16 * 48);
-    assert_eq!(SCREEN_ENTRY_MAX_SIZE, 42 + 135 + 8 + 5);
-    assert_eq!(SCREEN_RESULT_MAX_SIZE, 5 + 1 + 10 * 190);
-    assert_eq!(START_RESULT_MAX_SIZE, 42 + 8 + 42 + 135 + 8 + 3 + 1 + 135);
+    assert_eq!(SCREEN_ENTRY_MAX_SIZE, 42 + 159 + 8 + 5);
+    assert_eq!(SCREEN_RESULT_MAX_SIZE, 5 + 1 + 10 * 214);
+    assert_eq!(START_RESULT_MAX_SIZE, 42 + 8 + 42 + 159 + 8 + 3 + 1 + 159);
     assert_eq!(
         OPTIMIZE_RESULT_MAX_SIZE,
-        1 + 4 * 374 + 1 + 3 + 3 + 5 + 10 + 5
+        1 + 4 * 422 + 1 + 3 + 3 + 5 + 10 + 5
     );
-    assert_eq!(VALIDATION_MAX_SIZE, 42 + 2 * 135 + 5 + 3 + 1);
-    assert_eq!(REANALYSIS_MAX_SIZE, 135 + 1 + 135 + 5 + 5);
+    assert_eq!(VALIDATION_MAX_SIZE, 42 + 2 * 159 + 5 + 3 + 1);
+    assert_eq!(REANALYSIS_MAX_SIZE, 159 + 1 + 159 + 5 + 5);
     assert_eq!(
         CHECKPOINT_MAX_SIZE,
-        1 + 10 + 1 + (1 + 817) + (1 + 1906) + (1 + 1524) + (1 + 321)
+        1 + 10 + 1 + (1 + 817) + (1 + 2146) + (1 + 1716) + (1 + 369)
     );
     assert_eq!(
         [
@@ -334,7 +346,7 @@ fn max_sizes_add_up_by_hand() {
             REANALYSIS_MAX_SIZE,
             CHECKPOINT_MAX_SIZE,
         ],
-        [16, 36, 42, 48, 817, 190, 1906, 374, 1524, 321, 281, 4584]
+        [16, 36, 42, 48, 817, 214, 2146, 422, 1716, 369, 329, 5064]
     );
 }
 
@@ -378,10 +390,13 @@ fn worst_stats() -> CellStats {
         gross_loss: 0.0,
         equity: -0.0,
         peak: 3.5,
+        trough: 0.25,
         max_drawdown: 7.0,
         day_sum: -3.5,
         day_sum_sq: 1.0,
         day_down_sq: 2.0,
+        day_sum_cu: -1.0,
+        day_sum_qu: 9.0,
     }
 }
 
@@ -597,10 +612,13 @@ impl Gen {
             gross_loss: self.f64(),
             equity: self.f64(),
             peak: self.f64(),
+            trough: self.f64(),
             max_drawdown: self.f64(),
             day_sum: self.f64(),
             day_sum_sq: self.f64(),
             day_down_sq: self.f64(),
+            day_sum_cu: self.f64(),
+            day_sum_qu: self.f64(),
         }
     }
     fn counters(&mut self) -> SymbolCounters {
@@ -765,10 +783,13 @@ fn golden_entry() -> ScreenEntry {
             gross_loss: 0.5,
             equity: 1.5,
             peak: 2.0,
+            trough: 1.0,
             max_drawdown: 0.5,
             day_sum: 0.5,
             day_sum_sq: 0.25,
             day_down_sq: 0.0,
+            day_sum_cu: 0.125,
+            day_sum_qu: 0.0625,
         },
         score: 0.75,
         index: 200,
@@ -778,7 +799,7 @@ fn golden_entry() -> ScreenEntry {
 /// Written by hand from the postcard spec: u8 raw, f32/f64 little-endian IEEE 754,
 /// u16/u32 LEB128 varints, `Some` as 0x01 then the value.
 #[rustfmt::skip]
-const GOLDEN_ENTRY: [u8; 142] = [
+const GOLDEN_ENTRY: [u8; 166] = [
     // cell
     0x02,                                           // group 2
     0x00, 0x00, 0x5C, 0x42,                         // min_score 55.0f32 = 0x425C0000
@@ -803,10 +824,13 @@ const GOLDEN_ENTRY: [u8; 142] = [
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // gross_loss 0.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F, // equity 1.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, // peak 2.0
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF0, 0x3F, // trough 1.0
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // max_drawdown 0.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, // day_sum 0.5
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xD0, 0x3F, // day_sum_sq 0.25
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // day_down_sq 0.0
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x3F, // day_sum_cu 0.125
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xB0, 0x3F, // day_sum_qu 0.0625
     // entry
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE8, 0x3F, // score 0.75
     0xC8, 0x01,                                     // index 200 = 0x48 | 1 << 7
