@@ -52,28 +52,28 @@
 //!
 //! | component | capacity | bytes |
 //! |---|---:|---:|
-//! | indicator state (per symbol) | 16 | 13,312 |
+//! | indicator state (per symbol) | 16 | 13,440 |
 //! | bar ring, H bars (per symbol) | 16,384 | 589,824 |
 //! | pending candidates, H (per symbol) | 16,384 | 1,180,032 |
 //! | cell accumulators | 1,024 | 155,648 |
 //! | account books (open positions, per cell) | 16,384 | 425,984 |
 //! | first-passage hit table | 1,024 | 8,504 |
 //! | forward window scratch | 1,024 | 32,768 |
-//! | total (size_of Workspace) | 1 | 2,407,184 |
+//! | total (size_of Workspace) | 1 | 2,407,312 |
 //!
 //! Small workspace ([`budget::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
 //! 64 cells):
 //!
 //! | component | capacity | bytes |
 //! |---|---:|---:|
-//! | indicator state (per symbol) | 2 | 1,664 |
+//! | indicator state (per symbol) | 2 | 1,680 |
 //! | bar ring, H bars (per symbol) | 192 | 6,912 |
 //! | pending candidates, H (per symbol) | 192 | 13,872 |
 //! | cell accumulators | 64 | 9,728 |
 //! | account books (open positions, per cell) | 1,024 | 26,624 |
 //! | first-passage hit table | 96 | 1,080 |
 //! | forward window scratch | 96 | 3,072 |
-//! | total (size_of Workspace) | 1 | 63,168 |
+//! | total (size_of Workspace) | 1 | 63,184 |
 //!
 //! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 30,008 bytes
 //! (alignment differs).

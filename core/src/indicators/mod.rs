@@ -114,6 +114,9 @@ pub struct Snapshot {
     pub lower_wick: f64,
     /// Previous bar's `close − open`.
     pub prev_body_signed: f64,
+    /// Whether the 1 h and the 4 h trend pairs vote: only when their span is above the
+    /// bar timeframe (at 1 h data the "1 h" pair is the base pair, at 4 h and above both).
+    pub higher_votes: [bool; 2],
 }
 
 /// The indicator state of one symbol.
@@ -135,6 +138,8 @@ pub struct Indicators {
     /// Bars fed, saturating at `warmup`.
     bars: u32,
     warmup: u32,
+    /// Whether the 1 h and 4 h pairs are votes (their span is above the bar's).
+    higher_votes: [bool; 2],
 }
 
 /// `period × factor_minutes / tf`, rounded half up, never below `period` (so a timeframe
@@ -219,6 +224,7 @@ impl Indicators {
             prev_body_signed: 0.0,
             bars: 0,
             warmup,
+            higher_votes: [tf < 60, tf < 240],
         })
     }
 
@@ -277,6 +283,7 @@ impl Indicators {
             upper_wick: candle.upper_wick,
             lower_wick: candle.lower_wick,
             prev_body_signed,
+            higher_votes: self.higher_votes,
         })
     }
 

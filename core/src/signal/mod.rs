@@ -1,11 +1,16 @@
 //! The ex-ante signal at a bar's close: a direction by vote, a consensus count, and
 //! ten score components in `[0, 1]` that a profile's [`Weights`] turn into a 0–100 score.
 //!
-//! **Direction.** Five directional indicators vote: the base, 1 h and 4 h trend pairs
-//! (`sign(ema_fast − ema_slow)` of each), the MACD histogram sign and the candle colour
-//! (`sign(close − open)`). A zero counts for neither side; more long than short votes is
-//! long and vice versa; a tie (including no votes at all) is no signal. `consensus` is
-//! the number of votes for the chosen direction (1..=5).
+//! **Direction.** Up to five directional indicators vote: the base, 1 h and 4 h trend
+//! pairs (`sign(ema_fast − ema_slow)` of each), the MACD histogram sign and the candle
+//! colour (`sign(close − open)`). The 1 h pair votes only on bars shorter than 1 h and
+//! the 4 h pair only on bars shorter than 4 h: on 1 h data the "1 h trend" is the base
+//! trend and must not count twice, so there are 5 voters below 1 h, 4 from 1 h and 3 from
+//! 4 h. A zero counts for neither side; more long than short votes is long and vice versa;
+//! a tie (including no votes at all) is no signal. `consensus` is the number of votes for
+//! the chosen direction (1..=voters). This definition is [`SIGNAL_VERSION`] 2 (version
+//! 1 counted all five at every timeframe); `params.json` names it so a bot can tell
+//! what its parameters were tuned on.
 //!
 //! **Components** (each clamped to `[0, 1]`; a NaN becomes 0; any quotient whose
 //! denominator is not positive — ATR 0, zero range — is 0):
@@ -205,7 +210,10 @@ fn unit_ratio(num: f64, den: f64) -> f64 {
     }
 }
 
-/// The ex-ante signal at a bar's close, or `None` when the five directional votes tie.
+/// Version of the signal definition (the votes and the score): `params.json` carries it.
+pub const SIGNAL_VERSION: u32 = 2;
+
+/// The ex-ante signal at a bar's close, or `None` when the directional votes tie.
 /// Uses only the snapshot, i.e. bars `<= t`.
 #[must_use]
 pub fn signal(s: &Snapshot) -> Option<Signal> {
@@ -215,10 +223,11 @@ pub fn signal(s: &Snapshot) -> Option<Signal> {
         direction_of(s.ema_fast_4h - s.ema_slow_4h),
     ];
     let colour = direction_of(s.close - s.open);
+    let [vote_1h, vote_4h] = s.higher_votes;
     let votes = [
         trend[0],
-        trend[1],
-        trend[2],
+        trend[1].filter(|_| vote_1h),
+        trend[2].filter(|_| vote_4h),
         direction_of(s.macd_hist_rel),
         colour,
     ];
@@ -256,8 +265,10 @@ pub fn signal(s: &Snapshot) -> Option<Signal> {
         Direction::Short => s.upper_wick,
     };
     c[Component::Wick.index()] = unit_ratio(rejection, s.high - s.low);
-    let aligned = trend.iter().filter(|t| agrees(**t)).count();
-    c[Component::Trend.index()] = aligned as f64 / 3.0;
+    // Share of the distinct trend pairs that point in the direction.
+    let pairs = 1 + usize::from(vote_1h) + usize::from(vote_4h);
+    let aligned = votes[..3].iter().filter(|t| agrees(**t)).count();
+    c[Component::Trend.index()] = aligned as f64 / pairs as f64;
     c[Component::EmaDivergence.index()] = if agrees(trend[0]) {
         unit_ratio(math::abs(s.ema_fast - s.ema_slow), 2.0 * s.atr)
     } else {

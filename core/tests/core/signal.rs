@@ -45,6 +45,7 @@ fn neutral() -> Snapshot {
         upper_wick: 1.0,
         lower_wick: 1.0,
         prev_body_signed: 0.0,
+        higher_votes: [true, true],
     }
 }
 
@@ -274,6 +275,7 @@ fn random_consistent(rng: &mut Xoshiro256PlusPlus) -> Snapshot {
         upper_wick: high - open.max(close),
         lower_wick: open.min(close) - low,
         prev_body_signed: q(-3.0, 3.0),
+        higher_votes: [true, true],
     }
 }
 
@@ -439,6 +441,7 @@ fn random_wild(rng: &mut Xoshiro256PlusPlus) -> Snapshot {
         upper_wick: f(10.0),
         lower_wick: f(10.0),
         prev_body_signed: f(20.0) - 10.0,
+        higher_votes: [true, true],
     }
 }
 
@@ -622,4 +625,43 @@ fn rsi_penalty_shape() {
     assert_eq!(rsi_penalty(Direction::Short, 0.0), 20.0);
     assert_eq!(rsi_penalty(Direction::Short, 60.0), 0.0);
     assert_eq!(rsi_penalty(Direction::Long, f64::NAN), 0.0);
+}
+
+#[test]
+fn higher_timeframe_pairs_vote_only_above_the_bar_timeframe() {
+
+    // All five agree below 1 h: consensus 5.
+    let mut s = with_votes([1, 1, 1, 1, 1]);
+    assert_eq!(signal(&s).unwrap().consensus, 5);
+    // At 1 h the "1 h" pair is the base pair: 4 voters; at 4 h and above, 3.
+    s.higher_votes = [false, true];
+    assert_eq!(signal(&s).unwrap().consensus, 4);
+    s.higher_votes = [false, false];
+    let sig = signal(&s).unwrap();
+    assert_eq!(sig.consensus, 3);
+    assert_eq!(sig.component(Component::Trend), 1.0, "the base pair is all the trend");
+    // A 1 h vote that disagrees cannot break a tie it does not take part in.
+    let mut t = with_votes([1, -1, 0, -1, 1]);
+    assert_eq!(signal(&t), None, "2 against 2 below 1 h");
+    t.higher_votes = [false, true];
+    let sig = signal(&t).unwrap();
+    assert_eq!((sig.direction, sig.consensus), (Direction::Long, 2));
+    // The indicators say which pairs vote, from the timeframe.
+    for (tf, votes) in [(15, [true, true]), (60, [false, true]), (240, [false, false])] {
+        let mut ind = phasebound_core::indicators::Indicators::new(tf).unwrap();
+        let snap = (0..2000)
+            .find_map(|i| {
+                let p = 100.0 + (f64::from(i) * 0.1).sin();
+                ind.update(&phasebound_core::Bar {
+                    time: i64::from(i) * 60_000 * i64::from(tf),
+                    open: p,
+                    high: p + 1.0,
+                    low: p - 1.0,
+                    close: p + 0.5,
+                    volume: 10.0,
+                })
+            })
+            .unwrap();
+        assert_eq!(snap.higher_votes, votes, "{tf} min");
+    }
 }
