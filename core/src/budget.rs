@@ -27,6 +27,9 @@ pub const MAX_TRAILING: usize = 32;
 /// Positions one cell's account can hold at once (the largest `max_open_trades`).
 pub const MAX_OPEN_TRADES: usize = 16;
 
+/// Walk-forward folds of Phase 4.
+pub const MAX_FOLDS: usize = 12;
+
 /// Weight groups per profile.
 pub const MAX_GROUPS: usize = 8;
 

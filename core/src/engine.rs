@@ -136,6 +136,35 @@ pub struct SymbolCounters {
     pub longs: u32,
 }
 
+/// The configurations a workspace has evaluated since [`Workspace::reset_trials`]: every
+/// cell of every finished pass counts as one trial (an upper bound on the distinct
+/// configurations, as searches revisit cells), and the daily Sharpe ratios of those
+/// that traded are summed for their variance. The deflated Sharpe ratio reads them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Trials {
+    /// Cells evaluated.
+    pub cells: u64,
+    /// Cells with at least one trade.
+    pub traded: u64,
+    /// Sum of their daily Sharpe ratios.
+    pub sharpe_sum: f64,
+    /// Sum of their squares.
+    pub sharpe_sum_sq: f64,
+}
+
+impl Trials {
+    /// Sample variance of the traded cells' daily Sharpe ratios (0.0 below 2).
+    #[must_use]
+    pub fn sharpe_variance(&self) -> f64 {
+        if self.traded < 2 {
+            return 0.0;
+        }
+        let n = self.traded as f64;
+        let v = (self.sharpe_sum_sq - self.sharpe_sum * self.sharpe_sum / n) / (n - 1.0);
+        if v > 0.0 { v } else { 0.0 }
+    }
+}
+
 /// Per-symbol streaming state.
 #[derive(Clone, Debug)]
 struct SymbolState<const H: usize> {
@@ -200,6 +229,8 @@ pub struct Workspace<const S: usize, const H: usize, const C: usize> {
     front: Option<(i64, u16)>,
     /// Open times of the first and last bar (any symbol) inside the plan's time range.
     period: Option<(i64, i64)>,
+    /// Configurations evaluated since the last reset (not reset by `begin`).
+    trials: Trials,
 }
 
 impl<const S: usize, const H: usize, const C: usize> Default for Workspace<S, H, C> {
@@ -244,6 +275,12 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             clock: (i64::MIN, 0),
             front: None,
             period: None,
+            trials: Trials {
+                cells: 0,
+                traded: 0,
+                sharpe_sum: 0.0,
+                sharpe_sum_sq: 0.0,
+            },
         }
     }
 
@@ -580,8 +617,26 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         let cells = plan.cells().len().min(C);
         for (book, st) in self.books.iter_mut().zip(&mut self.stats).take(cells) {
             book.close(st, last_day, days);
+            self.trials.cells += 1;
+            if st.trades > 0 {
+                let sr = crate::stats::daily_sharpe(st);
+                self.trials.traded += 1;
+                self.trials.sharpe_sum += sr;
+                self.trials.sharpe_sum_sq += sr * sr;
+            }
         }
         Ok(())
+    }
+
+    /// The configurations evaluated since the last [`Workspace::reset_trials`].
+    #[must_use]
+    pub fn trials(&self) -> Trials {
+        self.trials
+    }
+
+    /// Starts counting trials afresh.
+    pub fn reset_trials(&mut self) {
+        self.trials = Trials::default();
     }
 
     /// The accumulators of the plan's cells, in plan order.

@@ -172,7 +172,7 @@ pub const OPTIMIZE_RESULT_MAX_SIZE: usize = vec_max_size(MAX_STARTS, START_RESUL
 
 /// Worst-case size of a [`Validation`]: `cell` ([`CellDef`]); `in_sample`,
 /// `out_of_sample` ([`CellStats`]); `out_of_sample_opportunities` (u32); `enough_trades`,
-/// `positive`, `within_degradation` (bool); `verdict` ([`Verdict`], 3 variants).
+/// `positive`, `significant` (bool); `verdict` ([`Verdict`], 3 variants).
 pub const VALIDATION_MAX_SIZE: usize = CELL_DEF_MAX_SIZE
     + 2 * CELL_STATS_MAX_SIZE
     + VARINT_U32_MAX_SIZE

@@ -490,18 +490,20 @@ pub fn engine(bytes: &[u8]) {
     };
     let groups_len = spec.groups.len() as u8;
     let mut pc = ProfileConfig {
-        fallback: CellDef {
+        fallback: Some(CellDef {
             group: r.u8() % groups_len.max(1),
             min_score: r.f64_in(0.0, 100.0) as f32,
             min_consensus: r.u8() % 6,
             exit: baseline,
-        },
+        }),
         spec,
         baseline,
         space,
     };
     if broken(7) {
-        pc.fallback.group = groups_len;
+        if let Some(f) = pc.fallback.as_mut() {
+            f.group = groups_len;
+        }
     }
     if broken(8) {
         pc.baseline.hold = 0;
@@ -514,7 +516,7 @@ pub fn engine(bytes: &[u8]) {
     };
     let vcfg = ValidationConfig {
         min_trades: u32::from(r.u8() % 5),
-        max_degradation: r.f64_in(0.0, 1.0),
+        alpha: r.f64_in(0.0, 1.0),
     };
     let fraction = r.f64_in(0.0, 1.0);
     let sample_k = u32::from(r.u8());
@@ -554,13 +556,13 @@ pub fn engine(bytes: &[u8]) {
         && let Some(chosen) = opt.chosen()
     {
         let stats = chosen.full.unwrap_or(chosen.stats);
-        let _ = phase::validate(&mut *ws, &mut source, &pc, &vcfg, &chosen.best, &stats, oos);
+        let _ = phase::validate(&mut *ws, &mut source, &pc, &vcfg, &chosen.best, &stats, &[oos]);
         let _ = phase::reanalyse(
             &mut *ws,
             &mut source,
             &pc,
             &chosen.best,
-            Some(&pc.fallback),
+            pc.fallback.as_ref(),
             all,
         );
     }
@@ -572,7 +574,9 @@ pub fn engine(bytes: &[u8]) {
     for entry in starts {
         let _ = plan.push_cell(entry.cell);
     }
-    let _ = plan.push_cell(pc.fallback);
+    if let Some(f) = pc.fallback {
+        let _ = plan.push_cell(f);
+    }
     if plan.finalize().is_err() || plan.cells().is_empty() {
         return;
     }

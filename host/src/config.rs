@@ -6,7 +6,9 @@
 //! timeframe is known ([`Config::profile`]).
 
 use phasebound_core::account::Stake;
-use phasebound_core::budget::{H_MAX, MAX_GROUPS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_TRAILING};
+use phasebound_core::budget::{
+    H_MAX, MAX_FOLDS, MAX_GROUPS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_TRAILING,
+};
 use phasebound_core::phase::{ExitSpace, ProfileConfig, SearchConfig, ValidationConfig};
 use phasebound_core::plan::{CellDef, ProfileSpec};
 use phasebound_core::signal::{Component, Profile, Weights, default_groups};
@@ -40,7 +42,8 @@ fn err(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
 pub struct Config {
     /// Seed of every random choice (sampling). Same data + config + seed → same bytes.
     pub seed: u64,
-    /// Share of the time span used in sample (Phases 2–3); the rest validates.
+    /// Share of the time span that forms the initial training span of the walk-forward
+    /// validation; the rest is cut into `validation.walk_forward_folds` test folds.
     pub in_sample_fraction: f64,
     /// Candidates per profile the search samples (0 = all).
     pub sample: u32,
@@ -143,12 +146,17 @@ pub struct Search {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Validation {
-    /// Out-of-sample trades needed for PASSED.
+    /// Pooled out-of-sample trades needed for PASSED (and trades in more than half of
+    /// the folds).
     pub min_trades: u32,
-    /// Largest accepted expectancy drop from in- to out-of-sample (fraction).
-    pub max_degradation: f64,
-    /// Rolling walk-forward folds over the out-of-sample part (0 = off).
+    /// Significance level of the one-sided t-test of the pooled out-of-sample daily
+    /// returns (PASSED needs a p-value below it).
+    pub alpha: f64,
+    /// Walk-forward test folds after the initial training span (1..=12; 4 by default).
     pub walk_forward_folds: u32,
+    /// How much higher (annualized Sharpe of the pooled out-of-sample daily returns) a
+    /// challenger must score to replace an incumbent that still passes.
+    pub incumbent_margin: f64,
 }
 
 /// A trailing-stop setting.
@@ -213,8 +221,11 @@ pub struct ProfileToml {
     pub trailing: Vec<TrailingToml>,
     /// Exits of Phase 2 screening (and the search's starting exits); group and filters ignored.
     pub baseline: ParamsToml,
-    /// Conservative parameters a FAILED validation falls back to.
-    pub fallback: ParamsToml,
+    /// Optional conservative parameters, a candidate besides the search's: validated on
+    /// the walk-forward folds like any other, shipped only when they pass and neither the
+    /// new parameters nor the incumbent do. None by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<ParamsToml>,
     /// Weight groups (default: the original system's six).
     pub groups: Vec<GroupToml>,
 }
@@ -248,9 +259,10 @@ impl Default for Search {
 impl Default for Validation {
     fn default() -> Self {
         Self {
-            min_trades: 20,
-            max_degradation: 0.5,
-            walk_forward_folds: 0,
+            min_trades: 30,
+            alpha: 0.05,
+            walk_forward_folds: 4,
+            incumbent_margin: 0.25,
         }
     }
 }
@@ -309,7 +321,7 @@ impl ProfileToml {
             hold_hours: vec![1.0, 2.0, 4.0, 6.0, 8.0],
             trailing: vec![trail(1.0, 0.5), trail(1.5, 0.75), trail(2.0, 1.0)],
             baseline: params("default", 60.0, 3, 2.0, 1.0, 4.0),
-            fallback: params("default", 90.0, 5, 1.5, 1.0, 2.0),
+            fallback: None,
             groups: groups_toml(Profile::Scalping),
         }
     }
@@ -327,7 +339,7 @@ impl ProfileToml {
             hold_hours: vec![6.0, 12.0, 24.0, 48.0, 72.0],
             trailing: vec![trail(2.0, 1.0), trail(3.0, 1.5), trail(4.0, 2.0)],
             baseline: params("default", 60.0, 3, 5.0, 2.0, 24.0),
-            fallback: params("default", 90.0, 5, 4.0, 2.0, 24.0),
+            fallback: None,
             groups: groups_toml(Profile::Swing),
         }
     }
@@ -337,7 +349,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             seed: 42,
-            in_sample_fraction: 0.7,
+            in_sample_fraction: 0.5,
             sample: 0,
             trading: Trading::default(),
             search: Search::default(),
@@ -460,11 +472,17 @@ impl Config {
             return Err(err("search.max_rounds", "must be at least 1"));
         }
         let v = &self.validation;
-        if !(v.max_degradation.is_finite() && v.max_degradation >= 0.0) {
-            return Err(err("validation.max_degradation", "must be a fraction >= 0"));
+        if !(v.alpha > 0.0 && v.alpha < 1.0) {
+            return Err(err("validation.alpha", "must be a probability in (0, 1)"));
         }
-        if v.walk_forward_folds > 12 {
-            return Err(err("validation.walk_forward_folds", "must be 0..=12"));
+        if !(1..=MAX_FOLDS as u32).contains(&v.walk_forward_folds) {
+            return Err(err(
+                "validation.walk_forward_folds",
+                format!("must be 1..={MAX_FOLDS}"),
+            ));
+        }
+        if !(v.incumbent_margin.is_finite() && v.incumbent_margin >= 0.0) {
+            return Err(err("validation.incumbent_margin", "must be >= 0"));
         }
         for (name, p) in [("scalping", &self.scalping), ("swing", &self.swing)] {
             check_profile(name, p)?;
@@ -542,7 +560,7 @@ impl Config {
     pub fn validation_config(&self) -> ValidationConfig {
         ValidationConfig {
             min_trades: self.validation.min_trades,
-            max_degradation: self.validation.max_degradation,
+            alpha: self.validation.alpha,
         }
     }
 
@@ -647,7 +665,7 @@ impl Config {
             })
         };
         let baseline = cell("baseline", &t.baseline)?.exit;
-        let fallback = cell("fallback", &t.fallback)?;
+        let fallback = t.fallback.as_ref().map(|f| cell("fallback", f)).transpose()?;
         let pc = ProfileConfig {
             spec,
             baseline,
@@ -747,7 +765,8 @@ fn check_profile(name: &str, p: &ProfileToml) -> Result<(), ConfigError> {
         }
         weights_of(&key("groups"), g)?;
     }
-    for (k, x) in [("baseline", &p.baseline), ("fallback", &p.fallback)] {
+    let fallback = p.fallback.as_ref().map(|f| ("fallback", f));
+    for (k, x) in std::iter::once(("baseline", &p.baseline)).chain(fallback) {
         if !p.groups.iter().any(|g| g.name == x.group) {
             return Err(err(
                 key(&format!("{k}.group")),

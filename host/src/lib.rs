@@ -9,12 +9,14 @@
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod decision;
 pub mod error;
 pub mod exits;
 pub mod fixtures;
 pub mod memory;
 pub mod output;
 pub mod pipeline;
+pub mod procedure;
 pub mod report;
 pub mod source;
 pub mod synth;

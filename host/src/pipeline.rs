@@ -9,11 +9,11 @@ use crate::error::AppError;
 use crate::report::{self, ProfileOutcome};
 use crate::source::CacheSource;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use phasebound_core::budget::{DefaultWorkspace, MAX_SAMPLE};
+use phasebound_core::budget::DefaultWorkspace;
 use phasebound_core::phase::{self, BarSource, TimeRange};
 use phasebound_core::plan::CellDef;
-use phasebound_core::sampling;
 use phasebound_core::signal::Profile;
+use phasebound_core::stats;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -117,19 +117,48 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         cfg.profile(Profile::Scalping, tf)?,
         cfg.profile(Profile::Swing, tf)?,
     ];
-    // Checked before any pass, so a bad file fails fast and is named.
+    // The incumbent: `--previous`, else the params.json already in the output folder.
+    // Checked before any pass, so a bad `--previous` fails fast and is named; an
+    // unreadable params.json of our own only costs the incumbent (a note says so).
     let mut previous: [Option<CellDef>; 2] = [None, None];
-    if let Some(path) = &opts.previous {
-        let v = read_previous(path)?;
-        for (slot, p) in previous.iter_mut().zip(Profile::ALL) {
+    let mut notes: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let own = opts.out.join("params.json");
+    let incumbent_file = match &opts.previous {
+        Some(path) => Some((path.clone(), read_previous(path)?)),
+        None if own.is_file() => match read_previous(&own) {
+            Ok(v) => Some((own.clone(), v)),
+            Err(e) => {
+                for n in &mut notes {
+                    n.push(format!("no incumbent: {e}"));
+                }
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some((path, v)) = &incumbent_file {
+        for ((slot, note), p) in previous.iter_mut().zip(&mut notes).zip(Profile::ALL) {
             let groups = cfg.group_names(p);
-            *slot = report::previous_cell(&v, &format!("{}_params", p.name()), &groups, tf)
-                .map_err(|problem| AppError::Previous {
-                    path: path.clone(),
-                    problem,
-                })?;
+            let key = format!("{}_params", p.name());
+            match report::previous_cell(v, &key, &groups, tf) {
+                Ok((cell, n)) => {
+                    *slot = cell;
+                    note.extend(n);
+                }
+                Err(problem) if opts.previous.is_some() => {
+                    return Err(AppError::Previous {
+                        path: path.clone(),
+                        problem,
+                    });
+                }
+                Err(problem) => note.push(format!("no incumbent from {}: {problem}", path.display())),
+            }
         }
     }
+    let incumbent_origin = incumbent_file
+        .as_ref()
+        .map(|(p, _)| p.display().to_string())
+        .unwrap_or_default();
 
     let multi = MultiProgress::with_draw_target(if opts.progress {
         ProgressDrawTarget::stderr()
@@ -155,7 +184,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             &profiles[idx],
             cfg,
             &mut source,
-            previous[idx].as_ref(),
+            previous[idx].as_ref().map(|c| (c, incumbent_origin.as_str())),
+            notes[idx].clone(),
             &bar,
         );
         bar.finish_and_clear();
@@ -281,7 +311,9 @@ fn read_previous(path: &Path) -> Result<Value, AppError> {
     Ok(v)
 }
 
-/// Runs Phases 1–4 and the re-analysis for one profile.
+/// Runs the walk-forward validation of the nightly procedure, tonight's fit on all data,
+/// the incumbent and fallback on the same folds, the decision and the final
+/// re-analysis, for one profile.
 #[allow(clippy::too_many_arguments)]
 fn run_profile(
     p: Profile,
@@ -289,162 +321,106 @@ fn run_profile(
     pc: &phase::ProfileConfig,
     cfg: &Config,
     source: &mut CacheSource,
-    prev_cell: Option<&CellDef>,
+    incumbent: Option<(&CellDef, &str)>,
+    mut notes: Vec<String>,
     bar: &ProgressBar,
 ) -> Result<ProfileOutcome, AppError> {
+    use crate::procedure::{self as proc, FINAL_FIT_STREAM};
     let core = AppError::core;
     let mut ws: Box<DefaultWorkspace> = Box::new(DefaultWorkspace::new());
     let span = BarSource::span(source);
     let all = TimeRange::all(span);
-    let (is, oos) = TimeRange::split(span, cfg.in_sample_fraction).map_err(core)?;
     let search = cfg.search_config()?;
     let groups = cfg.group_names(p);
+    let tf = source.timeframe_minutes();
 
     bar.set_message("Phase 1: opportunity scan");
     let scan = phase::scan(&mut *ws, source, pc, all).map_err(core)?;
-    let scan_in_sample = phase::scan(&mut *ws, source, pc, is).map_err(core)?;
 
-    bar.set_message("Phase 2: signal screening");
-    let screen = phase::screen(&mut *ws, source, pc, &search, is).map_err(core)?;
-
-    let n = scan_in_sample.totals.candidates;
-    let mut sample_buf: heapless::Vec<u32, MAX_SAMPLE> = heapless::Vec::new();
-    let sample = if cfg.sample > 0 && cfg.sample < n {
-        let mut rng = sampling::stream(cfg.seed, 3, idx as u32);
-        sampling::sample_without_replacement(&mut rng, n, cfg.sample, &mut sample_buf)
-            .map_err(core)?;
-        Some(cfg.sample)
-    } else {
-        None
-    };
-    bar.set_message("Phase 3: multi-start exit optimization");
-    let mut starts = screen.starts(usize::from(search.starts)).to_vec();
-    if cfg.search.dense_seed {
-        for (i, st) in starts.iter_mut().enumerate() {
-            bar.set_message(format!("Phase 3: dense grid seed for start {}", i + 1));
-            let s = sample.map(|_| sample_buf.as_slice());
-            let d =
-                phase::dense_check(&mut *ws, source, pc, &search, &st.cell, is, s).map_err(core)?;
-            st.cell = d.best;
-        }
+    // Phase 4 first: the procedure on every fold, so the decision knows its evidence.
+    let purge_ms = proc::purge_ms(pc, tf);
+    let (folds, folds_asked) = proc::folds(span, cfg, purge_ms);
+    if folds.len() < folds_asked as usize {
+        notes.push(format!(
+            "the data are too short for {folds_asked} walk-forward folds of a day or more after the initial training span: {} used",
+            folds.len()
+        ));
     }
-    let optimize = phase::optimize(
-        &mut *ws,
+    let fold_outcomes = proc::walk_forward(&mut ws, source, pc, cfg, &search, idx, &folds, bar)?;
+
+    // Tonight's fit on all data: what would ship.
+    let fit = proc::fit(
+        &mut ws,
         source,
         pc,
+        cfg,
         &search,
-        &starts,
-        is,
-        sample.map(|_| sample_buf.as_slice()),
-    )
-    .map_err(core)?;
-    let chosen = optimize
-        .chosen()
-        .ok_or_else(|| AppError::Internal("Phase 3 returned no start".into()))?;
-    let chosen_cell = chosen.best;
-    let chosen_is = chosen.full.unwrap_or(chosen.stats);
-    let dense = if cfg.search.dense_check {
-        bar.set_message("Phase 3: dense check of the exit grid");
-        let s = sample.map(|_| sample_buf.as_slice());
-        Some(phase::dense_check(&mut *ws, source, pc, &search, &chosen_cell, is, s).map_err(core)?)
-    } else {
-        None
-    };
+        all,
+        proc::sample_stream(idx, FINAL_FIT_STREAM),
+        bar,
+        "final fit",
+    )?;
+    let validation = proc::judge_procedure(&fold_outcomes, cfg, &fit.cell, &fit.stats);
+    let is = &fit.stats;
+    let sr0 = stats::expected_max_sharpe(fit.trials.cells, fit.trials.sharpe_variance());
+    let deflated_sharpe = stats::deflated_sharpe(
+        stats::daily_sharpe(is),
+        sr0,
+        is.days,
+        stats::daily_skewness(is),
+        stats::daily_kurtosis(is),
+    );
 
-    bar.set_message("Phase 4: out-of-sample validation");
-    let vcfg = cfg.validation_config();
-    let validation = phase::validate(&mut *ws, source, pc, &vcfg, &chosen_cell, &chosen_is, oos)
-        .map_err(core)?;
-    let walk_forward = walk_forward(&mut ws, source, pc, cfg, span, is, bar)?;
-    let fallback_used = report::needs_fallback(validation.verdict);
-    let final_cell: CellDef = if fallback_used {
-        pc.fallback
-    } else {
-        chosen_cell
+    bar.set_message("Phase 4: incumbent and fallback on the folds");
+    let mut judge = |cell: &CellDef, origin: &str| -> Result<report::Judged, AppError> {
+        let (all_data, _, _) = proc::trade(&mut ws, source, pc, cell, all)?;
+        let v = proc::judge_fixed(&mut ws, source, pc, cfg, cell, &all_data, &folds)?;
+        Ok(report::Judged {
+            origin: origin.to_string(),
+            validation: v,
+        })
     };
+    let incumbent = incumbent
+        .map(|(c, origin)| judge(c, origin))
+        .transpose()?;
+    let fallback = pc.fallback.map(|c| judge(&c, "config")).transpose()?;
+    let decision = crate::decision::decide(
+        &validation,
+        incumbent.as_ref().map(|j| &j.validation),
+        fallback.as_ref().map(|j| &j.validation),
+        cfg.validation.incumbent_margin,
+    );
 
     bar.set_message("Final: full re-analysis");
+    let shown = decision.cell.unwrap_or(fit.cell);
+    let inc_cell = incumbent.as_ref().map(|j| j.validation.cell);
     let reanalysis =
-        phase::reanalyse(&mut *ws, source, pc, &final_cell, prev_cell, all).map_err(core)?;
+        phase::reanalyse(&mut *ws, source, pc, &shown, inc_cell.as_ref(), all).map_err(core)?;
     Ok(ProfileOutcome {
         profile: p,
         groups,
         scan,
-        scan_in_sample,
-        screen,
-        optimize,
+        scan_in_sample: fit.scan,
+        screen: fit.screen,
+        optimize: fit.optimize,
         dense_seeded: cfg.search.dense_seed,
-        dense,
-        sample,
+        dense: fit.dense,
+        sample: fit.sample,
+        folds: fold_outcomes,
+        folds_asked,
+        purge_ms,
         validation,
-        walk_forward,
-        final_cell,
-        fallback_used,
+        trials: fit.trials,
+        sr0,
+        deflated_sharpe,
+        incumbent,
+        fallback,
+        decision,
+        new_cell: fit.cell,
         reanalysis,
-        previous: prev_cell.copied(),
+        notes,
         spec: pc.spec.clone(),
     })
-}
-
-/// Rolling walk-forward over the out-of-sample part: for fold k the search runs on all
-/// data before the fold and is validated on the fold.
-fn walk_forward(
-    ws: &mut Box<DefaultWorkspace>,
-    source: &mut CacheSource,
-    pc: &phase::ProfileConfig,
-    cfg: &Config,
-    span: (i64, i64),
-    is: TimeRange,
-    bar: &ProgressBar,
-) -> Result<Vec<phase::Validation>, AppError> {
-    let folds = cfg.validation.walk_forward_folds;
-    let core = AppError::core;
-    let mut out = Vec::new();
-    if folds == 0 {
-        return Ok(out);
-    }
-    let search = cfg.search_config()?;
-    let end = span.1.saturating_add(1);
-    let step = (end - is.to) / i64::from(folds);
-    for k in 0..i64::from(folds) {
-        bar.set_message(format!("Phase 4: walk-forward fold {}/{folds}", k + 1));
-        let fold = TimeRange {
-            from: is.to + k * step,
-            to: if k + 1 == i64::from(folds) {
-                end
-            } else {
-                is.to + (k + 1) * step
-            },
-        };
-        let train = TimeRange {
-            from: span.0,
-            to: fold.from,
-        };
-        let screen = phase::screen(&mut **ws, source, pc, &search, train).map_err(core)?;
-        let opt = phase::optimize(
-            &mut **ws,
-            source,
-            pc,
-            &search,
-            screen.starts(usize::from(search.starts)),
-            train,
-            None,
-        )
-        .map_err(core)?;
-        let Some(best) = opt.chosen() else { continue };
-        let v = phase::validate(
-            &mut **ws,
-            source,
-            pc,
-            &cfg.validation_config(),
-            &best.best,
-            &best.stats,
-            fold,
-        )
-        .map_err(core)?;
-        out.push(v);
-    }
-    Ok(out)
 }
 
 fn build_report(
@@ -481,7 +457,7 @@ fn build_report(
     let phase1 = by(&|o| report::phase1_json(o, &symbols, tf));
     let phase2 = by(&|o| report::phase2_json(o, tf));
     let phase3 = by(&|o| report::phase3_json(o, cfg.seed, tf));
-    let phase4 = by(&|o| report::phase4_json(o, cfg, tf));
+    let phase4 = by(&|o| report::phase4_json(o, cfg, &symbols, tf));
     let fin = by(&|o| report::final_json(o, tf));
     let _ = opts;
     json!({

@@ -5,9 +5,12 @@
 //! so two runs give byte-identical files. Numbers are rounded to 6 decimals.
 
 use crate::config::{Config, hours_to_bars};
+use crate::decision::Decision;
+use crate::procedure::FoldOutcome;
 use phasebound_core::ExitReason;
+use phasebound_core::engine::Trials;
 use phasebound_core::phase::{
-    DenseCheck, OptimizeResult, Reanalysis, ScanResult, ScreenResult, Validation, Verdict,
+    DenseCheck, OptimizeResult, Reanalysis, ScanResult, ScreenResult, Validation,
 };
 use phasebound_core::plan::{CellDef, ProfileSpec};
 use phasebound_core::signal::Profile;
@@ -19,7 +22,7 @@ use serde_json::{Value, json};
 /// Version of the report schema (bumped on any incompatible change).
 pub const REPORT_SCHEMA: &str = "phasebound.report/2";
 /// Version of the params schema.
-pub const PARAMS_SCHEMA: &str = "phasebound.params/1";
+pub const PARAMS_SCHEMA: &str = "phasebound.params/2";
 
 /// Rounds to 6 decimals (stable, readable JSON); non-finite becomes null.
 #[must_use]
@@ -125,6 +128,15 @@ pub fn cell_line(cell: &CellDef, groups: &[String], tf: u32) -> String {
     )
 }
 
+/// Fixed parameters (the incumbent or a configured fallback) judged on the folds.
+#[derive(Clone, Debug)]
+pub struct Judged {
+    /// Where they came from (a file path, or "config").
+    pub origin: String,
+    /// Their verdict on the folds (cell, all-data figures as `in_sample`, pooled folds).
+    pub validation: Validation,
+}
+
 /// Everything one profile's phases produced.
 #[derive(Clone, Debug)]
 pub struct ProfileOutcome {
@@ -134,30 +146,45 @@ pub struct ProfileOutcome {
     pub groups: Vec<String>,
     /// Phase 1 on all data.
     pub scan: ScanResult,
-    /// Phase 1 on the in-sample period (candidate count for sampling, capture denominators).
+    /// Phase 1 on the final fit's span (all data: the nightly procedure's in-sample).
     pub scan_in_sample: ScanResult,
-    /// Phase 2.
+    /// Phase 2 of the final fit.
     pub screen: ScreenResult,
-    /// Phase 3.
+    /// Phase 3 of the final fit.
     pub optimize: OptimizeResult,
     /// Whether each start was seeded with the best exit of the dense grid for its filter.
     pub dense_seeded: bool,
-    /// Phase 3's dense check of the exit grid for the chosen entry filter, if enabled.
+    /// Phase 3's dense check of the chosen entry filter, if enabled.
     pub dense: Option<DenseCheck>,
-    /// Sample size used (None = all candidates).
+    /// Sample size used by the final fit (None = all candidates).
     pub sample: Option<u32>,
-    /// Phase 4.
+    /// The walk-forward folds.
+    pub folds: Vec<FoldOutcome>,
+    /// Folds configured (more than `folds.len()` when the data was too short).
+    pub folds_asked: u32,
+    /// The purge between each fold's training span and the fold, ms.
+    pub purge_ms: i64,
+    /// Phase 4: the procedure's pooled out-of-sample verdict (cell: the final fit's).
     pub validation: Validation,
-    /// Walk-forward folds (fold range and result), if requested.
-    pub walk_forward: Vec<Validation>,
-    /// The parameters written to params.json (the chosen ones or the fallback).
-    pub final_cell: CellDef,
-    /// Whether `final_cell` is the fallback.
-    pub fallback_used: bool,
-    /// Final re-analysis on all data.
+    /// Configurations the final fit evaluated.
+    pub trials: Trials,
+    /// Expected best daily Sharpe ratio of that many unskilled trials.
+    pub sr0: f64,
+    /// Deflated Sharpe ratio of the final fit's choice.
+    pub deflated_sharpe: f64,
+    /// The incumbent, judged on the same folds.
+    pub incumbent: Option<Judged>,
+    /// The configured fallback, judged on the same folds.
+    pub fallback: Option<Judged>,
+    /// What ships.
+    pub decision: Decision,
+    /// The parameters fitted on all data tonight.
+    pub new_cell: CellDef,
+    /// The shipped parameters (or, when nothing ships, tonight's) and the incumbent on
+    /// all data.
     pub reanalysis: Reanalysis,
-    /// The previous parameters, if given.
-    pub previous: Option<CellDef>,
+    /// Notes for the operator (short data, ignored incumbent, …).
+    pub notes: Vec<String>,
     /// The profile's spec (for reporting thresholds).
     pub spec: ProfileSpec,
 }
@@ -226,7 +253,7 @@ pub fn phase2_json(o: &ProfileOutcome, tf: u32) -> Value {
         .collect();
     json!({
         "combinations": o.screen.cells,
-        "baseline_exits": cell_json(&o.screen.top.first().map_or(o.final_cell, |e| e.cell), &o.groups, tf)
+        "baseline_exits": cell_json(&o.screen.top.first().map_or(o.new_cell, |e| e.cell), &o.groups, tf)
             .as_object()
             .map(|m| m.iter().filter(|(k, _)| k.starts_with("atr_") || k.starts_with("max_") || k.starts_with("trailing")).map(|(k, v)| (k.clone(), v.clone())).collect::<serde_json::Map<_, _>>())
             .unwrap_or_default(),
@@ -284,94 +311,185 @@ pub fn phase3_json(o: &ProfileOutcome, seed: u64, tf: u32) -> Value {
     })
 }
 
-/// Phase 4 JSON of one profile.
+/// The evidence of a verdict: the pooled account, the t-test and the criteria.
 #[must_use]
-pub fn validation_json(v: &Validation, groups: &[String], tf: u32, is_opp: u32) -> Value {
+pub fn evidence_json(v: &Validation, cfg: &Config) -> Value {
+    let oos = &v.out_of_sample;
     json!({
-        "parameters": cell_json(&v.cell, groups, tf),
-        "in_sample": stats_json(&v.in_sample, Some(is_opp)),
-        "out_of_sample": stats_json(&v.out_of_sample, Some(v.out_of_sample_opportunities)),
+        "verdict": v.verdict.name(),
+        "out_of_sample": stats_json(oos, Some(v.out_of_sample_opportunities)),
+        "mean_daily_return_pct": num(stats::daily_mean(oos) * 100.0),
+        "t_stat": num(stats::daily_t_stat(oos)),
+        "p_value": num(stats::daily_p_value(oos)),
+        "alpha": num(cfg.validation.alpha),
         "criteria": {
             "enough_trades": v.enough_trades,
-            "positive_expectancy": v.positive,
-            "degradation_within_bound": v.within_degradation,
+            "positive_mean": v.positive,
+            "significant": v.significant,
         },
-        "verdict": v.verdict.name(),
     })
 }
 
-/// Phase 4 JSON with fallback and walk-forward.
+/// One walk-forward fold as JSON.
 #[must_use]
-pub fn phase4_json(o: &ProfileOutcome, cfg: &Config, tf: u32) -> Value {
-    let mut v = validation_json(
-        &o.validation,
-        &o.groups,
-        tf,
-        o.scan_in_sample.totals.opportunities,
-    );
-    v["rules"] = json!({
-        "in_sample_fraction": num(cfg.in_sample_fraction),
-        "min_out_of_sample_trades": cfg.validation.min_trades,
-        "max_degradation": num(cfg.validation.max_degradation),
-        "passed": "out-of-sample expectancy > 0, enough trades, expectancy drop within the bound",
-        "warning": "expectancy > 0 but too few trades or degraded beyond the bound",
-        "failed": "out-of-sample expectancy <= 0: fall back to the conservative defaults",
-    });
-    v["fallback_used"] = json!(o.fallback_used);
-    if !o.walk_forward.is_empty() {
-        v["walk_forward"] = Value::Array(
-            o.walk_forward
-                .iter()
-                .map(|w| validation_json(w, &o.groups, tf, 0))
-                .collect(),
-        );
-    }
-    v
+pub fn fold_json(f: &FoldOutcome, groups: &[String], symbols: &[String], tf: u32) -> Value {
+    let per_symbol: Vec<Value> = f
+        .per_symbol
+        .iter()
+        .zip(symbols)
+        .map(|(t, name)| {
+            json!({
+                "symbol": name,
+                "trades": t.trades,
+                "wins": t.wins,
+                "sum_net_profit_pct": num(t.sum_profit_pct),
+            })
+        })
+        .collect();
+    json!({
+        "train": { "from": crate::data::format_utc(f.fold.train.from), "to": crate::data::format_utc(f.fold.train.to) },
+        "test": { "from": crate::data::format_utc(f.fold.test.from), "to": crate::data::format_utc(f.fold.test.to) },
+        "parameters": cell_json(&f.cell, groups, tf),
+        "in_sample": stats_json(&f.in_sample, None),
+        "out_of_sample": stats_json(&f.out_of_sample, Some(f.opportunities)),
+        "out_of_sample_per_symbol": per_symbol,
+    })
 }
 
-/// Final JSON of one profile.
+/// Phase 4 JSON: the folds, the pooled verdict, the deflated Sharpe ratio, the
+/// incumbent and fallback on the same folds, and the decision.
+#[must_use]
+pub fn phase4_json(o: &ProfileOutcome, cfg: &Config, symbols: &[String], tf: u32) -> Value {
+    let judged = |j: &Option<Judged>| match j {
+        Some(j) => {
+            let mut v = evidence_json(&j.validation, cfg);
+            v["origin"] = json!(j.origin);
+            v["parameters"] = cell_json(&j.validation.cell, &o.groups, tf);
+            v["all_data"] = stats_json(&j.validation.in_sample, None);
+            v
+        }
+        None => Value::Null,
+    };
+    let procedure = evidence_json(&o.validation, cfg);
+    json!({
+        "rules": {
+            "procedure": "walk-forward: on each fold, Phases 1-3 run on the data before it (minus the purge) and the chosen parameters trade the fold; the folds' accounts pool into one out-of-sample account",
+            "initial_training_fraction": num(cfg.in_sample_fraction),
+            "folds_configured": o.folds_asked,
+            "folds_used": o.folds.len(),
+            "purge_hours": num(o.purge_ms as f64 / 3_600_000.0),
+            "min_out_of_sample_trades": cfg.validation.min_trades,
+            "alpha": num(cfg.validation.alpha),
+            "passed": "pooled mean daily return > 0, one-sided t-test p-value < alpha, at least min trades, trades in more than half of the folds",
+            "warning": "pooled mean daily return > 0 but not significant or too few trades: does not ship",
+            "failed": "pooled mean daily return <= 0 (or no trades): does not ship",
+            "incumbent_margin_sharpe": num(cfg.validation.incumbent_margin),
+        },
+        "folds": o.folds.iter().map(|f| fold_json(f, &o.groups, symbols, tf)).collect::<Vec<_>>(),
+        "procedure": procedure,
+        "final_choice": {
+            "parameters": cell_json(&o.new_cell, &o.groups, tf),
+            "in_sample_all_data": stats_json(&o.validation.in_sample, Some(o.scan_in_sample.totals.opportunities)),
+            "configurations_tried": o.trials.cells,
+            "configurations_with_trades": o.trials.traded,
+            "trial_sharpe_variance_daily": num(o.trials.sharpe_variance()),
+            "expected_max_sharpe_daily": num(o.sr0),
+            "sharpe_daily": num(stats::daily_sharpe(&o.validation.in_sample)),
+            "deflated_sharpe_ratio": num(o.deflated_sharpe),
+        },
+        "incumbent": judged(&o.incumbent),
+        "fallback": judged(&o.fallback),
+        "decision": {
+            "enabled": o.decision.cell.is_some(),
+            "source": o.decision.source.name(),
+            "reason": o.decision.reason,
+        },
+        "notes": o.notes,
+    })
+}
+
+/// Final JSON of one profile: the shipped parameters (or tonight's, when nothing ships)
+/// and the incumbent on all data, with the out-of-sample evidence apart.
 #[must_use]
 pub fn final_json(o: &ProfileOutcome, tf: u32) -> Value {
     let r = &o.reanalysis;
+    let shipped = o.decision.cell.unwrap_or(o.new_cell);
+    let all_data_note = match o.decision.source {
+        crate::decision::Source::New | crate::decision::Source::None => {
+            "in sample: tonight's parameters were fitted on all of these data"
+        }
+        _ => "all data, including the out-of-sample folds",
+    };
     let mut v = json!({
-        "parameters": cell_json(&o.final_cell, &o.groups, tf),
+        "enabled": o.decision.cell.is_some(),
+        "source": o.decision.source.name(),
+        "parameters": cell_json(&shipped, &o.groups, tf),
         "all_data": stats_json(&r.new, Some(r.opportunities)),
+        "all_data_note": all_data_note,
+        "out_of_sample": match o.decision.source {
+            crate::decision::Source::Incumbent => o.incumbent.as_ref().map_or(Value::Null, |j| stats_json(&j.validation.out_of_sample, None)),
+            crate::decision::Source::Fallback => o.fallback.as_ref().map_or(Value::Null, |j| stats_json(&j.validation.out_of_sample, None)),
+            _ => stats_json(&o.validation.out_of_sample, Some(o.validation.out_of_sample_opportunities)),
+        },
         "candidates": r.candidates,
         "opportunities": r.opportunities,
     });
-    if let (Some(prev), Some(ps)) = (&o.previous, &r.previous) {
-        v["previous"] = json!({
-            "parameters": cell_json(prev, &o.groups, tf),
+    if let (Some(inc), Some(ps)) = (&o.incumbent, &r.previous) {
+        v["incumbent"] = json!({
+            "parameters": cell_json(&inc.validation.cell, &o.groups, tf),
             "all_data": stats_json(ps, Some(r.opportunities)),
-        });
-        v["comparison"] = json!({
-            "trades": { "previous": ps.trades, "new": r.new.trades },
-            "capture_rate": { "previous": num(capture_rate(ps, r.opportunities)), "new": num(capture_rate(&r.new, r.opportunities)) },
-            "total_return_pct": { "previous": num(stats::total_return(ps)), "new": num(stats::total_return(&r.new)) },
+            "out_of_sample": stats_json(&inc.validation.out_of_sample, None),
         });
     }
     v
 }
 
-/// The params.json entry of one profile: what the live bot reads.
+/// The params.json entry of one profile: what the live bot reads. A disabled profile
+/// carries `enabled: false` and no trading parameters.
 #[must_use]
 pub fn params_entry(o: &ProfileOutcome, tf: u32) -> Value {
-    let c = &o.final_cell;
-    let mut v = cell_json(c, &o.groups, tf);
-    let w = o
-        .spec
-        .groups
-        .get(usize::from(c.group))
-        .map(|w| w.0)
-        .unwrap_or_default();
-    let weights: serde_json::Map<String, Value> = phasebound_core::signal::Component::ALL
-        .iter()
-        .map(|k| (k.name().to_string(), num(w[k.index()])))
-        .collect();
-    v["weights"] = Value::Object(weights);
-    v["validation_status"] = json!(o.validation.verdict.name());
-    v["fallback_used"] = json!(o.fallback_used);
-    v
+    let v = &o.validation;
+    let verdict = json!({
+        "status": v.verdict.name(),
+        "out_of_sample_trades": v.out_of_sample.trades,
+        "folds": o.folds.len(),
+        "mean_daily_return_pct": num(stats::daily_mean(&v.out_of_sample) * 100.0),
+        "t_stat": num(stats::daily_t_stat(&v.out_of_sample)),
+        "p_value": num(stats::daily_p_value(&v.out_of_sample)),
+        "sharpe": num(stats::sharpe(&v.out_of_sample)),
+        "total_return_pct": num(stats::total_return(&v.out_of_sample)),
+        "max_drawdown_pct": num(max_drawdown(&v.out_of_sample)),
+        "deflated_sharpe_ratio": num(o.deflated_sharpe),
+        "configurations_tried": o.trials.cells,
+    });
+    let mut out = json!({
+        "enabled": o.decision.cell.is_some(),
+        "source": o.decision.source.name(),
+        "reason": o.decision.reason,
+        "signal_version": phasebound_core::signal::SIGNAL_VERSION,
+        "verdict": verdict,
+        "validation_status": v.verdict.name(),
+    });
+    if let Some(c) = &o.decision.cell {
+        let params = cell_json(c, &o.groups, tf);
+        if let (Some(dst), Some(src)) = (out.as_object_mut(), params.as_object()) {
+            for (k, x) in src {
+                dst.insert(k.clone(), x.clone());
+            }
+        }
+        let w = o
+            .spec
+            .groups
+            .get(usize::from(c.group))
+            .map(|w| w.0)
+            .unwrap_or_default();
+        let weights: serde_json::Map<String, Value> = phasebound_core::signal::Component::ALL
+            .iter()
+            .map(|k| (k.name().to_string(), num(w[k.index()])))
+            .collect();
+        out["weights"] = Value::Object(weights);
+    }
+    out
 }
 
 /// Human summary of one profile, shaped like the original's Phase 3 output.
@@ -381,7 +499,10 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     let mut s = String::new();
     let name = o.profile.name().to_uppercase();
     let r = &o.optimize;
-    let _ = writeln!(s, "Phase 3 {name} exit optimization");
+    let _ = writeln!(
+        s,
+        "Phase 3 {name} exit optimization (tonight's fit, on all data)"
+    );
     let _ = writeln!(
         s,
         "  candidates: {} in sample ({} opportunities in hindsight)",
@@ -470,32 +591,101 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     let v = &o.validation;
     let _ = writeln!(
         s,
-        "Phase 4 {name}: {} — out of sample {} trades, expectancy {:+.3} %, return {:+.2} % (in sample expectancy {:+.3} %)",
-        v.verdict.name(),
-        v.out_of_sample.trades,
-        stats::expectancy(&v.out_of_sample),
-        stats::total_return(&v.out_of_sample),
-        stats::expectancy(&v.in_sample),
+        "Phase 4 {name} walk-forward: {} of {} fold(s); each fold's parameters fitted on the data before it",
+        o.folds.len(),
+        o.folds_asked
     );
-    if o.fallback_used {
+    for (k, f) in o.folds.iter().enumerate() {
+        let st = &f.out_of_sample;
         let _ = writeln!(
             s,
-            "  FAILED: falling back to the conservative defaults: {}",
-            cell_line(&o.final_cell, &o.groups, tf)
+            "  fold {}/{}: train … {} | test {} … {}: {} trades, return {:+.2} %, max DD {:.1} %, Sharpe {:.2} | {}",
+            k + 1,
+            o.folds.len(),
+            crate::data::format_utc(f.fold.train.to),
+            crate::data::format_utc(f.fold.test.from),
+            crate::data::format_utc(f.fold.test.to),
+            st.trades,
+            stats::total_return(st),
+            max_drawdown(st),
+            stats::sharpe(st),
+            cell_line(&f.cell, &o.groups, tf)
         );
+    }
+    let oos = &v.out_of_sample;
+    let _ = writeln!(
+        s,
+        "Phase 4 {name}: {} — pooled out of sample {} trades over {} days, return {:+.2} %, mean daily {:+.4} %, t = {:.2}, p = {:.4}, Sharpe {:.2}, max DD {:.1} %",
+        v.verdict.name(),
+        oos.trades,
+        oos.days,
+        stats::total_return(oos),
+        stats::daily_mean(oos) * 100.0,
+        stats::daily_t_stat(oos),
+        stats::daily_p_value(oos),
+        stats::sharpe(oos),
+        max_drawdown(oos),
+    );
+    let _ = writeln!(
+        s,
+        "  tonight's fit on all data (in sample): {} trades, return {:+.2} %, Sharpe {:.2}; {} configurations tried, deflated Sharpe ratio {:.3}",
+        v.in_sample.trades,
+        stats::total_return(&v.in_sample),
+        stats::sharpe(&v.in_sample),
+        o.trials.cells,
+        o.deflated_sharpe
+    );
+    for (label, j) in [("incumbent", &o.incumbent), ("fallback", &o.fallback)] {
+        if let Some(j) = j {
+            let st = &j.validation.out_of_sample;
+            let _ = writeln!(
+                s,
+                "  {label} ({}) on the same folds: {} — {} trades, return {:+.2} %, p = {:.4}, Sharpe {:.2}",
+                j.origin,
+                j.validation.verdict.name(),
+                st.trades,
+                stats::total_return(st),
+                stats::daily_p_value(st),
+                stats::sharpe(st)
+            );
+        }
+    }
+    for n in &o.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    let d = &o.decision;
+    match &d.cell {
+        Some(c) => {
+            let _ = writeln!(
+                s,
+                "Ships {name}: {} parameters — {}\n  {}",
+                d.source.name(),
+                d.reason,
+                cell_line(c, &o.groups, tf)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "Ships {name}: nothing (enabled: false) — {}", d.reason);
+        }
     }
     let rr = &o.reanalysis;
     let _ = writeln!(
         s,
-        "Final {name} on all data: {} trades, capture {:.1} %, return {:+.2} %",
+        "Final {name} on all data ({}): {} trades, capture {:.1} %, return {:+.2} %, max DD {:.1} %",
+        if matches!(d.source, crate::decision::Source::New | crate::decision::Source::None) {
+            "in sample for tonight's parameters"
+        } else {
+            "includes the folds"
+        },
         rr.new.trades,
         capture_rate(&rr.new, rr.opportunities) * 100.0,
-        stats::total_return(&rr.new)
+        stats::total_return(&rr.new),
+        max_drawdown(&rr.new),
     );
     if let Some(ps) = &rr.previous {
         let _ = writeln!(
             s,
-            "  previous parameters: {} trades, capture {:.1} %, return {:+.2} %",
+            "  incumbent on all data: {} trades, capture {:.1} %, return {:+.2} %",
             ps.trades,
             capture_rate(ps, rr.opportunities) * 100.0,
             stats::total_return(ps)
@@ -504,7 +694,10 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     s
 }
 
-/// Converts a `--previous` params entry to a cell; `None` when the profile is absent.
+/// Converts a params.json entry (`--previous`, or the output folder's) to the incumbent
+/// cell. `Ok(None)` when the profile is absent or disabled (`enabled: false`); an entry
+/// tuned on another signal version (none given: version 1) is no incumbent either, and
+/// says so in the returned note.
 ///
 /// # Errors
 /// A message naming the missing or invalid key.
@@ -513,8 +706,23 @@ pub fn previous_cell(
     key: &str,
     groups: &[String],
     tf: u32,
-) -> Result<Option<CellDef>, String> {
-    let Some(p) = v.get(key) else { return Ok(None) };
+) -> Result<(Option<CellDef>, Option<String>), String> {
+    let Some(p) = v.get(key) else {
+        return Ok((None, None));
+    };
+    if p.get("enabled").and_then(Value::as_bool) == Some(false) {
+        return Ok((None, None));
+    }
+    let version = p.get("signal_version").and_then(Value::as_u64).unwrap_or(1);
+    if version != u64::from(phasebound_core::signal::SIGNAL_VERSION) {
+        return Ok((
+            None,
+            Some(format!(
+                "{key} was tuned on signal version {version}, this build computes version {}: not used as the incumbent",
+                phasebound_core::signal::SIGNAL_VERSION
+            )),
+        ));
+    }
     let f = |k: &str| -> Result<f64, String> {
         p.get(k)
             .and_then(Value::as_f64)
@@ -566,11 +774,6 @@ pub fn previous_cell(
             "{key}: take profit, stop or trailing values are not positive"
         ));
     }
-    Ok(Some(cell))
+    Ok((Some(cell), None))
 }
 
-/// True when a verdict requires the fallback.
-#[must_use]
-pub fn needs_fallback(v: Verdict) -> bool {
-    v == Verdict::Failed
-}

@@ -219,8 +219,8 @@ fn small_profile_is_the_default_profile_on_a_reduced_grid() {
         (full.objective, full.max_rounds, full.starts)
     );
     assert_eq!(
-        scenario::validation().max_degradation,
-        cfg.validation_config().max_degradation
+        scenario::validation().alpha,
+        cfg.validation_config().alpha
     );
     assert_eq!(
         (scenario::DENSE_SEED, scenario::DENSE_CHECK),

@@ -164,8 +164,10 @@ pub struct ProfileConfig {
     pub baseline: ExitParams,
     /// The search lattice (its filter axes are also Phase 2's filter grid).
     pub space: ExitSpace,
-    /// The conservative parameters a FAILED validation falls back to.
-    pub fallback: CellDef,
+    /// Conservative parameters the user configured as a candidate besides the search's
+    /// (none by default). They are validated like any other candidate and never ship
+    /// unvalidated.
+    pub fallback: Option<CellDef>,
 }
 
 impl ProfileConfig {
@@ -181,8 +183,8 @@ impl ProfileConfig {
                 what: "baseline exits",
             });
         }
-        if !self.fallback.exit.is_valid()
-            || usize::from(self.fallback.group) >= self.spec.groups.len()
+        if let Some(f) = &self.fallback
+            && (!f.exit.is_valid() || usize::from(f.group) >= self.spec.groups.len())
         {
             return Err(Error::InvalidParameter {
                 what: "fallback parameters",
@@ -214,12 +216,11 @@ pub struct SearchConfig {
     pub starts: u8,
 }
 
-/// Settings of Phase 4.
+/// Settings of Phase 4's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ValidationConfig {
-    /// Out-of-sample trades needed for PASSED.
+    /// Pooled out-of-sample trades needed for PASSED.
     pub min_trades: u32,
-    /// Largest accepted drop of expectancy from in-sample to out-of-sample, as a fraction
-    /// (0.5 = out-of-sample may be half the in-sample expectancy).
-    pub max_degradation: f64,
+    /// Significance level of the one-sided t-test of the pooled daily returns (0.05).
+    pub alpha: f64,
 }

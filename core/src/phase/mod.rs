@@ -12,6 +12,7 @@ mod reanalysis;
 mod scan;
 mod screen;
 mod validate;
+mod walk_forward;
 
 pub use config::{ExitSpace, ProfileConfig, SearchConfig, ValidationConfig};
 pub use dense::{DenseCheck, dense_check};
@@ -19,7 +20,8 @@ pub use optimize::{OptimizeResult, START_LABELS, StartResult, optimize};
 pub use reanalysis::{Reanalysis, reanalyse};
 pub use scan::{ScanResult, scan};
 pub use screen::{SCREEN_TOP, ScreenEntry, ScreenResult, screen};
-pub use validate::{Validation, Verdict, validate};
+pub use validate::{Validation, Verdict, pool, trade_period, validate, verdict};
+pub use walk_forward::{Fold, schedule};
 
 use crate::bar::Bar;
 use crate::engine::Workspace;

@@ -1,29 +1,33 @@
-//! Phase 4: out-of-sample validation.
+//! Phase 4: the out-of-sample evidence and the verdict.
 //!
-//! The chosen cell is evaluated, with the same simulator, on signals the search never
-//! saw. Explicit criteria give the verdict:
-//! - **FAILED**: out-of-sample expectancy after costs is not positive (including no trades);
-//! - **WARNING**: positive, but fewer trades than required, or the in-sample expectancy was
-//!   not positive itself (nothing was found to validate), or the expectancy fell by more
-//!   than the allowed degradation from in-sample;
-//! - **PASSED**: otherwise.
+//! The chosen parameters trade periods the search never saw ([`trade_period`], one pass
+//! each); the periods' accounts are chained into one pooled out-of-sample account
+//! ([`pool`]), and the verdict is a statistical test of its daily returns ([`verdict`]):
 //!
-//! A FAILED profile falls back to its conservative defaults (the caller reports it).
+//! - **FAILED**: the pooled mean daily return is not positive (no trades included);
+//! - **PASSED**: positive, at least `min_trades` trades, trades in more than half of the
+//!   periods, and significant: the one-sided t-test of the daily returns (H₀: mean ≤ 0)
+//!   has a p-value below `alpha`;
+//! - **WARNING**: positive, but not significant or too thin. Only PASSED may ship.
+//!
+//! The host validates the nightly *procedure* this way on walk-forward folds (each fold
+//! with the parameters fitted before it); [`validate`] is the case of one cell over
+//! several periods (an incumbent, a configured fallback, or the firmware's single split).
 
 use super::{BarSource, ProfileConfig, TimeRange, ValidationConfig, run_pass};
 use crate::engine::Workspace;
 use crate::error::Error;
 use crate::plan::{CellDef, PassPlan};
-use crate::stats::{CellStats, expectancy};
+use crate::stats::{CellStats, daily_mean, daily_p_value};
 
 /// Phase 4 verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Verdict {
-    /// Every criterion holds.
+    /// Positive, significant and enough evidence: may ship.
     Passed,
-    /// Profitable out of sample, but thin or degraded.
+    /// Positive out of sample, but not significant or too thin: does not ship.
     Warning,
-    /// Not profitable out of sample: fall back to the conservative defaults.
+    /// Not profitable out of sample.
     Failed,
 }
 
@@ -42,51 +46,85 @@ impl Verdict {
 /// The Phase 4 result of one profile.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Validation {
-    /// The chosen cell.
+    /// The cell judged (for walk-forward: the final one fitted on all data).
     pub cell: CellDef,
-    /// Its in-sample statistics (all in-sample candidates).
+    /// Its in-sample statistics.
     pub in_sample: CellStats,
-    /// Its out-of-sample statistics.
+    /// The pooled out-of-sample account.
     pub out_of_sample: CellStats,
     /// Out-of-sample opportunities (capture-rate denominator).
     pub out_of_sample_opportunities: u32,
-    /// Enough out-of-sample trades.
+    /// Enough trades, and trades in more than half of the periods.
     pub enough_trades: bool,
-    /// Out-of-sample expectancy > 0.
+    /// Pooled mean daily return > 0.
     pub positive: bool,
-    /// In-sample expectancy positive and the out-of-sample drop within the bound.
-    pub within_degradation: bool,
+    /// One-sided p-value of the daily returns below `alpha`.
+    pub significant: bool,
     /// The verdict.
     pub verdict: Verdict,
 }
 
-/// The verdict of the criteria, as a pure function (documented in the module).
+/// The verdict of the pooled account `pooled` over `periods` periods of which
+/// `periods_with_trades` had trades, as a pure function (documented in the module).
+/// Returns `(enough_trades, positive, significant, verdict)`.
 #[must_use]
 pub fn verdict(
-    in_sample: &CellStats,
-    out_of_sample: &CellStats,
+    pooled: &CellStats,
+    periods: usize,
+    periods_with_trades: usize,
     cfg: &ValidationConfig,
 ) -> (bool, bool, bool, Verdict) {
-    let enough = out_of_sample.trades >= cfg.min_trades;
-    let oos = expectancy(out_of_sample);
-    let is = expectancy(in_sample);
-    let positive = out_of_sample.trades > 0 && oos > 0.0;
-    let within = is > 0.0 && oos >= is * (1.0 - cfg.max_degradation);
+    let enough = pooled.trades >= cfg.min_trades && 2 * periods_with_trades > periods;
+    let positive = pooled.trades > 0 && daily_mean(pooled) > 0.0;
+    let significant = daily_p_value(pooled) < cfg.alpha;
     let v = if !positive {
         Verdict::Failed
-    } else if enough && within {
+    } else if enough && significant {
         Verdict::Passed
     } else {
         Verdict::Warning
     };
-    (enough, positive, within, v)
+    (enough, positive, significant, v)
 }
 
-/// Runs Phase 4 for `cell` (whose in-sample statistics on all candidates are `in_sample`)
-/// on signals in `out_of_sample`.
+/// The accounts of consecutive disjoint periods chained into one (see
+/// [`CellStats::chain`]), and how many of them had trades.
+#[must_use]
+pub fn pool<'a>(periods: impl IntoIterator<Item = &'a CellStats>) -> (CellStats, usize) {
+    let mut pooled = CellStats::new();
+    let mut with_trades = 0;
+    for s in periods {
+        pooled.chain(s);
+        with_trades += usize::from(s.trades > 0);
+    }
+    (pooled, with_trades)
+}
+
+/// One pass: `cell` trading the signals in `period`. Returns its account and the
+/// period's opportunity count.
 ///
 /// # Errors
 /// Capacity, validation or source errors.
+pub fn trade_period<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
+    ws: &mut Workspace<S, H, C>,
+    source: &mut B,
+    profile: &ProfileConfig,
+    cell: &CellDef,
+    period: TimeRange,
+) -> Result<(CellStats, u32), Error> {
+    let mut plan: PassPlan<'_, C> = PassPlan::new(&profile.spec, period.from, period.to)?;
+    plan.push_cell(*cell)?;
+    plan.finalize()?;
+    run_pass(ws, source, &plan)?;
+    Ok((ws.stats(1)[0], ws.totals().opportunities))
+}
+
+/// Phase 4 for one `cell` (whose in-sample statistics are `in_sample`) over the
+/// out-of-sample `periods`, pooled.
+///
+/// # Errors
+/// An invalid `alpha` (not in `(0, 1)`), no periods; capacity, validation or source
+/// errors.
 pub fn validate<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
     ws: &mut Workspace<S, H, C>,
     source: &mut B,
@@ -94,28 +132,37 @@ pub fn validate<B: BarSource + ?Sized, const S: usize, const H: usize, const C: 
     cfg: &ValidationConfig,
     cell: &CellDef,
     in_sample: &CellStats,
-    out_of_sample: TimeRange,
+    periods: &[TimeRange],
 ) -> Result<Validation, Error> {
-    if !(cfg.max_degradation.is_finite() && cfg.max_degradation >= 0.0) {
+    if !(cfg.alpha > 0.0 && cfg.alpha < 1.0) {
         return Err(Error::InvalidParameter {
-            what: "max degradation must be >= 0",
+            what: "alpha must be in (0, 1)",
         });
     }
-    let mut plan: PassPlan<'_, C> =
-        PassPlan::new(&profile.spec, out_of_sample.from, out_of_sample.to)?;
-    plan.push_cell(*cell)?;
-    plan.finalize()?;
-    run_pass(ws, source, &plan)?;
-    let oos = ws.stats(1)[0];
-    let (enough_trades, positive, within_degradation, v) = verdict(in_sample, &oos, cfg);
+    if periods.is_empty() {
+        return Err(Error::InvalidParameter {
+            what: "no out-of-sample period",
+        });
+    }
+    let mut pooled = CellStats::new();
+    let mut with_trades = 0usize;
+    let mut opportunities = 0u32;
+    for p in periods {
+        let (st, opp) = trade_period(ws, source, profile, cell, *p)?;
+        pooled.chain(&st);
+        with_trades += usize::from(st.trades > 0);
+        opportunities = opportunities.saturating_add(opp);
+    }
+    let (enough_trades, positive, significant, v) =
+        verdict(&pooled, periods.len(), with_trades, cfg);
     Ok(Validation {
         cell: *cell,
         in_sample: *in_sample,
-        out_of_sample: oos,
-        out_of_sample_opportunities: ws.totals().opportunities,
+        out_of_sample: pooled,
+        out_of_sample_opportunities: opportunities,
         enough_trades,
         positive,
-        within_degradation,
+        significant,
         verdict: v,
     })
 }

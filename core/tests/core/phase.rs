@@ -39,12 +39,12 @@ pub fn profile() -> ProfileConfig {
         spec: spec(Profile::Scalping, true, EntryTiming::NextOpen),
         baseline,
         space,
-        fallback: CellDef {
+        fallback: Some(CellDef {
             group: 0,
             min_score: 60.0,
             min_consensus: 4,
             exit: baseline,
-        },
+        }),
     }
 }
 
@@ -120,20 +120,23 @@ fn phases_agree_with_direct_passes_and_search_is_locally_optimal() {
         &pc,
         &ValidationConfig {
             min_trades: 5,
-            max_degradation: 0.5,
+            alpha: 0.05,
         },
         &best.best,
         &best.stats,
-        oos,
+        &[oos],
     )
     .unwrap();
     let direct = phase::reanalyse(&mut *ws, &mut src, &pc, &best.best, None, oos).unwrap();
     assert_eq!(v.out_of_sample, direct.new);
-    let expected = if v.out_of_sample.trades == 0
-        || phasebound_core::stats::expectancy(&v.out_of_sample) <= 0.0
-    {
+    // The rule, from the pooled account's daily returns.
+    let mean = v.out_of_sample.day_sum / f64::from(v.out_of_sample.days);
+    let p = phasebound_core::stats::daily_p_value(&v.out_of_sample);
+    assert_eq!(v.significant, p < 0.05);
+    assert_eq!(v.enough_trades, v.out_of_sample.trades >= 5);
+    let expected = if v.out_of_sample.trades == 0 || mean <= 0.0 {
         Verdict::Failed
-    } else if v.enough_trades && v.within_degradation {
+    } else if v.enough_trades && v.significant {
         Verdict::Passed
     } else {
         Verdict::Warning

@@ -477,7 +477,7 @@ fn worst_validation() -> Validation {
         out_of_sample_opportunities: u32::MAX,
         enough_trades: true,
         positive: true,
-        within_degradation: true,
+        significant: true,
         verdict: Verdict::Failed,
     }
 }
@@ -695,7 +695,7 @@ impl Gen {
             out_of_sample_opportunities: self.u32(),
             enough_trades: self.bool(),
             positive: self.bool(),
-            within_degradation: self.bool(),
+            significant: self.bool(),
             verdict: [Verdict::Passed, Verdict::Warning, Verdict::Failed][self.below(3)],
         }
     }
@@ -923,10 +923,10 @@ fn run_checkpoints() -> Vec<Checkpoint> {
     let best = *cp.optimize.as_ref().unwrap().chosen().unwrap();
     let cfg = ValidationConfig {
         min_trades: 5,
-        max_degradation: 0.5,
+        alpha: 0.05,
     };
     let in_sample = best.full.unwrap();
-    let v = phase::validate(&mut *ws, &mut src, &pc, &cfg, &best.best, &in_sample, oos).unwrap();
+    let v = phase::validate(&mut *ws, &mut src, &pc, &cfg, &best.best, &in_sample, &[oos]).unwrap();
     cp.validation = Some(v);
     out.push(cp);
     out

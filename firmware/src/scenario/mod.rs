@@ -189,7 +189,7 @@ pub fn profile(p: Profile) -> Result<ProfileConfig, Error> {
         max_open_trades: 3,
         stake: Stake::Compounding,
     };
-    let (space, baseline, fallback) = match p {
+    let (space, baseline) = match p {
         Profile::Scalping => (
             ExitSpace {
                 tp: vec(&[1.0, 2.0, 3.0, 5.0])?,
@@ -203,7 +203,6 @@ pub fn profile(p: Profile) -> Result<ProfileConfig, Error> {
                 min_consensus: vec(&[3, 4])?,
             },
             cell(60.0, 3, 2.0, 1.0, 4),
-            cell(90.0, 5, 1.5, 1.0, 2),
         ),
         Profile::Swing => (
             ExitSpace {
@@ -218,14 +217,13 @@ pub fn profile(p: Profile) -> Result<ProfileConfig, Error> {
                 min_consensus: vec(&[3, 4])?,
             },
             cell(60.0, 3, 5.0, 2.0, 24),
-            cell(90.0, 5, 4.0, 2.0, 24),
         ),
     };
     Ok(ProfileConfig {
         spec,
         baseline: baseline.exit,
         space,
-        fallback,
+        fallback: None,
     })
 }
 
@@ -241,12 +239,12 @@ pub const fn search() -> SearchConfig {
     }
 }
 
-/// Phase 4 settings: the product's degradation bound, a trade minimum scaled to the data.
+/// Phase 4 settings: the product's significance level, a trade minimum scaled to the data.
 #[must_use]
 pub const fn validation() -> ValidationConfig {
     ValidationConfig {
         min_trades: 5,
-        max_degradation: 0.5,
+        alpha: 0.05,
     }
 }
 
@@ -389,8 +387,8 @@ fn run_profile<B: BarSource + ?Sized>(
     final_step(ws, source, &pc, &chosen, verdict, all, out)
 }
 
-/// The final re-analysis on all data, of the chosen cell, or of the fallback after a
-/// FAILED validation (as on the host).
+/// The final re-analysis on all data of the chosen cell, and whether it ships: only a
+/// PASSED verdict ships (as on the host, where nothing unvalidated reaches the bot).
 #[inline(never)]
 fn final_step<B: BarSource + ?Sized>(
     ws: &mut SmallWorkspace,
@@ -401,16 +399,13 @@ fn final_step<B: BarSource + ?Sized>(
     all: TimeRange,
     out: &mut dyn Write,
 ) -> Result<(), RunError> {
-    let final_cell = if verdict == phase::Verdict::Failed {
-        pc.fallback
-    } else {
-        chosen.best
-    };
+    let final_cell = chosen.best;
     let r = phase::reanalyse(ws, source, pc, &final_cell, None, all)?;
     writeln!(
         out,
-        "{} final cell=({}) opportunities={} {}",
+        "{} final ships={} cell=({}) opportunities={} {}",
         pc.spec.profile.name(),
+        verdict == phase::Verdict::Passed,
         Cell(&final_cell),
         r.opportunities,
         Stats(&r.new)
@@ -565,17 +560,17 @@ fn phase4<B: BarSource + ?Sized>(
         &validation(),
         &chosen.best,
         &chosen.stats,
-        oos,
+        &[oos],
     )?;
     writeln!(
         out,
-        "{} phase4 verdict={} enough_trades={} positive={} within_degradation={} \
+        "{} phase4 verdict={} enough_trades={} positive={} significant={} \
          opportunities={} {}",
         pc.spec.profile.name(),
         v.verdict.name(),
         v.enough_trades,
         v.positive,
-        v.within_degradation,
+        v.significant,
         v.out_of_sample_opportunities,
         Stats(&v.out_of_sample)
     )?;

@@ -122,7 +122,8 @@ fn a_profile_section_may_set_only_some_keys() {
         "seed = 7\n\
          [swing]\nhold_hours = [12.0, 24.0]\n\
          [scalping.baseline]\ntp_atr = 3.0\n\
-         [scalping.fallback]\nmin_score = 80.0\n",
+         [scalping.fallback]\ngroup = \"default\"\nmin_score = 80.0\nmin_consensus = 5\n\
+         tp_atr = 1.5\nsl_atr = 1.0\nhold_hours = 2.0\n",
     );
     let mut expected = Config {
         seed: 7,
@@ -130,7 +131,15 @@ fn a_profile_section_may_set_only_some_keys() {
     };
     expected.swing.hold_hours = vec![12.0, 24.0];
     expected.scalping.baseline.tp_atr = 3.0;
-    expected.scalping.fallback.min_score = 80.0;
+    expected.scalping.fallback = Some(phasebound::config::ParamsToml {
+        group: "default".into(),
+        min_score: 80.0,
+        min_consensus: 5,
+        tp_atr: 1.5,
+        sl_atr: 1.0,
+        hold_hours: 2.0,
+        trailing: None,
+    });
     assert_eq!(cfg, expected);
     // Arrays of tables replace the defaults as a whole.
     let one_group = parse(
