@@ -855,5 +855,3 @@ fn passes(cell: &CellDef, p: &Pending) -> bool {
         .unwrap_or(f32::NEG_INFINITY);
     !(p.consensus < cell.min_consensus || score < cell.min_score)
 }
-
-

@@ -500,10 +500,10 @@ pub fn engine(bytes: &[u8]) {
         baseline,
         space,
     };
-    if broken(7) {
-        if let Some(f) = pc.fallback.as_mut() {
-            f.group = groups_len;
-        }
+    if broken(7)
+        && let Some(f) = pc.fallback.as_mut()
+    {
+        f.group = groups_len;
     }
     if broken(8) {
         pc.baseline.hold = 0;
@@ -556,7 +556,15 @@ pub fn engine(bytes: &[u8]) {
         && let Some(chosen) = opt.chosen()
     {
         let stats = chosen.full.unwrap_or(chosen.stats);
-        let _ = phase::validate(&mut *ws, &mut source, &pc, &vcfg, &chosen.best, &stats, &[oos]);
+        let _ = phase::validate(
+            &mut *ws,
+            &mut source,
+            &pc,
+            &vcfg,
+            &chosen.best,
+            &stats,
+            &[oos],
+        );
         let _ = phase::reanalyse(
             &mut *ws,
             &mut source,

@@ -665,7 +665,11 @@ impl Config {
             })
         };
         let baseline = cell("baseline", &t.baseline)?.exit;
-        let fallback = t.fallback.as_ref().map(|f| cell("fallback", f)).transpose()?;
+        let fallback = t
+            .fallback
+            .as_ref()
+            .map(|f| cell("fallback", f))
+            .transpose()?;
         let pc = ProfileConfig {
             spec,
             baseline,

@@ -68,9 +68,7 @@ use phasebound_core::budget::{
 use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer};
 use phasebound_core::plan::{CellDef, EntrySource, EvalMode, PassPlan, ProfileSpec};
 use phasebound_core::signal::Profile;
-use phasebound_core::stats::{
-    self, CellStats, Objective, better, max_drawdown, profit_factor,
-};
+use phasebound_core::stats::{self, CellStats, Objective, better, max_drawdown, profit_factor};
 use phasebound_core::{Direction, Error as CoreError, ExitParams, ExitReason, TradeOutcome};
 use phasebound_core::{EntryTiming, Trailing};
 use std::collections::VecDeque;

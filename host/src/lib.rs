@@ -18,5 +18,6 @@ pub mod output;
 pub mod pipeline;
 pub mod procedure;
 pub mod report;
+pub mod scenarios;
 pub mod source;
 pub mod synth;

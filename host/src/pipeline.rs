@@ -151,7 +151,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
                         problem,
                     });
                 }
-                Err(problem) => note.push(format!("no incumbent from {}: {problem}", path.display())),
+                Err(problem) => {
+                    note.push(format!("no incumbent from {}: {problem}", path.display()))
+                }
             }
         }
     }
@@ -184,7 +186,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             &profiles[idx],
             cfg,
             &mut source,
-            previous[idx].as_ref().map(|c| (c, incumbent_origin.as_str())),
+            previous[idx]
+                .as_ref()
+                .map(|c| (c, incumbent_origin.as_str())),
             notes[idx].clone(),
             &bar,
         );
@@ -380,9 +384,7 @@ fn run_profile(
             validation: v,
         })
     };
-    let incumbent = incumbent
-        .map(|(c, origin)| judge(c, origin))
-        .transpose()?;
+    let incumbent = incumbent.map(|(c, origin)| judge(c, origin)).transpose()?;
     let fallback = pc.fallback.map(|c| judge(&c, "config")).transpose()?;
     let decision = crate::decision::decide(
         &validation,

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::source::CacheSource;
 use indicatif::ProgressBar;
+use phasebound_core::TradeOutcome;
 use phasebound_core::budget::{DefaultWorkspace, MAX_FOLDS, MAX_SAMPLE};
 use phasebound_core::engine::{EntryEvent, Observer, Trials};
 use phasebound_core::phase::{
@@ -21,7 +22,6 @@ use phasebound_core::phase::{
 use phasebound_core::plan::{CellDef, PassPlan};
 use phasebound_core::sampling;
 use phasebound_core::stats::CellStats;
-use phasebound_core::TradeOutcome;
 
 /// Sampling sub-stream of the final fit on all data (folds use their index).
 pub const FINAL_FIT_STREAM: u32 = 0xFF;
@@ -93,14 +93,13 @@ pub fn fit(
     if cfg.search.dense_seed {
         for (i, st) in starts.iter_mut().enumerate() {
             bar.set_message(format!("{label}: Phase 3 dense seed {}", i + 1));
-            let d =
-                phase::dense_check(ws, source, pc, search, &st.cell, span, sampled).map_err(core)?;
+            let d = phase::dense_check(ws, source, pc, search, &st.cell, span, sampled)
+                .map_err(core)?;
             st.cell = d.best;
         }
     }
     bar.set_message(format!("{label}: Phase 3 multi-start search"));
-    let optimize =
-        phase::optimize(ws, source, pc, search, &starts, span, sampled).map_err(core)?;
+    let optimize = phase::optimize(ws, source, pc, search, &starts, span, sampled).map_err(core)?;
     let chosen = optimize
         .chosen()
         .ok_or_else(|| AppError::Internal("Phase 3 returned no start".into()))?;

@@ -499,13 +499,10 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     let mut s = String::new();
     let name = o.profile.name().to_uppercase();
     let r = &o.optimize;
+    let _ = writeln!(s, "Phase 3 {name} exit optimization");
     let _ = writeln!(
         s,
-        "Phase 3 {name} exit optimization (tonight's fit, on all data)"
-    );
-    let _ = writeln!(
-        s,
-        "  candidates: {} in sample ({} opportunities in hindsight)",
+        "  candidates: {} in sample (tonight's fit uses all data; {} opportunities in hindsight)",
         o.scan_in_sample.totals.candidates, o.scan_in_sample.totals.opportunities
     );
     match o.sample {
@@ -672,7 +669,10 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     let _ = writeln!(
         s,
         "Final {name} on all data ({}): {} trades, capture {:.1} %, return {:+.2} %, max DD {:.1} %",
-        if matches!(d.source, crate::decision::Source::New | crate::decision::Source::None) {
+        if matches!(
+            d.source,
+            crate::decision::Source::New | crate::decision::Source::None
+        ) {
             "in sample for tonight's parameters"
         } else {
             "includes the folds"
@@ -713,16 +713,7 @@ pub fn previous_cell(
     if p.get("enabled").and_then(Value::as_bool) == Some(false) {
         return Ok((None, None));
     }
-    let version = p.get("signal_version").and_then(Value::as_u64).unwrap_or(1);
-    if version != u64::from(phasebound_core::signal::SIGNAL_VERSION) {
-        return Ok((
-            None,
-            Some(format!(
-                "{key} was tuned on signal version {version}, this build computes version {}: not used as the incumbent",
-                phasebound_core::signal::SIGNAL_VERSION
-            )),
-        ));
-    }
+
     let f = |k: &str| -> Result<f64, String> {
         p.get(k)
             .and_then(Value::as_f64)
@@ -774,6 +765,16 @@ pub fn previous_cell(
             "{key}: take profit, stop or trailing values are not positive"
         ));
     }
+    // Well-formed, but tuned on another signal definition: not comparable.
+    let version = p.get("signal_version").and_then(Value::as_u64).unwrap_or(1);
+    if version != u64::from(phasebound_core::signal::SIGNAL_VERSION) {
+        return Ok((
+            None,
+            Some(format!(
+                "{key} was tuned on signal version {version}, this build computes version {}: not used as the incumbent",
+                phasebound_core::signal::SIGNAL_VERSION
+            )),
+        ));
+    }
     Ok((Some(cell), None))
 }
-

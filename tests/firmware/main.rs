@@ -218,10 +218,7 @@ fn small_profile_is_the_default_profile_on_a_reduced_grid() {
         (small.objective, small.max_rounds, small.starts),
         (full.objective, full.max_rounds, full.starts)
     );
-    assert_eq!(
-        scenario::validation().alpha,
-        cfg.validation_config().alpha
-    );
+    assert_eq!(scenario::validation().alpha, cfg.validation_config().alpha);
     assert_eq!(
         (scenario::DENSE_SEED, scenario::DENSE_CHECK),
         (cfg.search.dense_seed, cfg.search.dense_check)

@@ -69,7 +69,11 @@ pub fn schedule(
     let len = end.saturating_sub(first);
     let raw = first + crate::math::floor(len as f64 * fraction) as i64;
     let start = raw.div_euclid(DAY_MS) * DAY_MS
-        + if raw.rem_euclid(DAY_MS) == 0 { 0 } else { DAY_MS };
+        + if raw.rem_euclid(DAY_MS) == 0 {
+            0
+        } else {
+            DAY_MS
+        };
     let fold_days = (end - start).div_euclid(DAY_MS) / i64::from(folds);
     if fold_days < 1 {
         return Err(Error::InvalidParameter {

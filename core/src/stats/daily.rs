@@ -72,7 +72,7 @@ pub fn daily_t_stat(s: &CellStats) -> f64 {
 /// days or no variation (nothing to test).
 #[must_use]
 pub fn daily_p_value(s: &CellStats) -> f64 {
-    if s.days < 2 || !(daily_std_dev(s) > 0.0) {
+    if s.days < 2 || !crate::trade::positive_finite(daily_std_dev(s)) {
         return 1.0;
     }
     let p = student_t_sf(daily_t_stat(s), f64::from(s.days) - 1.0);
@@ -83,7 +83,7 @@ pub fn daily_p_value(s: &CellStats) -> f64 {
 #[must_use]
 pub fn daily_skewness(s: &CellStats) -> f64 {
     let (n, m, var) = moments(s);
-    if !(var > 0.0) {
+    if !crate::trade::positive_finite(var) {
         return 0.0;
     }
     let m3 = s.day_sum_cu / n - 3.0 * m * s.day_sum_sq / n + 2.0 * m * m * m;
@@ -95,7 +95,7 @@ pub fn daily_skewness(s: &CellStats) -> f64 {
 #[must_use]
 pub fn daily_kurtosis(s: &CellStats) -> f64 {
     let (n, m, var) = moments(s);
-    if !(var > 0.0) {
+    if !crate::trade::positive_finite(var) {
         return 3.0;
     }
     let m4 = s.day_sum_qu / n - 4.0 * m * s.day_sum_cu / n + 6.0 * m * m * s.day_sum_sq / n

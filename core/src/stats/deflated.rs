@@ -21,7 +21,7 @@ pub const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 /// ratios have variance `variance`. 0.0 for a single trial or no variance.
 #[must_use]
 pub fn expected_max_sharpe(trials: u64, variance: f64) -> f64 {
-    if trials < 2 || !(variance > 0.0) {
+    if trials < 2 || !crate::trade::positive_finite(variance) {
         return 0.0;
     }
     let n = trials as f64;
@@ -41,7 +41,7 @@ pub fn deflated_sharpe(sharpe: f64, sr0: f64, observations: u32, skew: f64, kurt
         return 0.0;
     }
     let denom = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe * sharpe;
-    if !(denom > 0.0) {
+    if !crate::trade::positive_finite(denom) {
         return 0.0;
     }
     let z = (sharpe - sr0) * math::sqrt(f64::from(observations) - 1.0) / math::sqrt(denom);

@@ -78,7 +78,7 @@ pub fn normal_quantile(p: f64) -> f64 {
 /// a t-statistic), through the regularized incomplete beta function. NaN for `df ≤ 0`.
 #[must_use]
 pub fn student_t_sf(t: f64, df: f64) -> f64 {
-    if !(df > 0.0) || t.is_nan() {
+    if !crate::trade::positive_finite(df) || t.is_nan() {
         return f64::NAN;
     }
     if t == f64::INFINITY {

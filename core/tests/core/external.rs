@@ -550,6 +550,9 @@ fn a_full_queue_is_a_capacity_error() {
     ws.finish(&plan).unwrap();
     assert_eq!(ws.totals().evaluated as usize, SMALL_H_MAX);
     // Every cell's account takes as many as it has slots and skips the rest.
-    assert!(ws.stats(cells.len()).iter().all(|s| s.trades == 4
-        && (s.trades + s.skipped) as usize == SMALL_H_MAX));
+    assert!(
+        ws.stats(cells.len())
+            .iter()
+            .all(|s| s.trades == 4 && (s.trades + s.skipped) as usize == SMALL_H_MAX)
+    );
 }

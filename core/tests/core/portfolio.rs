@@ -65,7 +65,7 @@ pub fn candidates(series: &[Vec<Bar>], spec: &ProfileSpec, max_window: usize) ->
                 continue;
             };
             let Some(sig) = signal(&snap) else { continue };
-            if !(snap.atr > 0.0) {
+            if snap.atr.is_nan() || snap.atr <= 0.0 {
                 continue;
             }
             let scores: Vec<f32> = spec.groups.iter().map(|w| sig.score(w) as f32).collect();
@@ -319,7 +319,11 @@ pub fn gappy_market(seed: u64, symbols: usize, n: usize) -> Vec<Vec<Bar>> {
 }
 
 fn period(series: &[Vec<Bar>]) -> (i64, i64) {
-    let first = series.iter().filter_map(|s| s.first()).map(|b| b.time).min();
+    let first = series
+        .iter()
+        .filter_map(|s| s.first())
+        .map(|b| b.time)
+        .min();
     let last = series.iter().filter_map(|s| s.last()).map(|b| b.time).max();
     (first.unwrap(), last.unwrap())
 }
@@ -379,7 +383,10 @@ fn engine_accounts_equal_the_whole_history_reference() {
         let cands = candidates(&series, &spec, 64);
         assert!(cands.len() > 200, "too few candidates: {}", cands.len());
         let same_time = cands.windows(2).filter(|w| w[0].time == w[1].time).count();
-        assert!(same_time > 5, "simultaneous entries across symbols must occur");
+        assert!(
+            same_time > 5,
+            "simultaneous entries across symbols must occur"
+        );
         for mode in [EvalMode::FirstPassage, EvalMode::Reference] {
             let got = engine(&series, &spec, &cells, mode);
             for (c, cell) in cells.iter().enumerate() {
@@ -461,7 +468,7 @@ fn real_data_cells_do_not_depend_on_the_grid() {
     let mut series = Vec::new();
     for n in names {
         let Ok(text) = std::fs::read_to_string(dir.join(format!("{n}USDT-15m.csv"))) else {
-            println!("SKIP: {} not found", dir.display());
+            eprintln!("SKIP: {} not found", dir.display());
             return;
         };
         let bars: Vec<Bar> = text

@@ -629,7 +629,6 @@ fn rsi_penalty_shape() {
 
 #[test]
 fn higher_timeframe_pairs_vote_only_above_the_bar_timeframe() {
-
     // All five agree below 1 h: consensus 5.
     let mut s = with_votes([1, 1, 1, 1, 1]);
     assert_eq!(signal(&s).unwrap().consensus, 5);
@@ -639,7 +638,11 @@ fn higher_timeframe_pairs_vote_only_above_the_bar_timeframe() {
     s.higher_votes = [false, false];
     let sig = signal(&s).unwrap();
     assert_eq!(sig.consensus, 3);
-    assert_eq!(sig.component(Component::Trend), 1.0, "the base pair is all the trend");
+    assert_eq!(
+        sig.component(Component::Trend),
+        1.0,
+        "the base pair is all the trend"
+    );
     // A 1 h vote that disagrees cannot break a tie it does not take part in.
     let mut t = with_votes([1, -1, 0, -1, 1]);
     assert_eq!(signal(&t), None, "2 against 2 below 1 h");
@@ -647,7 +650,11 @@ fn higher_timeframe_pairs_vote_only_above_the_bar_timeframe() {
     let sig = signal(&t).unwrap();
     assert_eq!((sig.direction, sig.consensus), (Direction::Long, 2));
     // The indicators say which pairs vote, from the timeframe.
-    for (tf, votes) in [(15, [true, true]), (60, [false, true]), (240, [false, false])] {
+    for (tf, votes) in [
+        (15, [true, true]),
+        (60, [false, true]),
+        (240, [false, false]),
+    ] {
         let mut ind = phasebound_core::indicators::Indicators::new(tf).unwrap();
         let snap = (0..2000)
             .find_map(|i| {

@@ -5,8 +5,7 @@
 use phasebound_core::account::{AccountSpec, Book, DAY_MS, Stake};
 use phasebound_core::stats::{
     CellStats, daily_kurtosis, daily_p_value, daily_sharpe, daily_skewness, daily_t_stat,
-    deflated_sharpe, expected_max_sharpe, max_drawdown, normal_cdf, normal_quantile,
-    student_t_sf,
+    deflated_sharpe, expected_max_sharpe, max_drawdown, normal_cdf, normal_quantile, student_t_sf,
 };
 use phasebound_core::{ExitReason, TradeOutcome};
 
@@ -23,7 +22,10 @@ fn normal_and_student_t_known_values() {
     assert!(near(normal_quantile(0.01), -2.326_347_874, 1e-8));
     assert!(near(normal_quantile(1e-6), -4.753_424_309, 1e-7));
     for p in [1e-9, 0.001, 0.3, 0.5, 0.77, 0.999_99] {
-        assert!(near(normal_cdf(normal_quantile(p)), p, 1e-12 + p * 1e-9), "{p}");
+        assert!(
+            near(normal_cdf(normal_quantile(p)), p, 1e-12 + p * 1e-9),
+            "{p}"
+        );
     }
     assert!(normal_quantile(0.0).is_infinite() && normal_quantile(1.5).is_nan());
     // Student's t critical values (one-sided): t(0.05, 10) = 1.812461, t(0.025, 30) =
@@ -105,14 +107,18 @@ fn t_test_of_daily_returns_matches_a_plain_computation() {
     assert!(near(daily_kurtosis(&st), m4 / (m2 * m2), 1e-9));
     // Nothing to test: p = 1.
     assert_eq!(daily_p_value(&CellStats::new()), 1.0);
-    assert_eq!(daily_p_value(&account(5, &[(1, 1.0)])) < 1.0, true);
+    assert!(daily_p_value(&account(5, &[(1, 1.0)])) < 1.0);
 }
 
 #[test]
 fn chained_periods_equal_one_account_over_both() {
     let a = [(0, 3.0), (1, -2.0), (2, 1.0)];
     let b = [(0, -4.0), (1, 5.0), (2, -1.0)];
-    let both: Vec<(i64, f64)> = a.iter().copied().chain(b.iter().map(|&(d, p)| (d + 5, p))).collect();
+    let both: Vec<(i64, f64)> = a
+        .iter()
+        .copied()
+        .chain(b.iter().map(|&(d, p)| (d + 5, p)))
+        .collect();
     let whole = account(10, &both);
     let mut chained = account(5, &a);
     chained.chain(&account(5, &b));
@@ -134,7 +140,11 @@ fn chained_periods_equal_one_account_over_both() {
     // The largest fall spans the seam: from 1.03 (after +3 %) down through −2 %, +1 %,
     // then −4 % of the second period.
     let low = 1.03 * 0.98 * 1.01 * 0.96;
-    assert!(near(max_drawdown(&whole), (1.03 - low) / 1.03 * 100.0, 1e-9));
+    assert!(near(
+        max_drawdown(&whole),
+        (1.03 - low) / 1.03 * 100.0,
+        1e-9
+    ));
     // Chaining the empty account changes nothing.
     let mut same = account(5, &a);
     same.chain(&CellStats::new());

@@ -7,9 +7,9 @@
 use phasebound_core::account::{AccountSpec, Book, DAY_MS, Stake};
 use phasebound_core::stats::{
     CellStats, DRAWDOWN_FLOOR_PCT, Objective, PROFIT_FACTOR_CAP, better, cagr, calmar,
-    capture_rate, daily_mean, daily_std_dev, daily_t_stat, expectancy, max_drawdown,
-    profit_factor, profit_factor_capped, profit_std_dev, return_over_drawdown, sharpe, sortino,
-    sqn, total_return, win_rate,
+    capture_rate, daily_mean, daily_std_dev, daily_t_stat, expectancy, max_drawdown, profit_factor,
+    profit_factor_capped, profit_std_dev, return_over_drawdown, sharpe, sortino, sqn, total_return,
+    win_rate,
 };
 use phasebound_core::{ExitReason, TradeOutcome};
 use rand_core::{Rng, SeedableRng};
@@ -50,8 +50,15 @@ fn cell(profits: &[f64]) -> CellStats {
         let t = T0 + 2 * HOUR * i as i64;
         book.realize_before(&mut st, t);
         assert!(book.admit(&mut st, &a, 0));
-        book.open(&mut st, &a, 0, t + HOUR, &outcome(p, ExitReason::Time, false), true)
-            .unwrap();
+        book.open(
+            &mut st,
+            &a,
+            0,
+            t + HOUR,
+            &outcome(p, ExitReason::Time, false),
+            true,
+        )
+        .unwrap();
     }
     book.close(&mut st, i64::MAX, 1);
     st
@@ -67,10 +74,12 @@ fn compounding_known_answer() {
     let trade = |p| outcome(p, ExitReason::TakeProfit, false);
     book.realize_before(&mut st, T0);
     assert!(book.admit(&mut st, &a, 0));
-    book.open(&mut st, &a, 0, T0 + 3 * HOUR, &trade(10.0), true).unwrap(); // stake 0.5
+    book.open(&mut st, &a, 0, T0 + 3 * HOUR, &trade(10.0), true)
+        .unwrap(); // stake 0.5
     book.realize_before(&mut st, T0 + HOUR);
     assert!(book.admit(&mut st, &a, 1));
-    book.open(&mut st, &a, 1, T0 + 2 * HOUR, &trade(-5.0), false).unwrap(); // stake 0.5
+    book.open(&mut st, &a, 1, T0 + 2 * HOUR, &trade(-5.0), false)
+        .unwrap(); // stake 0.5
     // A third entry at 1h finds both slots taken.
     assert!(!book.admit(&mut st, &a, 2));
     assert_eq!(st.skipped, 1);
@@ -82,7 +91,8 @@ fn compounding_known_answer() {
     assert!(close(st.equity, 0.975 + 0.05));
     assert!(book.admit(&mut st, &a, 0));
     // Stake = 1.025 / 2 of the realized equity.
-    book.open(&mut st, &a, 0, T0 + 5 * HOUR, &trade(20.0), true).unwrap();
+    book.open(&mut st, &a, 0, T0 + 5 * HOUR, &trade(20.0), true)
+        .unwrap();
     book.close(&mut st, i64::MAX, 1);
     assert!(close(st.equity, 1.025 + 1.025 / 2.0 * 0.2));
     assert_eq!(st.trades, 3);
@@ -103,10 +113,24 @@ fn exits_in_one_bar_realize_in_entry_order_and_drawdown_is_per_exit() {
     let a = spec(2, Stake::Fixed, false);
     let mut st = CellStats::new();
     let mut book = Book::new();
-    book.open(&mut st, &a, 0, T0 + HOUR, &outcome(-20.0, ExitReason::StopLoss, true), false)
-        .unwrap();
-    book.open(&mut st, &a, 1, T0 + HOUR, &outcome(20.0, ExitReason::TakeProfit, false), false)
-        .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        0,
+        T0 + HOUR,
+        &outcome(-20.0, ExitReason::StopLoss, true),
+        false,
+    )
+    .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        1,
+        T0 + HOUR,
+        &outcome(20.0, ExitReason::TakeProfit, false),
+        false,
+    )
+    .unwrap();
     book.close(&mut st, i64::MAX, 1);
     assert!(close(st.equity, 1.0));
     assert!(close(st.max_drawdown, 0.1));
@@ -114,10 +138,24 @@ fn exits_in_one_bar_realize_in_entry_order_and_drawdown_is_per_exit() {
     // Entered the other way round: no drawdown at all.
     let mut st = CellStats::new();
     let mut book = Book::new();
-    book.open(&mut st, &a, 1, T0 + HOUR, &outcome(20.0, ExitReason::TakeProfit, false), false)
-        .unwrap();
-    book.open(&mut st, &a, 0, T0 + HOUR, &outcome(-20.0, ExitReason::StopLoss, true), false)
-        .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        1,
+        T0 + HOUR,
+        &outcome(20.0, ExitReason::TakeProfit, false),
+        false,
+    )
+    .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        0,
+        T0 + HOUR,
+        &outcome(-20.0, ExitReason::StopLoss, true),
+        false,
+    )
+    .unwrap();
     book.close(&mut st, i64::MAX, 1);
     assert!(close(st.max_drawdown, (1.1 - 1.0) / 1.1));
 }
@@ -127,8 +165,15 @@ fn one_position_per_symbol_and_ruin_skip_entries() {
     let a = spec(4, Stake::Compounding, true);
     let mut st = CellStats::new();
     let mut book = Book::new();
-    book.open(&mut st, &a, 3, T0 + HOUR, &outcome(1.0, ExitReason::Time, false), false)
-        .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        3,
+        T0 + HOUR,
+        &outcome(1.0, ExitReason::Time, false),
+        false,
+    )
+    .unwrap();
     assert!(!book.admit(&mut st, &a, 3), "symbol 3 already held");
     assert!(book.admit(&mut st, &a, 4));
     assert_eq!(st.skipped, 1);
@@ -136,8 +181,15 @@ fn one_position_per_symbol_and_ruin_skip_entries() {
     let a = spec(1, Stake::Fixed, false);
     let mut st = CellStats::new();
     let mut book = Book::new();
-    book.open(&mut st, &a, 0, T0, &outcome(-150.0, ExitReason::StopLoss, false), false)
-        .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        0,
+        T0,
+        &outcome(-150.0, ExitReason::StopLoss, false),
+        false,
+    )
+    .unwrap();
     book.realize_before(&mut st, T0 + HOUR);
     assert_eq!(st.equity, 0.0);
     assert_eq!(max_drawdown(&st), 100.0);
@@ -166,11 +218,25 @@ fn daily_returns_sharpe_sortino_known_answer() {
     let a = spec(1, Stake::Fixed, false);
     let mut st = CellStats::new();
     let mut book = Book::new();
-    book.open(&mut st, &a, 0, T0 + HOUR, &outcome(10.0, ExitReason::TakeProfit, false), false)
-        .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        0,
+        T0 + HOUR,
+        &outcome(10.0, ExitReason::TakeProfit, false),
+        false,
+    )
+    .unwrap();
     book.realize_before(&mut st, T0 + 2 * DAY_MS);
-    book.open(&mut st, &a, 0, T0 + 2 * DAY_MS + HOUR, &outcome(-11.0, ExitReason::StopLoss, false), false)
-        .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        0,
+        T0 + 2 * DAY_MS + HOUR,
+        &outcome(-11.0, ExitReason::StopLoss, false),
+        false,
+    )
+    .unwrap();
     book.close(&mut st, i64::MAX, 4);
     let r = [0.1, 0.0, (1.1 - 0.11) / 1.1 - 1.0, 0.0];
     let n = 4.0;
@@ -195,8 +261,15 @@ fn exits_after_the_period_count_on_its_last_day() {
     let a = spec(1, Stake::Fixed, false);
     let mut st = CellStats::new();
     let mut book = Book::new();
-    book.open(&mut st, &a, 0, T0 + 5 * DAY_MS, &outcome(10.0, ExitReason::Time, false), false)
-        .unwrap();
+    book.open(
+        &mut st,
+        &a,
+        0,
+        T0 + 5 * DAY_MS,
+        &outcome(10.0, ExitReason::Time, false),
+        false,
+    )
+    .unwrap();
     book.close(&mut st, T0.div_euclid(DAY_MS) + 1, 2);
     assert_eq!(st.days, 2);
     assert!((st.day_sum - 0.1).abs() < 1e-15);
@@ -217,7 +290,10 @@ fn per_trade_figures_match_naive_recomputation() {
             .collect();
         let s = cell(&profits);
         assert_eq!(s.trades as usize, len);
-        assert_eq!(s.wins as usize, profits.iter().filter(|&&p| p > 0.0).count());
+        assert_eq!(
+            s.wins as usize,
+            profits.iter().filter(|&&p| p > 0.0).count()
+        );
         let sum: f64 = profits.iter().sum();
         assert!((s.sum_profit - sum).abs() < 1e-9);
         // Fixed stake of the whole capital, one at a time: equity is 1 + Σ p/100 unless

@@ -926,7 +926,16 @@ fn run_checkpoints() -> Vec<Checkpoint> {
         alpha: 0.05,
     };
     let in_sample = best.full.unwrap();
-    let v = phase::validate(&mut *ws, &mut src, &pc, &cfg, &best.best, &in_sample, &[oos]).unwrap();
+    let v = phase::validate(
+        &mut *ws,
+        &mut src,
+        &pc,
+        &cfg,
+        &best.best,
+        &in_sample,
+        &[oos],
+    )
+    .unwrap();
     cp.validation = Some(v);
     out.push(cp);
     out

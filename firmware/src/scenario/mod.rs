@@ -44,7 +44,7 @@ use phasebound_core::stats::{CellStats, Objective};
 use phasebound_core::{Bar, EntryTiming, Error, ExitParams, Trailing};
 
 /// Share of the span used in-sample (Phases 1–3); the rest is Phase 4's out-of-sample.
-pub const IN_SAMPLE_FRACTION: f64 = 0.7;
+pub const IN_SAMPLE_FRACTION: f64 = 0.5;
 
 /// Round-trip cost in %: the product's default fee (0.05 %) and slippage (0.02 %) per side.
 pub const COST_PCT: f64 = 2.0 * (0.05 + 0.02);

@@ -138,8 +138,16 @@ pub(crate) fn assert_complete_summary(stdout: &str) {
             "Phase 4 {profile}: {verdict}"
         );
         assert!(
-            stdout.contains(&format!("Final {profile} on all data: ")),
+            stdout.contains(&format!("Final {profile} on all data (")),
             "no final {profile} line"
+        );
+        assert!(
+            stdout.contains(&format!("Phase 4 {profile} walk-forward: ")),
+            "no walk-forward {profile} line"
+        );
+        assert!(
+            stdout.contains(&format!("Ships {profile}: ")),
+            "no decision {profile} line"
         );
     }
     // Each profile's four starts, the first from Phase 2's best, as the original printed them.
@@ -246,12 +254,25 @@ fn run_writes_the_three_files_and_a_summary_of_every_phase() {
                 .starts_with(&format!("{first_trades} trades, ")),
             "{second}"
         );
+        let proc = &report["phase4"][p]["procedure"];
         let phase4 = format!(
-            "Phase 4 {name}: {} — out of sample {} trades",
-            report["phase4"][p]["verdict"].as_str().unwrap(),
-            report["phase4"][p]["out_of_sample"]["trades"]
+            "Phase 4 {name}: {} — pooled out of sample {} trades over {} days",
+            proc["verdict"].as_str().unwrap(),
+            proc["out_of_sample"]["trades"],
+            proc["out_of_sample"]["days"]
         );
         assert!(section.contains(&phase4), "{phase4}");
+        // One line per fold, and the decision.
+        let folds = report["phase4"][p]["folds"].as_array().unwrap().len();
+        assert!(section.contains(&format!("  fold {folds}/{folds}: train … ")));
+        let source = report["phase4"][p]["decision"]["source"].as_str().unwrap();
+        let ships = format!("Ships {name}: ");
+        let line = section.lines().find(|l| l.starts_with(&ships)).unwrap();
+        assert_eq!(
+            line.contains("nothing (enabled: false)"),
+            source == "none",
+            "{line}"
+        );
     }
     // run.json holds the machine-dependent facts, including the measured peak RSS.
     let run: Value = serde_json::from_slice(&base.files.run).unwrap();
@@ -449,64 +470,134 @@ fn max_memory_below_the_estimate_exits_5_and_writes_nothing() {
     );
 }
 
+/// A params.json whose profiles are enabled and carry tonight's final choice of the
+/// default run (what last night's run would have shipped had it passed).
+pub(crate) fn incumbent_params(base: &Baseline) -> Value {
+    let report = base.files.report();
+    let mut v = serde_json::json!({ "schema": "phasebound.params/2" });
+    for p in ["scalping", "swing"] {
+        let mut e = report["phase4"][p]["final_choice"]["parameters"].clone();
+        e["enabled"] = true.into();
+        e["signal_version"] = phasebound_core::signal::SIGNAL_VERSION.into();
+        v[format!("{p}_params")] = e;
+    }
+    v
+}
+
 #[test]
-fn previous_params_are_compared_with_the_new_ones() {
+fn an_incumbent_is_judged_on_the_same_folds_and_ships_only_if_it_passes() {
     let tmp = TempDir::new().unwrap();
     let base = baseline();
-    // Scalping: the very parameters of the new run; swing: a wider take profit.
-    let mut prev = base.files.params();
-    let new_swing_tp = prev["swing_params"]["atr_tp_multiplier"].as_f64().unwrap();
-    let old_swing_tp = new_swing_tp + 2.5;
-    prev["swing_params"]["atr_tp_multiplier"] = old_swing_tp.into();
-    let prev_path = tmp.path().join("old-params.json");
-    fs::write(&prev_path, serde_json::to_vec_pretty(&prev).unwrap()).unwrap();
-
-    let out = phasebound(
-        &["run", "--previous", "old-params.json", "--out", "p"],
-        tmp.path(),
-    );
+    // Scalping: tonight's very parameters; swing: a wider take profit.
+    let mut prev = incumbent_params(base);
+    let old_tp = prev["swing_params"]["atr_tp_multiplier"].as_f64().unwrap() + 2.5;
+    prev["swing_params"]["atr_tp_multiplier"] = old_tp.into();
+    fs::write(
+        tmp.path().join("old.json"),
+        serde_json::to_vec_pretty(&prev).unwrap(),
+    )
+    .unwrap();
+    let out = phasebound(&["run", "--previous", "old.json", "--out", "p"], tmp.path());
     out.expect_code(0);
     assert_complete_summary(&out.stdout);
-    assert_eq!(out.stdout.matches("\n  previous parameters: ").count(), 2);
+    assert_eq!(
+        out.stdout.matches("\n  incumbent (").count(),
+        2,
+        "{}",
+        out.stdout
+    );
     let files = Files::read(&tmp.path().join("p"));
-    let report = files.report();
-    let base_report = base.files.report();
+    let (report, base_report) = (files.report(), base.files.report());
     for p in ["scalping", "swing"] {
-        let f = &report["final"][p];
-        assert!(f["previous"].is_object(), "final.{p}.previous");
-        assert!(f["comparison"].is_object(), "final.{p}.comparison");
-        // The new side is the run without --previous.
-        assert_eq!(f["all_data"], base_report["final"][p]["all_data"], "{p}");
-        assert_eq!(f["parameters"], base_report["final"][p]["parameters"]);
+        // The procedure's evidence does not depend on the incumbent.
+        for phase in ["phase1", "phase2", "phase3"] {
+            assert_eq!(report[phase][p], base_report[phase][p], "{phase}");
+        }
+        let ph4 = &report["phase4"][p];
         assert_eq!(
-            f["comparison"]["trades"]["new"], f["all_data"]["trades"],
+            ph4["procedure"], base_report["phase4"][p]["procedure"],
             "{p}"
         );
+        assert_eq!(ph4["folds"], base_report["phase4"][p]["folds"], "{p}");
+        // The incumbent is read back as written and judged on the same folds.
+        let inc = &ph4["incumbent"];
+        assert!(inc["origin"].as_str().unwrap().ends_with("old.json"));
+        for (k, v) in prev[format!("{p}_params")].as_object().unwrap() {
+            if let Some(got) = inc["parameters"].get(k) {
+                assert_eq!(got, v, "{p}.{k}");
+            }
+        }
+        let folds = ph4["folds"].as_array().unwrap().len() as u64;
+        assert!(folds >= 3);
         assert_eq!(
-            f["comparison"]["trades"]["previous"], f["previous"]["all_data"]["trades"],
-            "{p}"
+            inc["out_of_sample"]["days"].as_u64(),
+            ph4["procedure"]["out_of_sample"]["days"].as_u64(),
+            "{p}: the same out-of-sample days"
         );
-        // Phases 1–4 do not depend on the previous parameters.
-        for phase in ["phase1", "phase2", "phase3", "phase4"] {
-            assert_eq!(report[phase], base_report[phase], "{phase}");
+        // The rule: neither passes → nothing; the incumbent passes and the procedure does
+        // not → the incumbent.
+        let (proc_v, inc_v) = (&ph4["procedure"]["verdict"], &inc["verdict"]);
+        let e = &files.params()[format!("{p}_params")];
+        let expected = match (proc_v == "PASSED", inc_v == "PASSED") {
+            (false, false) => "none",
+            (false, true) => "incumbent",
+            (true, false) => "new",
+            (true, true) => e["source"].as_str().unwrap(), // margin: checked in verdict.rs
+        };
+        assert_eq!(e["source"], expected, "{p}");
+        assert_eq!(e["enabled"], expected != "none", "{p}");
+        if expected == "incumbent" {
+            assert_eq!(
+                e["atr_tp_multiplier"],
+                prev[format!("{p}_params")]["atr_tp_multiplier"]
+            );
         }
     }
     // Identical parameters give identical statistics on the same data.
     let s = &report["final"]["scalping"];
-    assert_eq!(s["previous"]["parameters"], s["parameters"]);
-    assert_eq!(s["previous"]["all_data"], s["all_data"]);
-    // The changed one is read back as written.
-    let w = &report["final"]["swing"]["previous"]["parameters"];
-    assert_eq!(w["atr_tp_multiplier"].as_f64(), Some(old_swing_tp));
-    assert_ne!(w, &report["final"]["swing"]["parameters"]);
-    // params.json is what the run chose, whatever the previous file said.
-    assert!(files.params == base.files.params);
+    if s["source"] == "none" {
+        assert_eq!(s["incumbent"]["all_data"], s["all_data"]);
+    }
+    let w = &report["final"]["swing"]["incumbent"]["parameters"];
+    assert_eq!(w["atr_tp_multiplier"].as_f64(), Some(old_tp));
+}
+
+#[test]
+fn the_output_folders_params_json_is_the_default_incumbent() {
+    let tmp = TempDir::new().unwrap();
+    let base = baseline();
+    fs::create_dir_all(tmp.path().join("o")).unwrap();
+    fs::write(
+        tmp.path().join("o/params.json"),
+        serde_json::to_vec_pretty(&incumbent_params(base)).unwrap(),
+    )
+    .unwrap();
+    let out = phasebound(&["run", "--out", "o"], tmp.path());
+    out.expect_code(0);
+    let report = Files::read(&tmp.path().join("o")).report();
+    for p in ["scalping", "swing"] {
+        let origin = report["phase4"][p]["incumbent"]["origin"].as_str().unwrap();
+        assert!(origin.ends_with("params.json"), "{origin}");
+    }
+    // A params.json with both profiles disabled (the default run's) is no incumbent.
+    let again = phasebound(&["run", "--out", "o"], tmp.path());
+    again.expect_code(0);
+    let files = Files::read(&tmp.path().join("o"));
+    let disabled = files.params()["scalping_params"]["enabled"] == false
+        && files.params()["swing_params"]["enabled"] == false;
+    if disabled {
+        let third = phasebound(&["run", "--out", "o"], tmp.path());
+        third.expect_code(0);
+        let r = Files::read(&tmp.path().join("o")).report();
+        assert!(r["phase4"]["scalping"]["incumbent"].is_null());
+        assert!(r["phase4"]["swing"]["incumbent"].is_null());
+    }
 }
 
 #[test]
 fn bad_previous_files_exit_2_naming_the_file() {
     let tmp = TempDir::new().unwrap();
-    let mut good = baseline().files.params();
+    let mut good = incumbent_params(baseline());
     good["swing_params"]["weight_group"] = "no_such_group".into();
     let cases: [(&str, Vec<u8>, &str); 4] = [
         ("truncated.json", b"{\"scalping_params\": ".to_vec(), "line"),

@@ -90,7 +90,7 @@ fn config_round_trip_reproduces_the_default_run() {
 #[test]
 fn a_changed_value_changes_the_run() {
     let tmp = TempDir::new().unwrap();
-    let text = defaults_with("min_trades = 20", "min_trades = 1000000");
+    let text = defaults_with("alpha = 0.05", "alpha = 0.000001");
     fs::write(tmp.path().join("c.toml"), text).unwrap();
     let out = phasebound(
         &["run", "--quiet", "--config", "c.toml", "--out", "o"],
@@ -99,17 +99,15 @@ fn a_changed_value_changes_the_run() {
     out.expect_code(0);
     let report = Files::read(&tmp.path().join("o")).report();
     let base = baseline().files.report();
-    assert_eq!(
-        report["run"]["config"]["validation"]["min_trades"],
-        1_000_000
-    );
-    assert_eq!(
-        report["phase4"]["scalping"]["rules"]["min_out_of_sample_trades"],
-        1_000_000
-    );
-    // Nobody has a million out-of-sample trades: no PASSED; Phases 1–3 are unchanged.
+    assert_eq!(report["run"]["config"]["validation"]["alpha"], 0.000001);
+    assert_eq!(report["phase4"]["scalping"]["rules"]["alpha"], 0.000001);
+    // Nothing is that significant here: no PASSED; the evidence itself is unchanged.
     for p in ["scalping", "swing"] {
-        assert_ne!(report["phase4"][p]["verdict"], "PASSED", "{p}");
+        assert_ne!(report["phase4"][p]["procedure"]["verdict"], "PASSED", "{p}");
+        assert_eq!(
+            report["phase4"][p]["folds"], base["phase4"][p]["folds"],
+            "{p}"
+        );
         for phase in ["phase1", "phase2", "phase3"] {
             assert_eq!(report[phase][p], base[phase][p], "{phase}.{p}");
         }
@@ -175,8 +173,8 @@ fn unknown_keys_exit_2_naming_the_key() {
     );
     rejected(
         &defaults_with(
-            "[swing.fallback]\ngroup = \"default\"\n",
-            "[swing.fallback]\ngroup = \"default\"\ncolour = \"red\"\n",
+            "[swing.baseline]\ngroup = \"default\"\n",
+            "[swing.baseline]\ngroup = \"default\"\ncolour = \"red\"\n",
         ),
         &["colour"],
     );
@@ -258,8 +256,8 @@ fn out_of_range_values_exit_2_naming_the_key() {
         &["scalping.hold_hours"],
     );
     rejected(
-        "[swing.fallback]\ngroup = \"nope\"\n",
-        &["swing.fallback.group", "nope"],
+        "[swing.baseline]\ngroup = \"nope\"\n",
+        &["swing.baseline.group", "nope"],
     );
 }
 

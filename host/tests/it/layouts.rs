@@ -70,11 +70,13 @@ fn each_raw_format_sample_runs_every_phase_on_its_own() {
             .collect();
         assert_eq!(input["files"][0]["sha256"].as_str(), Some(sha.as_str()));
         for p in ["scalping", "swing"] {
-            let verdict = report["phase4"][p]["verdict"].as_str().unwrap();
+            let verdict = report["phase4"][p]["procedure"]["verdict"]
+                .as_str()
+                .unwrap();
             assert!(["PASSED", "WARNING", "FAILED"].contains(&verdict), "{p}");
             // Three days are 288 bars, fewer than the indicators' warm-up at 15m
             // (the 4 h slow EMA): no bar can signal, so nothing trades, Phase 4 has no
-            // evidence and the conservative fallback is what params.json gets.
+            // evidence and nothing ships.
             assert_eq!(report["phase1"][p]["warmup_bars"], warmup, "{p}");
             assert_eq!(
                 report["phase1"][p]["per_symbol"][0]["bars_after_warmup"], 0,
@@ -84,7 +86,7 @@ fn each_raw_format_sample_runs_every_phase_on_its_own() {
                 assert_eq!(report["phase1"][p]["candidates"], 0, "{name} {p}");
                 assert_eq!(report["final"][p]["all_data"]["trades"], 0, "{name} {p}");
                 assert_eq!(verdict, "FAILED", "{name} {p}");
-                assert_eq!(files.params()[format!("{p}_params")]["fallback_used"], true);
+                assert_eq!(files.params()[format!("{p}_params")]["enabled"], false);
             }
         }
         // The same candles in every layout: the same results, byte for byte.

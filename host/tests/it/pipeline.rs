@@ -120,7 +120,9 @@ pub(crate) fn assert_trades_in_both_profiles(report: &Value) {
             report["final"][p]["all_data"]["trades"].as_u64() > Some(0),
             "{p}: no trades on all data"
         );
-        let verdict = report["phase4"][p]["verdict"].as_str().unwrap();
+        let verdict = report["phase4"][p]["procedure"]["verdict"]
+            .as_str()
+            .unwrap();
         assert!(
             ["PASSED", "WARNING", "FAILED"].contains(&verdict),
             "{p}: {verdict}"
@@ -186,11 +188,31 @@ fn real_run_is_identical_with_one_or_two_threads_and_a_reused_cache() {
     assert_eq!((threads(&run.one), threads(&run.two)), (1.into(), 2.into()));
 }
 
-/// The keys of DESIGN §5 and the validation status, consistent with the report.
-fn assert_params_keys(params: &Value, report: &Value) {
+/// The keys of DESIGN §5 and the decision, consistent with the report: every profile
+/// says whether it is enabled, where its parameters come from, its verdict and the
+/// signal version; only an enabled profile carries trading parameters, and they are the
+/// decision's.
+pub(crate) fn assert_params_keys(params: &Value, report: &Value) {
     for p in ["scalping", "swing"] {
         let e = &params[format!("{p}_params")];
         for key in [
+            "enabled",
+            "source",
+            "reason",
+            "signal_version",
+            "verdict",
+            "validation_status",
+        ] {
+            assert!(e.get(key).is_some(), "{p}_params.{key} missing");
+        }
+        assert_eq!(e["signal_version"], phasebound_core::signal::SIGNAL_VERSION);
+        let decision = &report["phase4"][p]["decision"];
+        assert_eq!(e["enabled"], decision["enabled"], "{p}");
+        assert_eq!(e["source"], decision["source"], "{p}");
+        let verdict = &report["phase4"][p]["procedure"]["verdict"];
+        assert_eq!(&e["verdict"]["status"], verdict, "{p}");
+        assert_eq!(&e["validation_status"], verdict, "{p}");
+        let trading = [
             "atr_tp_multiplier",
             "atr_stop_multiplier",
             "max_holding_hours",
@@ -200,9 +222,24 @@ fn assert_params_keys(params: &Value, report: &Value) {
             "trailing_stop_activation",
             "trailing_stop_distance",
             "weight_group",
-            "validation_status",
-        ] {
-            assert!(e.get(key).is_some(), "{p}_params.{key} missing");
+            "weights",
+        ];
+        let enabled = e["enabled"].as_bool().unwrap();
+        // Nothing ships that did not pass.
+        if enabled {
+            let shipped_verdict = match e["source"].as_str().unwrap() {
+                "new" => verdict.clone(),
+                other => report["phase4"][p][other]["verdict"].clone(),
+            };
+            assert_eq!(shipped_verdict, "PASSED", "{p}");
+        } else {
+            assert_eq!(e["source"], "none", "{p}");
+        }
+        for key in trading {
+            assert_eq!(e.get(key).is_some(), enabled, "{p}_params.{key}");
+        }
+        if !enabled {
+            continue;
         }
         assert!(e["atr_tp_multiplier"].as_f64() > Some(0.0));
         assert!(e["atr_stop_multiplier"].as_f64() > Some(0.0));
@@ -210,26 +247,10 @@ fn assert_params_keys(params: &Value, report: &Value) {
         let trailing = e["trailing_stop_enabled"].as_bool().unwrap();
         assert_eq!(e["trailing_stop_activation"].is_number(), trailing, "{p}");
         assert_eq!(e["trailing_stop_distance"].is_number(), trailing, "{p}");
-        // What the bot reads is what the final re-analysis evaluated…
+        // What the bot reads is what the final re-analysis evaluated.
         let fin = report["final"][p]["parameters"].as_object().unwrap();
         for (k, v) in fin {
             assert_eq!(&e[k], v, "{p}_params.{k}");
-        }
-        // …with Phase 4's verdict, and the fallback exactly when it FAILED.
-        let verdict = &report["phase4"][p]["verdict"];
-        assert_eq!(&e["validation_status"], verdict, "{p}");
-        let failed = verdict == "FAILED";
-        assert_eq!(e["fallback_used"].as_bool(), Some(failed), "{p}");
-        let chosen = &report["phase4"][p]["parameters"];
-        if failed {
-            let fb = &report["run"]["config"][p]["fallback"];
-            assert_eq!(e["weight_group"], fb["group"], "{p}");
-            assert_eq!(e["atr_tp_multiplier"], fb["tp_atr"], "{p}");
-            assert_eq!(e["atr_stop_multiplier"], fb["sl_atr"], "{p}");
-            assert_eq!(e["max_holding_hours"], fb["hold_hours"], "{p}");
-            assert_eq!(e["min_indicator_consensus"], fb["min_consensus"], "{p}");
-        } else {
-            assert_eq!(&Value::Object(fin.clone()), chosen, "{p}");
         }
     }
 }

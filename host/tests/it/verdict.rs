@@ -3,9 +3,12 @@
 //! passes in most seeds. Fixed seeds, so the counts are the same on every run.
 
 use phasebound::config::Config;
+use phasebound::decision::{Source, decide};
 use phasebound::pipeline::{RunOptions, run};
 use phasebound::synth::{self, SymbolModel};
 use phasebound_core::Bar;
+use phasebound_core::phase::{Validation, Verdict};
+use phasebound_core::plan::CellDef;
 use serde_json::Value;
 use std::path::Path;
 use tempfile::TempDir;
@@ -56,14 +59,17 @@ pub fn null_market(seed: u64) -> Vec<(String, Vec<Bar>)> {
         .enumerate()
         .map(|(i, m)| {
             let bars = bars_of(m, 1000 + seed);
-            (m.name.to_string(), synth::shuffled_moves(&bars, seed * 16 + i as u64))
+            (
+                m.name.to_string(),
+                phasebound::scenarios::shuffled_moves(&bars, seed * 16 + i as u64),
+            )
         })
         .collect()
 }
 
-/// The planted-edge market of `seed` ([`synth::planted_edge_models`]).
+/// The planted-edge market of `seed` ([`phasebound::scenarios::planted_edge_models`]).
 pub fn edge_market(seed: u64) -> Vec<(String, Vec<Bar>)> {
-    synth::planted_edge_models(4)
+    phasebound::scenarios::planted_edge_models(4)
         .iter()
         .map(|m| (m.name.to_string(), bars_of(m, 2000 + seed)))
         .collect()
@@ -121,4 +127,139 @@ fn a_planted_edge_passes_in_most_seeds() {
         passed.iter().any(|&k| 2 * k > seeds as usize),
         "the planted edge passed in {passed:?} of {seeds}"
     );
+}
+
+/// A validation with the given verdict whose pooled account has an annualized Sharpe of
+/// `sharpe` (100 days with mean `m` and deviation 1 %, so Sharpe = m / 0.01 × √365).
+fn judged(verdict: Verdict, sharpe: f64, tp: f64) -> Validation {
+    use phasebound_core::stats::CellStats;
+    let (n, sd) = (100.0f64, 0.01f64);
+    let m = sharpe * sd / 365f64.sqrt();
+    let out = CellStats {
+        trades: 50,
+        days: 100,
+        day_sum: n * m,
+        day_sum_sq: (n - 1.0) * sd * sd + n * m * m,
+        ..CellStats::new()
+    };
+    let cell = CellDef {
+        group: 0,
+        min_score: 60.0,
+        min_consensus: 3,
+        exit: phasebound_core::ExitParams {
+            tp,
+            sl: 1.0,
+            hold: 8,
+            trailing: None,
+        },
+    };
+    Validation {
+        cell,
+        in_sample: CellStats::new(),
+        out_of_sample: out,
+        out_of_sample_opportunities: 0,
+        enough_trades: true,
+        positive: true,
+        significant: verdict == Verdict::Passed,
+        verdict,
+    }
+}
+
+#[test]
+fn the_decision_rule_known_answers() {
+    use Verdict::{Failed, Passed, Warning};
+    let new = |v, s| judged(v, s, 1.0);
+    let inc = |v, s| judged(v, s, 2.0);
+    let fb = |v| judged(v, 1.0, 3.0);
+    let d = |n: &Validation, i: Option<&Validation>, f: Option<&Validation>| decide(n, i, f, 0.25);
+    // 1. New passes, no incumbent: new.
+    assert_eq!(d(&new(Passed, 2.0), None, None).source, Source::New);
+    // 2. Both pass: new only by the margin (2.25 ≥ 2.0 + 0.25 ships new, 2.24 does not).
+    let r = d(&new(Passed, 2.25), Some(&inc(Passed, 2.0)), None);
+    assert_eq!((r.source, r.cell.unwrap().exit.tp), (Source::New, 1.0));
+    let r = d(&new(Passed, 2.24), Some(&inc(Passed, 2.0)), None);
+    assert_eq!(
+        (r.source, r.cell.unwrap().exit.tp),
+        (Source::Incumbent, 2.0)
+    );
+    // 3. New does not pass, the incumbent does: the incumbent.
+    for v in [Warning, Failed] {
+        assert_eq!(
+            d(&new(v, 9.0), Some(&inc(Passed, 0.1)), None).source,
+            Source::Incumbent
+        );
+    }
+    // An incumbent that does not pass never ships, and never blocks new.
+    assert_eq!(
+        d(&new(Passed, 0.1), Some(&inc(Warning, 9.0)), None).source,
+        Source::New
+    );
+    // 4. Neither: a configured fallback that passes; 5. otherwise nothing.
+    let r = d(
+        &new(Warning, 1.0),
+        Some(&inc(Failed, 1.0)),
+        Some(&fb(Passed)),
+    );
+    assert_eq!((r.source, r.cell.unwrap().exit.tp), (Source::Fallback, 3.0));
+    let r = d(
+        &new(Warning, 1.0),
+        Some(&inc(Warning, 1.0)),
+        Some(&fb(Warning)),
+    );
+    assert_eq!((r.source, r.cell), (Source::None, None));
+    assert_eq!(d(&new(Failed, -1.0), None, None).cell, None);
+    // A fallback never beats a passing new or incumbent.
+    assert_eq!(
+        d(&new(Passed, 1.0), None, Some(&fb(Passed))).source,
+        Source::New
+    );
+}
+
+#[test]
+fn every_fit_of_every_profile_samples_its_own_stream() {
+    use phasebound::procedure::{FINAL_FIT_STREAM, sample_stream};
+    let mut seen = std::collections::HashSet::new();
+    for profile in 0..2 {
+        for fit in (0..12).chain([FINAL_FIT_STREAM]) {
+            assert!(seen.insert(sample_stream(profile, fit)), "{profile} {fit}");
+        }
+    }
+    // Pinned: profile in the high byte, fit in the low byte.
+    assert_eq!(sample_stream(0, FINAL_FIT_STREAM), 0xFF);
+    assert_eq!(sample_stream(1, 2), 0x102);
+}
+
+/// The default run's folds (embedded data: 4 symbols × 90 days of 15m from
+/// 2024-01-01): the schedule worked out by hand, the purge, and each fold's account
+/// covering exactly its own days.
+#[test]
+fn the_default_runs_folds_fall_where_the_rule_says() {
+    let report = crate::cli::baseline().files.report();
+    let day = 86_400_000i64;
+    let t0 = 1_704_067_200_000i64;
+    // Span [t0, t0 + 90 d − 15 min]: initial training to day 45, 4 folds of 11 days.
+    let starts = [45, 56, 67, 78];
+    let cfg = Config::default();
+    for p in ["scalping", "swing"] {
+        let ph4 = &report["phase4"][p];
+        let purge_ms = (ph4["rules"]["purge_hours"].as_f64().unwrap() * 3_600_000.0) as i64;
+        // Longest hold plus horizon: scalping 8 h + 8 h, swing 72 h + 72 h.
+        let want_purge_h = if p == "scalping" { 16 } else { 144 };
+        assert_eq!(purge_ms, want_purge_h * 3_600_000, "{p}");
+        let folds = ph4["folds"].as_array().unwrap();
+        assert_eq!(folds.len(), cfg.validation.walk_forward_folds as usize);
+        for (k, f) in folds.iter().enumerate() {
+            let from = t0 + starts[k] * day;
+            let fmt = phasebound::data::format_utc;
+            assert_eq!(f["test"]["from"], fmt(from), "{p} fold {k}");
+            assert_eq!(f["train"]["from"], fmt(t0), "{p} fold {k}");
+            assert_eq!(f["train"]["to"], fmt(from - purge_ms), "{p} fold {k}");
+            // Traded out of sample on its own days only (11, the last one 12).
+            let days = if k == 3 { 12 } else { 11 };
+            assert_eq!(f["out_of_sample"]["days"], days, "{p} fold {k}");
+        }
+        assert_eq!(ph4["procedure"]["out_of_sample"]["days"], 45, "{p}");
+        // The final choice was fitted on all data: its in-sample span is the 90 days.
+        assert_eq!(ph4["final_choice"]["in_sample_all_data"]["days"], 90, "{p}");
+    }
 }
