@@ -38,6 +38,7 @@ use phasebound_core::Bar;
 use sha2::{Digest, Sha256};
 
 use super::READ_BUFFER_BYTES;
+use super::archive::verify_checksum;
 use super::error::{DataError, DataErrorKind};
 use super::file::open_file;
 use super::naming::timeframe_label;
@@ -240,7 +241,9 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
     let mut buf = vec![0_u8; READ_BUFFER_BYTES];
     let mut hashes = Vec::with_capacity(spec.files.len());
     for path in &spec.files {
-        hashes.push(sha256_file(path, &mut buf)?);
+        let hash = sha256_file(path, &mut buf)?;
+        verify_checksum(path, &hash)?;
+        hashes.push(hash);
     }
     drop(buf);
     let key = cache_key(spec, &hashes);

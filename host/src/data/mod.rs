@@ -17,7 +17,9 @@
 //! Supported layouts ([`layout`]): Binance public-data kline CSV (spot without
 //! header, futures with header; 12 columns), plain `timestamp,open,high,low,
 //! close,volume` CSV with or without header, the normalized
-//! `open_time_ms,...` CSV, and freqtrade json. Timestamps in seconds,
+//! `open_time_ms,...` CSV, and freqtrade json; each also as the one member of
+//! a zip archive, read in place, as Binance publishes its files ([`archive`],
+//! which also verifies a `.CHECKSUM` file beside any input). Timestamps in seconds,
 //! milliseconds or microseconds are told apart by magnitude ([`time`]).
 //!
 //! Every bar passes [`phasebound_core::Bar::validate`]; in addition a series'
@@ -30,6 +32,7 @@
 //! [`READ_BUFFER_BYTES`] buffer and one line buffer of at most
 //! [`MAX_LINE_BYTES`] per open file; nothing collects rows.
 
+pub mod archive;
 pub mod cache;
 mod csv;
 pub mod discover;

@@ -17,3 +17,4 @@ mod layouts;
 mod limits;
 mod pipeline;
 mod synth;
+mod zips;
