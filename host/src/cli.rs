@@ -67,6 +67,10 @@ pub struct InputArgs {
     /// Timeframe (1m … 1d); selects matching files in folders.
     #[arg(long)]
     pub timeframe: Option<String>,
+    /// Only bars opening in START (included) … END (excluded), UTC dates:
+    /// YYYYMMDD-YYYYMMDD, either side may be left out (20240101-, -20240301).
+    #[arg(long, value_name = "START-END", allow_hyphen_values = true)]
+    pub timerange: Option<String>,
 }
 
 /// Validated input flags.
@@ -78,6 +82,8 @@ pub struct Input {
     pub symbol: Option<String>,
     /// Timeframe in minutes.
     pub timeframe: Option<u32>,
+    /// `--timerange` (the whole series without it).
+    pub timerange: crate::data::TimeRange,
 }
 
 impl InputArgs {
@@ -99,10 +105,16 @@ impl InputArgs {
                 "--symbol needs exactly one --data file".into(),
             ));
         }
+        let timerange = match &self.timerange {
+            Some(t) => crate::data::TimeRange::parse(t)
+                .map_err(|problem| AppError::Usage(format!("--timerange '{t}': {problem}")))?,
+            None => crate::data::TimeRange::ALL,
+        };
         Ok(Input {
             data: self.data,
             symbol: self.symbol,
             timeframe,
+            timerange,
         })
     }
 }
@@ -222,6 +234,7 @@ impl RunArgs {
                 data: input.data,
                 symbol: input.symbol,
                 timeframe: input.timeframe,
+                timerange: input.timerange,
                 out: self.out,
                 cache,
                 config,

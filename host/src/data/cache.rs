@@ -21,7 +21,8 @@
 //! The file is named `<symbol>-<tf>-<hash16>.bars`, `hash16` being the first
 //! 16 hex digits of the cache key: the SHA-256 over the format version, the
 //! symbol, the timeframe and the SHA-256 of each input file's bytes in series
-//! order. Changing any input byte, the file list, or the parser (bump
+//! order, and the series' time range when it is not the whole series.
+//! Changing any input byte, the file list, the range, or the parser (bump
 //! [`CACHE_FORMAT_VERSION`] when parsing or validation rules change) gives a
 //! new name; an existing file with a matching key and a consistent length is
 //! reused. Files are written to a temporary name in the cache folder and
@@ -41,6 +42,7 @@ use super::READ_BUFFER_BYTES;
 use super::archive::verify_checksum;
 use super::error::{DataError, DataErrorKind};
 use super::file::open_file;
+use super::merge::TimeRange;
 use super::naming::timeframe_label;
 use super::series::{SeriesSpec, scan};
 
@@ -201,6 +203,14 @@ fn cache_key(spec: &SeriesSpec, hashes: &[[u8; 32]]) -> [u8; 32] {
     h.update((hashes.len() as u64).to_le_bytes());
     for file_hash in hashes {
         h.update(file_hash);
+    }
+    // Only a restricted range adds to the key, so whole-series keys stay as they were.
+    if spec.range != TimeRange::ALL {
+        h.update(b"range\0");
+        for side in [spec.range.from, spec.range.to] {
+            h.update([u8::from(side.is_some())]);
+            h.update(side.unwrap_or_default().to_le_bytes());
+        }
     }
     h.finalize().into()
 }

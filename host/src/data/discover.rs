@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{DataError, DataErrorKind};
 use super::file::BarFile;
+use super::merge::TimeRange;
 use super::naming::{
     FileName, is_supported_timeframe, normalize_symbol, parse_file_name, timeframe_label,
 };
@@ -196,6 +197,7 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
             symbol,
             timeframe_minutes,
             files: members.into_iter().map(|m| m.path).collect(),
+            range: TimeRange::ALL,
         });
     }
     Ok(specs)

@@ -143,6 +143,19 @@ pub struct ChecksumMismatch {
     pub got: String,
 }
 
+/// A time range that holds no bar of a series.
+#[derive(Debug)]
+pub struct EmptyRange {
+    /// The series' symbol.
+    pub symbol: String,
+    /// The range in `--timerange` syntax.
+    pub range: String,
+    /// First bar time of the series' files, ms.
+    pub first: i64,
+    /// Last bar time of the series' files, ms.
+    pub last: i64,
+}
+
 /// What is wrong. Displays as a sentence with the offending values.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -294,15 +307,8 @@ pub enum DataErrorKind {
         /// What is wrong with it.
         detail: String,
     },
-    /// The time range selects no bar of a series.
-    EmptyRange {
-        /// The range as given (`20240101-20240301`).
-        range: String,
-        /// First bar time of the series, ms.
-        first: i64,
-        /// Last bar time of the series, ms.
-        last: i64,
-    },
+    /// The time range selects no bar of a series (boxed to keep errors small).
+    EmptyRange(Box<EmptyRange>),
 }
 
 impl DataErrorKind {
@@ -319,7 +325,7 @@ impl DataErrorKind {
             | K::SymbolConflict { .. }
             | K::TimeframeConflict { .. }
             | K::MixedTimeframes { .. }
-            | K::EmptyRange { .. } => EXIT_USAGE,
+            | K::EmptyRange(_) => EXIT_USAGE,
             K::Io(_) | K::InputChanged | K::BadCache { .. } => EXIT_IO,
             K::Empty
             | K::HeaderOnly
@@ -505,11 +511,13 @@ impl fmt::Display for DataErrorKind {
                 m.checksum_file.display()
             ),
             K::BadChecksumFile { detail } => write!(f, "not a valid checksum file: {detail}"),
-            K::EmptyRange { range, first, last } => write!(
+            K::EmptyRange(e) => write!(
                 f,
-                "the time range {range} holds no bar of this series, which runs from {} to {}",
-                format_utc(*first),
-                format_utc(*last)
+                "--timerange {} holds no bar of {}, whose data runs from {} to {}",
+                e.range,
+                e.symbol,
+                format_utc(e.first),
+                format_utc(e.last)
             ),
         }
     }

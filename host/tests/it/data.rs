@@ -123,6 +123,7 @@ fn spec(symbol: &str, files: &[&Path]) -> SeriesSpec {
         symbol: symbol.to_owned(),
         timeframe_minutes: 15,
         files: files.iter().map(|p| p.to_path_buf()).collect(),
+        range: TimeRange::ALL,
     }
 }
 
@@ -1026,7 +1027,8 @@ fn discover_single_file_with_overrides() {
         [SeriesSpec {
             symbol: "BTCUSDT".into(),
             timeframe_minutes: 15,
-            files: vec![path.clone()]
+            files: vec![path.clone()],
+            range: TimeRange::ALL,
         }]
     );
     let e = discover(

@@ -17,4 +17,5 @@ mod layouts;
 mod limits;
 mod pipeline;
 mod synth;
+mod timerange;
 mod zips;
