@@ -328,4 +328,27 @@ fn zip_checksum_mismatch_stops_the_run_naming_the_file() {
     assert!(out.stderr.contains(".CHECKSUM"), "{}", out.stderr);
     assert!(out.stderr.contains("does not match"), "{}", out.stderr);
     assert!(!t.join("phasebound-out/report.json").exists());
+    // The same for a checksum file beside a plain CSV.
+    let csv = t.join("csv").join(&name);
+    fs::write(
+        t.join("csv").join(format!("{name}.CHECKSUM")),
+        format!("{}  {name}\n", sha256_hex(b"not these bytes")),
+    )
+    .unwrap();
+    let out = phasebound(
+        &[
+            "run".as_ref(),
+            "--quiet".as_ref(),
+            "--data".as_ref(),
+            csv.as_os_str(),
+        ],
+        t,
+    );
+    out.expect_code(3);
+    assert!(
+        out.stderr
+            .contains(&format!("{name}: SHA-256 {}", sha256_hex(&bytes))),
+        "{}",
+        out.stderr
+    );
 }
