@@ -27,6 +27,8 @@ pub enum Cmd {
     Run(Box<RunArgs>),
     /// Evaluate an exit grid on your own entries (symbol,time,direction[,atr] CSV).
     Exits(Box<crate::exits::ExitsArgs>),
+    /// Fetch Binance public kline data (zip files, checksums verified, resumable).
+    Download(Box<crate::download::DownloadArgs>),
     /// Print the default configuration as a TOML file.
     Config,
     /// Print the core's compile-time memory budget.
@@ -196,6 +198,11 @@ pub enum Command {
         /// Quiet mode.
         quiet: bool,
     },
+    /// Download Binance public data.
+    Download {
+        /// Validated options.
+        opts: Box<crate::download::DownloadOptions>,
+    },
     /// Print defaults.
     Config,
     /// Print the budget.
@@ -266,6 +273,9 @@ impl Cli {
                     quiet,
                 })
             }
+            Some(Cmd::Download(a)) => Ok(Command::Download {
+                opts: Box::new(a.validate()?),
+            }),
             Some(Cmd::Config) => Ok(Command::Config),
             Some(Cmd::Budget) => Ok(Command::Budget),
             Some(Cmd::Fixtures { dir }) => Ok(Command::Fixtures(dir)),

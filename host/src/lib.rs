@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod download;
 pub mod error;
 pub mod exits;
 pub mod fixtures;

@@ -287,6 +287,16 @@ impl<R: Read> Read for MemberReader<R> {
     }
 }
 
+/// The SHA-256 (lower-case hex) a checksum file's text starts with
+/// (`<64 hex digits>  <file name>`, as `sha256sum` writes it).
+#[must_use]
+pub fn parse_checksum(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .next()
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase)
+}
+
 /// The `.CHECKSUM` file beside `path` (`X.zip` → `X.zip.CHECKSUM`).
 #[must_use]
 pub fn checksum_path(path: &Path) -> PathBuf {
@@ -326,12 +336,8 @@ pub fn verify_checksum(path: &Path, sha256: &[u8; 32]) -> Result<(), DataError> 
         ));
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| bad("not UTF-8 text"))?;
-    let expected = text
-        .split_whitespace()
-        .next()
-        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(|| bad("does not start with a SHA-256 (64 hex digits)"))?
-        .to_ascii_lowercase();
+    let expected =
+        parse_checksum(text).ok_or_else(|| bad("does not start with a SHA-256 (64 hex digits)"))?;
     let got: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
     if expected != got {
         return Err(DataError::new(

@@ -53,7 +53,10 @@ pub use layout::Layout;
 pub use merge::{Merged, TimeRange};
 pub use naming::{SUPPORTED_TIMEFRAMES, parse_file_name, parse_timeframe, timeframe_label};
 pub use series::{SeriesSpec, SeriesSummary, for_each_bar};
-pub use time::{TimeUnit, format_duration, format_utc, format_yyyymmdd, parse_yyyymmdd};
+pub use time::{
+    TimeUnit, civil_from_ms, format_duration, format_utc, format_yyyymmdd, ms_from_civil,
+    parse_yyyymmdd,
+};
 
 /// Size of every read buffer (data files and cache files), bytes.
 pub const READ_BUFFER_BYTES: usize = 64 * 1024;

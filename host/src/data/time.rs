@@ -118,6 +118,19 @@ pub fn format_duration(ms: i64) -> String {
     }
 }
 
+/// Midnight UTC, in ms, of a proleptic Gregorian date; `None` when the date
+/// does not exist.
+#[must_use]
+pub fn ms_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    days_from_civil(year, month, day).map(|d| d * 86_400_000)
+}
+
+/// The UTC (year, month, day) of a ms time.
+#[must_use]
+pub fn civil_from_ms(ms: i64) -> (i64, i64, i64) {
+    civil_from_days(ms.div_euclid(86_400_000))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 /// `days_from_civil`); `None` when the date does not exist.
 fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {

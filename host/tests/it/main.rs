@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod crash;
 mod data;
+mod download;
 mod exits;
 mod layouts;
 mod limits;
