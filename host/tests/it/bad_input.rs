@@ -1214,7 +1214,7 @@ fn zip_cases(bars: &[Bar]) -> Vec<Case> {
                 crc: 0,
                 size: 2 << 30,
             }]),
-            &["declares 2147483648 bytes uncompressed, over the 1024 MiB limit"],
+            &["declares 2147483648 bytes uncompressed, over the 256 MiB limit"],
         ),
         // The same bomb declaring 64 MiB: decoded (blank lines are skipped) up to the
         // declared size, then stopped.
