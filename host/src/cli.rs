@@ -60,7 +60,8 @@ pub enum Cmd {
 /// The input flags `run` and `exits` share.
 #[derive(Debug, Default, clap::Args)]
 pub struct InputArgs {
-    /// Kline files or folders (Binance CSV, freqtrade json, plain CSV). Default: embedded data.
+    /// Kline files or folders (Binance CSV or its .zip, freqtrade json, plain CSV). Default:
+    /// embedded data.
     #[arg(long, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Symbol, when a file name does not tell it (single file only).

@@ -7,8 +7,9 @@
 //!    reading only the first row of each file. Symbol and timeframe come from
 //!    file names ([`naming`]) or options.
 //! 2. [`build_cache`] streams a series once through the parser and all checks,
-//!    writing fixed-width binary records to a cache file named after the
-//!    inputs' SHA-256; later runs on unchanged inputs reuse it ([`cache`]).
+//!    writing fixed-width binary records (only the bars in the series' time
+//!    range, `--timerange`) to a cache file named after the inputs' SHA-256;
+//!    later runs on unchanged inputs reuse it ([`cache`]).
 //! 3. [`SeriesReader`] streams one cache file, and [`Merged`] streams several
 //!    in chronological order: the form every pass of the optimizer consumes.
 //!
