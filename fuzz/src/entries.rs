@@ -126,6 +126,7 @@ pub fn series_cache(bytes: &[u8]) {
         symbol: "BTCUSDT".into(),
         timeframe_minutes,
         files: vec![a, b],
+        range: data::TimeRange::ALL,
     };
     let mut streamed = Vec::new();
     let Ok(summary) = data::for_each_bar(&spec, |bar| streamed.push(*bar)) else {

@@ -27,6 +27,8 @@ pub enum Cmd {
     Run(Box<RunArgs>),
     /// Evaluate an exit grid on your own entries (symbol,time,direction[,atr] CSV).
     Exits(Box<crate::exits::ExitsArgs>),
+    /// Fetch Binance public kline data (zip files, checksums verified, resumable).
+    Download(Box<crate::download::DownloadArgs>),
     /// Print the default configuration as a TOML file.
     Config,
     /// Print the core's compile-time memory budget.
@@ -58,7 +60,8 @@ pub enum Cmd {
 /// The input flags `run` and `exits` share.
 #[derive(Debug, Default, clap::Args)]
 pub struct InputArgs {
-    /// Kline files or folders (Binance CSV, freqtrade json, plain CSV). Default: embedded data.
+    /// Kline files or folders (Binance CSV or its .zip, freqtrade json, plain CSV). Default:
+    /// embedded data.
     #[arg(long, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Symbol, when a file name does not tell it (single file only).
@@ -67,6 +70,10 @@ pub struct InputArgs {
     /// Timeframe (1m … 1d); selects matching files in folders.
     #[arg(long)]
     pub timeframe: Option<String>,
+    /// Only bars opening in START (included) … END (excluded), UTC dates:
+    /// YYYYMMDD-YYYYMMDD, either side may be left out (20240101-, -20240301).
+    #[arg(long, value_name = "START-END", allow_hyphen_values = true)]
+    pub timerange: Option<String>,
 }
 
 /// Validated input flags.
@@ -78,6 +85,8 @@ pub struct Input {
     pub symbol: Option<String>,
     /// Timeframe in minutes.
     pub timeframe: Option<u32>,
+    /// `--timerange` (the whole series without it).
+    pub timerange: crate::data::TimeRange,
 }
 
 impl InputArgs {
@@ -99,10 +108,16 @@ impl InputArgs {
                 "--symbol needs exactly one --data file".into(),
             ));
         }
+        let timerange = match &self.timerange {
+            Some(t) => crate::data::TimeRange::parse(t)
+                .map_err(|problem| AppError::Usage(format!("--timerange '{t}': {problem}")))?,
+            None => crate::data::TimeRange::ALL,
+        };
         Ok(Input {
             data: self.data,
             symbol: self.symbol,
             timeframe,
+            timerange,
         })
     }
 }
@@ -184,6 +199,11 @@ pub enum Command {
         /// Quiet mode.
         quiet: bool,
     },
+    /// Download Binance public data.
+    Download {
+        /// Validated options.
+        opts: Box<crate::download::DownloadOptions>,
+    },
     /// Print defaults.
     Config,
     /// Print the budget.
@@ -222,6 +242,7 @@ impl RunArgs {
                 data: input.data,
                 symbol: input.symbol,
                 timeframe: input.timeframe,
+                timerange: input.timerange,
                 out: self.out,
                 cache,
                 config,
@@ -253,6 +274,9 @@ impl Cli {
                     quiet,
                 })
             }
+            Some(Cmd::Download(a)) => Ok(Command::Download {
+                opts: Box::new(a.validate()?),
+            }),
             Some(Cmd::Config) => Ok(Command::Config),
             Some(Cmd::Budget) => Ok(Command::Budget),
             Some(Cmd::Fixtures { dir }) => Ok(Command::Fixtures(dir)),

@@ -233,6 +233,8 @@ pub struct ExitsOptions {
     pub symbol: Option<String>,
     /// Timeframe in minutes.
     pub timeframe: Option<u32>,
+    /// `--timerange`: the bars used.
+    pub timerange: TimeRange,
     /// The configuration.
     pub config: Config,
     /// Profile whose lattice fills the axes not given.
@@ -393,6 +395,7 @@ impl ExitsArgs {
                 data: input.data,
                 symbol: input.symbol,
                 timeframe: input.timeframe,
+                timerange: input.timerange,
                 config,
                 profile,
                 axes,
@@ -1249,6 +1252,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         &opts.data,
         opts.symbol.as_deref(),
         opts.timeframe,
+        opts.timerange,
         &opts.cache,
     )?;
     std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;

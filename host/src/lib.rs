@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod decision;
+pub mod download;
 pub mod error;
 pub mod exits;
 pub mod fixtures;

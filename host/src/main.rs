@@ -58,6 +58,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 ),
             )
         }
+        Command::Download { opts } => {
+            let outcome = phasebound::download::run(&opts)?;
+            w(&mut out, &outcome.summary)
+        }
         Command::Exits { opts, quiet } => {
             let outcome = phasebound::exits::run(&opts)?;
             if quiet {

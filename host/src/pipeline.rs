@@ -30,6 +30,8 @@ pub struct RunOptions {
     pub symbol: Option<String>,
     /// Timeframe filter/override in minutes.
     pub timeframe: Option<u32>,
+    /// `--timerange`: the bars used.
+    pub timerange: data::TimeRange,
     /// Output folder.
     pub out: PathBuf,
     /// Cache folder.
@@ -76,6 +78,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         &opts.data,
         opts.symbol.as_deref(),
         opts.timeframe,
+        opts.timerange,
         &opts.cache,
     )?;
     let workers = opts.threads.clamp(1, Profile::ALL.len());
@@ -461,7 +464,6 @@ fn build_report(
     let phase3 = by(&|o| report::phase3_json(o, cfg.seed, tf));
     let phase4 = by(&|o| report::phase4_json(o, cfg, &symbols, tf));
     let fin = by(&|o| report::final_json(o, tf));
-    let _ = opts;
     json!({
         "schema": report::REPORT_SCHEMA,
         "run": {
@@ -470,6 +472,7 @@ fn build_report(
             "params_sha256": Value::Null,
             "data": if embedded { "embedded synthetic market (fixtures/)" } else { "user files" },
             "timeframe": data::timeframe_label(tf),
+            "timerange": opts.timerange.label(),
             "inputs": inputs,
             "config": serde_json::to_value(cfg).unwrap_or(Value::Null),
             "memory_budget": {

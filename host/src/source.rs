@@ -115,7 +115,9 @@ impl BarSource for CacheSource<'_> {
 
 /// The series of a run: the given files and folders (or, when `data` is empty, the
 /// embedded fixtures, materialized under `cache/embedded`), discovered, at most
-/// `MAX_SYMBOLS` of them, all of one timeframe (returned in minutes).
+/// `MAX_SYMBOLS` of them, all of one timeframe (returned in minutes), each limited
+/// to `range` (`--timerange`: only its bars reach the cache, so every phase sees
+/// only them).
 ///
 /// # Errors
 /// Discovery errors, too many symbols (exit 5), mixed timeframes (exit 2), I/O.
@@ -123,6 +125,7 @@ pub fn discover_series(
     data: &[PathBuf],
     symbol: Option<&str>,
     timeframe: Option<u32>,
+    range: TimeRange,
     cache: &Path,
 ) -> Result<(Vec<SeriesSpec>, u32), AppError> {
     let inputs = if data.is_empty() {
@@ -133,13 +136,16 @@ pub fn discover_series(
     } else {
         data.to_vec()
     };
-    let specs = data::discover(
+    let mut specs = data::discover(
         &inputs,
         &DiscoverOptions {
             symbol: symbol.map(str::to_string),
             timeframe,
         },
     )?;
+    for spec in &mut specs {
+        spec.range = range;
+    }
     let max = phasebound_core::budget::MAX_SYMBOLS;
     if specs.len() > max {
         return Err(AppError::Capacity(format!(

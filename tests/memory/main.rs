@@ -217,6 +217,7 @@ fn options(dir: &Path, threads: usize) -> RunOptions {
         data: vec![dir.to_path_buf()],
         symbol: None,
         timeframe: None,
+        timerange: data::TimeRange::ALL,
         out: dir.join(format!("out-{threads}")),
         cache: dir.join("cache"),
         config: Config::default(),

@@ -101,6 +101,7 @@ fn host_run(config: Config, threads: usize) -> (TempDir, RunOutcome) {
         data: Vec::new(),
         symbol: None,
         timeframe: None,
+        timerange: phasebound::data::TimeRange::ALL,
         out: tmp.path().join("out"),
         cache: tmp.path().join("cache"),
         config,

@@ -21,7 +21,8 @@
 //! The file is named `<symbol>-<tf>-<hash16>.bars`, `hash16` being the first
 //! 16 hex digits of the cache key: the SHA-256 over the format version, the
 //! symbol, the timeframe and the SHA-256 of each input file's bytes in series
-//! order. Changing any input byte, the file list, or the parser (bump
+//! order, and the series' time range when it is not the whole series.
+//! Changing any input byte, the file list, the range, or the parser (bump
 //! [`CACHE_FORMAT_VERSION`] when parsing or validation rules change) gives a
 //! new name; an existing file with a matching key and a consistent length is
 //! reused. Files are written to a temporary name in the cache folder and
@@ -38,8 +39,10 @@ use phasebound_core::Bar;
 use sha2::{Digest, Sha256};
 
 use super::READ_BUFFER_BYTES;
+use super::archive::verify_checksum;
 use super::error::{DataError, DataErrorKind};
 use super::file::open_file;
+use super::merge::TimeRange;
 use super::naming::timeframe_label;
 use super::series::{SeriesSpec, scan};
 
@@ -201,6 +204,14 @@ fn cache_key(spec: &SeriesSpec, hashes: &[[u8; 32]]) -> [u8; 32] {
     for file_hash in hashes {
         h.update(file_hash);
     }
+    // Only a restricted range adds to the key, so whole-series keys stay as they were.
+    if spec.range != TimeRange::ALL {
+        h.update(b"range\0");
+        for side in [spec.range.from, spec.range.to] {
+            h.update([u8::from(side.is_some())]);
+            h.update(side.unwrap_or_default().to_le_bytes());
+        }
+    }
     h.finalize().into()
 }
 
@@ -240,7 +251,9 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
     let mut buf = vec![0_u8; READ_BUFFER_BYTES];
     let mut hashes = Vec::with_capacity(spec.files.len());
     for path in &spec.files {
-        hashes.push(sha256_file(path, &mut buf)?);
+        let hash = sha256_file(path, &mut buf)?;
+        verify_checksum(path, &hash)?;
+        hashes.push(hash);
     }
     drop(buf);
     let key = cache_key(spec, &hashes);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{DataError, DataErrorKind};
 use super::file::BarFile;
+use super::merge::TimeRange;
 use super::naming::{
     FileName, is_supported_timeframe, normalize_symbol, parse_file_name, timeframe_label,
 };
@@ -22,7 +23,7 @@ pub struct DiscoverOptions {
 }
 
 /// Extensions of data files picked up in folders (case-insensitive).
-const DATA_EXTENSIONS: [&str; 2] = ["csv", "json"];
+const DATA_EXTENSIONS: [&str; 3] = ["csv", "json", "zip"];
 
 struct Candidate {
     path: PathBuf,
@@ -32,7 +33,7 @@ struct Candidate {
 /// Finds the series in `inputs`.
 ///
 /// Each input is a data file (any name and extension; the layout is detected
-/// from the contents) or a folder, whose `.csv` and `.json` files are taken
+/// from the contents) or a folder, whose `.csv`, `.json` and `.zip` files are taken
 /// (not its subfolders; hidden files and `README*` are skipped). Symbol and
 /// timeframe come from file names (see [`super::naming`]) or `opts`. With
 /// `opts.timeframe`, folder files of other timeframes are left out, and an
@@ -196,6 +197,7 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
             symbol,
             timeframe_minutes,
             files: members.into_iter().map(|m| m.path).collect(),
+            range: TimeRange::ALL,
         });
     }
     Ok(specs)
@@ -238,10 +240,11 @@ fn folder_files(dir: &Path, timeframe: Option<u32>) -> Result<Vec<Candidate>, Da
     if files.is_empty() {
         let detail = match timeframe {
             Some(tf) if data_files > 0 => format!(
-                "none of the {data_files} .csv/.json files in this folder is of timeframe {} (subfolders are not searched)",
+                "none of the {data_files} .csv/.json/.zip files in this folder is of timeframe {} (subfolders are not searched)",
                 timeframe_label(tf)
             ),
-            _ => "no .csv or .json files in this folder (subfolders are not searched)".to_owned(),
+            _ => "no .csv, .json or .zip files in this folder (subfolders are not searched)"
+                .to_owned(),
         };
         return Err(DataError::new(dir, DataErrorKind::NoUsableFiles { detail }));
     }

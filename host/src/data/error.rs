@@ -7,8 +7,8 @@
 //!
 //! | code | class | kinds |
 //! |---|---|---|
-//! | 2 | usage or configuration | [`NotFound`], [`NoUsableFiles`], [`UnknownTimeframe`], [`NoSymbol`], [`InvalidSymbol`], [`SymbolConflict`], [`TimeframeConflict`], [`MixedTimeframes`] |
-//! | 3 | bad input data | every kind about the contents of a data file |
+//! | 2 | usage or configuration | [`NotFound`], [`NoUsableFiles`], [`UnknownTimeframe`], [`NoSymbol`], [`InvalidSymbol`], [`SymbolConflict`], [`TimeframeConflict`], [`MixedTimeframes`], [`EmptyRange`] |
+//! | 3 | bad input data | every kind about the contents of a data file, zip archive or `.CHECKSUM` file |
 //! | 4 | I/O | [`Io`], [`InputChanged`], [`BadCache`] |
 //!
 //! [`NotFound`]: DataErrorKind::NotFound
@@ -19,6 +19,7 @@
 //! [`SymbolConflict`]: DataErrorKind::SymbolConflict
 //! [`TimeframeConflict`]: DataErrorKind::TimeframeConflict
 //! [`MixedTimeframes`]: DataErrorKind::MixedTimeframes
+//! [`EmptyRange`]: DataErrorKind::EmptyRange
 //! [`Io`]: DataErrorKind::Io
 //! [`InputChanged`]: DataErrorKind::InputChanged
 //! [`BadCache`]: DataErrorKind::BadCache
@@ -129,6 +130,30 @@ impl Located {
             kind: self.kind,
         }
     }
+}
+
+/// A file's SHA-256 and the one its `.CHECKSUM` file gives.
+#[derive(Debug)]
+pub struct ChecksumMismatch {
+    /// The checksum file.
+    pub checksum_file: PathBuf,
+    /// The SHA-256 it gives, lower-case hex.
+    pub expected: String,
+    /// The SHA-256 of the file, lower-case hex.
+    pub got: String,
+}
+
+/// A time range that holds no bar of a series.
+#[derive(Debug)]
+pub struct EmptyRange {
+    /// The series' symbol.
+    pub symbol: String,
+    /// The range in `--timerange` syntax.
+    pub range: String,
+    /// First bar time of the series' files, ms.
+    pub first: i64,
+    /// Last bar time of the series' files, ms.
+    pub last: i64,
 }
 
 /// What is wrong. Displays as a sentence with the offending values.
@@ -268,6 +293,22 @@ pub enum DataErrorKind {
         /// What is wrong with it.
         detail: &'static str,
     },
+    /// A zip archive is damaged, hostile or not in the shape Binance publishes
+    /// (one unencrypted file; see [`super::archive`]).
+    Archive {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The file's SHA-256 differs from the one in the `.CHECKSUM` file beside it
+    /// (boxed to keep errors small).
+    ChecksumMismatch(Box<ChecksumMismatch>),
+    /// A `.CHECKSUM` file is not `<sha256 hex>  <file name>`.
+    BadChecksumFile {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The time range selects no bar of a series (boxed to keep errors small).
+    EmptyRange(Box<EmptyRange>),
 }
 
 impl DataErrorKind {
@@ -283,7 +324,8 @@ impl DataErrorKind {
             | K::InvalidSymbol { .. }
             | K::SymbolConflict { .. }
             | K::TimeframeConflict { .. }
-            | K::MixedTimeframes { .. } => EXIT_USAGE,
+            | K::MixedTimeframes { .. }
+            | K::EmptyRange(_) => EXIT_USAGE,
             K::Io(_) | K::InputChanged | K::BadCache { .. } => EXIT_IO,
             K::Empty
             | K::HeaderOnly
@@ -298,7 +340,10 @@ impl DataErrorKind {
             | K::LineTooLong { .. }
             | K::InvalidUtf8
             | K::JsonSyntax { .. }
-            | K::UnknownLayout { .. } => EXIT_DATA,
+            | K::UnknownLayout { .. }
+            | K::Archive { .. }
+            | K::ChecksumMismatch(_)
+            | K::BadChecksumFile { .. } => EXIT_DATA,
         }
     }
 }
@@ -457,6 +502,23 @@ impl fmt::Display for DataErrorKind {
             ),
             K::InputChanged => f.write_str("the file changed while it was being read"),
             K::BadCache { detail } => write!(f, "not a valid bar cache file: {detail}"),
+            K::Archive { detail } => write!(f, "zip archive refused: {detail}"),
+            K::ChecksumMismatch(m) => write!(
+                f,
+                "SHA-256 {} does not match {} in {}: the file is damaged or incomplete (download it again)",
+                m.got,
+                m.expected,
+                m.checksum_file.display()
+            ),
+            K::BadChecksumFile { detail } => write!(f, "not a valid checksum file: {detail}"),
+            K::EmptyRange(e) => write!(
+                f,
+                "--timerange {} holds no bar of {}, whose data runs from {} to {}",
+                e.range,
+                e.symbol,
+                format_utc(e.first),
+                format_utc(e.last)
+            ),
         }
     }
 }

@@ -1,13 +1,14 @@
 //! One data file as a stream of validated bars.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use phasebound_core::Bar;
 use sha2::{Digest, Sha256};
 
 use super::READ_BUFFER_BYTES;
+use super::archive::{self, MemberReader, archive_detail};
 use super::csv::{CsvRows, RawRow};
 use super::error::{DataError, DataErrorKind, Located};
 use super::freqtrade::JsonRows;
@@ -31,7 +32,37 @@ impl Read for HashingReader {
     }
 }
 
-type Input = BufReader<HashingReader>;
+/// The bytes a file's parser reads: the file itself, or the one member of a
+/// zip archive (see [`super::archive`]). Hashing happens below either, on the
+/// file's own bytes.
+pub(crate) enum Source {
+    Plain(HashingReader),
+    Zip(Box<MemberReader<HashingReader>>),
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Plain(r) => r.read(buf),
+            Source::Zip(r) => r.read(buf),
+        }
+    }
+}
+
+type Input = BufReader<Source>;
+
+/// An I/O error that carries an archive problem becomes
+/// [`DataErrorKind::Archive`] (a data error, without a line: the problem is the
+/// archive's, not a row's).
+fn archive_kind(e: DataError) -> DataError {
+    match &e.kind {
+        DataErrorKind::Io(io) => match archive_detail(io) {
+            Some(detail) => DataError::new(e.file, DataErrorKind::Archive { detail }),
+            None => e,
+        },
+        _ => e,
+    }
+}
 
 enum Rows {
     Csv(CsvRows<Input>),
@@ -82,10 +113,37 @@ impl BarFile {
     /// As [`BarFile::open`], hashing the bytes as they are read
     /// (see [`BarFile::finish_hash`]).
     pub(crate) fn open_inner(path: &Path, hash: bool) -> Result<Self, DataError> {
-        let file = open_file(path)?;
-        let hasher = hash.then(Sha256::new);
-        let mut input = BufReader::with_capacity(READ_BUFFER_BYTES, HashingReader { file, hasher });
+        Self::open_source(path, hash).map_err(archive_kind)
+    }
+
+    fn open_source(path: &Path, hash: bool) -> Result<Self, DataError> {
+        let mut file = open_file(path)?;
         let io_error = |e: io::Error| DataError::new(path, DataErrorKind::Io(e));
+        let mut magic = [0_u8; 4];
+        let mut got = 0;
+        while got < magic.len() {
+            match file.read(magic.get_mut(got..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(e)),
+            }
+        }
+        let member = if archive::is_zip(magic.get(..got).unwrap_or_default()) {
+            Some(archive::inspect(&file).map_err(|kind| DataError::new(path, kind))?)
+        } else {
+            None
+        };
+        file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+        let hasher = hash.then(Sha256::new);
+        let plain = HashingReader { file, hasher };
+        let source = match member {
+            Some(member) => Source::Zip(Box::new(
+                MemberReader::new(plain, member).map_err(io_error)?,
+            )),
+            None => Source::Plain(plain),
+        };
+        let mut input = BufReader::with_capacity(READ_BUFFER_BYTES, source);
         let start = input.fill_buf().map_err(io_error)?;
         if start.is_empty() {
             return Err(DataError::new(path, DataErrorKind::Empty));
@@ -193,13 +251,23 @@ impl BarFile {
     }
 
     /// The SHA-256 of every byte read so far, if hashing was enabled; after
-    /// `next_bar` returned `Ok(None)` that is the whole file.
+    /// `next_bar` returned `Ok(None)` that is the whole file. For a zip archive
+    /// the bytes after its member (the archive's directory) are read and hashed
+    /// here, so the hash covers the whole file too; `None` if that read fails.
     pub(crate) fn finish_hash(self) -> Option<[u8; 32]> {
         let reader = match self.rows {
             Rows::Csv(c) => c.into_reader(),
             Rows::Json(j) => j.into_reader(),
         };
-        reader.into_inner().hasher.map(|h| h.finalize().into())
+        let plain = match reader.into_inner() {
+            Source::Plain(r) => r,
+            Source::Zip(member) => {
+                let mut rest = member.into_inner();
+                io::copy(&mut rest, &mut io::sink()).ok()?;
+                rest
+            }
+        };
+        plain.hasher.map(|h| h.finalize().into())
     }
 
     fn read_bar(&mut self) -> Result<Option<Bar>, DataError> {
@@ -207,7 +275,7 @@ impl BarFile {
             Rows::Csv(c) => c.next_row(),
             Rows::Json(j) => j.next_row(),
         }
-        .map_err(|l| l.in_file(&self.path))?;
+        .map_err(|l| archive_kind(l.in_file(&self.path)))?;
         let Some(RawRow {
             time,
             values: [open, high, low, close, volume],

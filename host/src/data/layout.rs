@@ -15,8 +15,9 @@
 //! Only the first six columns are read; Binance's extra columns (close time,
 //! quote volume, trade count, taker volumes, ignore) are skipped unparsed.
 //! The timestamp unit is not part of the layout: it is told per value (see
-//! [`super::time`]). Compressed and binary files (zip, gzip, feather, parquet)
-//! are recognised by their magic bytes and refused with a hint.
+//! [`super::time`]). Zip archives are read in place ([`super::archive`]);
+//! other compressed and binary files (gzip, feather, parquet, a zip inside a
+//! zip) are recognised by their magic bytes and refused with a hint.
 
 use super::error::DataErrorKind;
 
@@ -146,7 +147,8 @@ pub(crate) fn classify_first_line(
 /// A hint when the file starts like a known binary or compressed format.
 pub(crate) fn sniff_binary(prefix: &[u8]) -> Option<&'static str> {
     if prefix.starts_with(b"PK\x03\x04") {
-        Some("a zip archive; unzip it first (Binance public data is published zipped)")
+        // Zip files are read (see `super::archive`); this is a zip inside one.
+        Some("a zip archive inside a zip archive; nested archives are not read")
     } else if prefix.starts_with(&[0x1f, 0x8b]) {
         Some("a gzip-compressed file (e.g. freqtrade jsongz); decompress it first")
     } else if prefix.starts_with(b"ARROW1") {

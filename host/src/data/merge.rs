@@ -11,6 +11,7 @@ use std::io;
 use phasebound_core::Bar;
 
 use super::cache::SeriesReader;
+use super::time::{format_yyyymmdd, parse_yyyymmdd};
 
 /// A half-open time range `[from, to)` in ms; `None` leaves a side open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,6 +33,45 @@ impl TimeRange {
     #[must_use]
     pub fn contains(&self, t: i64) -> bool {
         self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t < e)
+    }
+
+    /// Parses freqtrade's `--timerange` syntax, `YYYYMMDD-YYYYMMDD`, either side
+    /// optional (`20240101-`, `-20240301`): bars whose open time is at or after
+    /// the first date's midnight UTC and before the second date's midnight UTC.
+    /// The end date is excluded, so `20240301-20240401` is March 2024.
+    ///
+    /// # Errors
+    /// A message saying what is wrong (no `-`, not a date, an empty range).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let Some((start, end)) = text.trim().split_once('-') else {
+            return Err(
+                "expected YYYYMMDD-YYYYMMDD (either side may be left out: 20240101-, -20240301)"
+                    .to_owned(),
+            );
+        };
+        let side = |t: &str| (!t.is_empty()).then(|| parse_yyyymmdd(t)).transpose();
+        let range = TimeRange {
+            from: side(start)?,
+            to: side(end)?,
+        };
+        match (range.from, range.to) {
+            (None, None) => Err("give a start date, an end date or both".to_owned()),
+            (Some(from), Some(to)) if to <= from => Err(format!(
+                "the end date {end} is not after the start date {start} (the end date is excluded)"
+            )),
+            _ => Ok(range),
+        }
+    }
+
+    /// The range in `--timerange` syntax (`20240301-20240401`, `20240301-`);
+    /// `None` for the whole time axis.
+    #[must_use]
+    pub fn label(&self) -> Option<String> {
+        if *self == Self::ALL {
+            return None;
+        }
+        let side = |t: Option<i64>| t.map(format_yyyymmdd).unwrap_or_default();
+        Some(format!("{}-{}", side(self.from), side(self.to)))
     }
 }
 

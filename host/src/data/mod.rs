@@ -7,8 +7,9 @@
 //!    reading only the first row of each file. Symbol and timeframe come from
 //!    file names ([`naming`]) or options.
 //! 2. [`build_cache`] streams a series once through the parser and all checks,
-//!    writing fixed-width binary records to a cache file named after the
-//!    inputs' SHA-256; later runs on unchanged inputs reuse it ([`cache`]).
+//!    writing fixed-width binary records (only the bars in the series' time
+//!    range, `--timerange`) to a cache file named after the inputs' SHA-256;
+//!    later runs on unchanged inputs reuse it ([`cache`]).
 //! 3. [`SeriesReader`] streams one cache file, and [`Merged`] streams several
 //!    in chronological order: the form every pass of the optimizer consumes.
 //!
@@ -17,7 +18,9 @@
 //! Supported layouts ([`layout`]): Binance public-data kline CSV (spot without
 //! header, futures with header; 12 columns), plain `timestamp,open,high,low,
 //! close,volume` CSV with or without header, the normalized
-//! `open_time_ms,...` CSV, and freqtrade json. Timestamps in seconds,
+//! `open_time_ms,...` CSV, and freqtrade json; each also as the one member of
+//! a zip archive, read in place, as Binance publishes its files ([`archive`],
+//! which also verifies a `.CHECKSUM` file beside any input). Timestamps in seconds,
 //! milliseconds or microseconds are told apart by magnitude ([`time`]).
 //!
 //! Every bar passes [`phasebound_core::Bar::validate`]; in addition a series'
@@ -30,6 +33,7 @@
 //! [`READ_BUFFER_BYTES`] buffer and one line buffer of at most
 //! [`MAX_LINE_BYTES`] per open file; nothing collects rows.
 
+pub mod archive;
 pub mod cache;
 mod csv;
 pub mod discover;
@@ -50,7 +54,10 @@ pub use layout::Layout;
 pub use merge::{Merged, TimeRange};
 pub use naming::{SUPPORTED_TIMEFRAMES, parse_file_name, parse_timeframe, timeframe_label};
 pub use series::{SeriesSpec, SeriesSummary, for_each_bar};
-pub use time::{TimeUnit, format_duration, format_utc};
+pub use time::{
+    TimeUnit, civil_from_ms, format_duration, format_utc, format_yyyymmdd, ms_from_civil,
+    parse_yyyymmdd,
+};
 
 /// Size of every read buffer (data files and cache files), bytes.
 pub const READ_BUFFER_BYTES: usize = 64 * 1024;

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 
 use phasebound_core::Bar;
 
-use super::error::{DataError, DataErrorKind};
+use super::error::{DataError, DataErrorKind, EmptyRange};
 use super::file::BarFile;
+use super::merge::TimeRange;
 use super::naming::{is_supported_timeframe, timeframe_label};
 
 /// One symbol's data at one timeframe: its files in time order.
@@ -24,6 +25,9 @@ pub struct SeriesSpec {
     pub timeframe_minutes: u32,
     /// The files, ordered by their first timestamp.
     pub files: Vec<PathBuf>,
+    /// The bars used (`--timerange`): every bar of the files is still read and
+    /// checked, but only those in the range are passed on and counted.
+    pub range: TimeRange,
 }
 
 impl SeriesSpec {
@@ -34,7 +38,7 @@ impl SeriesSpec {
     }
 }
 
-/// What a full pass over a series found.
+/// What a full pass over a series found (its bars in the spec's range).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SeriesSummary {
     /// Number of bars.
@@ -81,7 +85,10 @@ pub(crate) fn scan(
     }
     let step = spec.timeframe_ms();
     let mut summary = SeriesSummary::default();
+    // The previous bar of the files (all checks) and of the range (gaps, counts).
     let mut previous: Option<i64> = None;
+    let mut previous_kept: Option<i64> = None;
+    let mut first: Option<i64> = None;
     // Each file's time unit is detected on its own (and must be uniform within the
     // file): Binance's spot files switched from ms to µs on 2025-01-01, so monthly
     // files of one series legitimately differ, and the magnitudes cannot be confused.
@@ -108,15 +115,25 @@ pub(crate) fn scan(
                         got_ms: delta,
                     }));
                 }
-                if delta > step {
-                    summary.gaps += 1;
-                    summary.largest_gap_ms = summary.largest_gap_ms.max(delta);
-                }
             } else {
-                summary.first_time = bar.time;
+                first = Some(bar.time);
             }
             first_of_file = false;
             previous = Some(bar.time);
+            if !spec.range.contains(bar.time) {
+                continue;
+            }
+            match previous_kept {
+                Some(kept) => {
+                    let delta = bar.time - kept;
+                    if delta > step {
+                        summary.gaps += 1;
+                        summary.largest_gap_ms = summary.largest_gap_ms.max(delta);
+                    }
+                }
+                None => summary.first_time = bar.time,
+            }
+            previous_kept = Some(bar.time);
             summary.bars += 1;
             sink(&bar)?;
         }
@@ -126,9 +143,20 @@ pub(crate) fn scan(
             return Err(DataError::new(path, DataErrorKind::InputChanged));
         }
     }
-    match previous {
-        Some(last) => summary.last_time = last,
-        None => {
+    match (previous_kept, first, previous) {
+        (Some(last), _, _) => summary.last_time = last,
+        (None, Some(first), Some(last)) => {
+            return Err(DataError::new(
+                PathBuf::new(),
+                DataErrorKind::EmptyRange(Box::new(EmptyRange {
+                    symbol: spec.symbol.clone(),
+                    range: spec.range.label().unwrap_or_default(),
+                    first,
+                    last,
+                })),
+            ));
+        }
+        _ => {
             return Err(DataError::new(
                 PathBuf::new(),
                 DataErrorKind::NoUsableFiles {

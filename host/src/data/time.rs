@@ -118,6 +118,69 @@ pub fn format_duration(ms: i64) -> String {
     }
 }
 
+/// Midnight UTC, in ms, of a proleptic Gregorian date; `None` when the date
+/// does not exist.
+#[must_use]
+pub fn ms_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    days_from_civil(year, month, day).map(|d| d * 86_400_000)
+}
+
+/// The UTC (year, month, day) of a ms time.
+#[must_use]
+pub fn civil_from_ms(ms: i64) -> (i64, i64, i64) {
+    civil_from_days(ms.div_euclid(86_400_000))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`); `None` when the date does not exist.
+fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&day) {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Midnight UTC of a `YYYYMMDD` date, in ms.
+///
+/// # Errors
+/// A message saying what is wrong with `text`.
+pub fn parse_yyyymmdd(text: &str) -> Result<i64, String> {
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("'{text}' is not a date written YYYYMMDD"));
+    }
+    let num = |r: std::ops::Range<usize>| -> i64 {
+        text.get(r).and_then(|t| t.parse().ok()).unwrap_or_default()
+    };
+    let (year, month, day) = (num(0..4), num(4..6), num(6..8));
+    if year < 1970 {
+        return Err(format!("'{text}' is before 1970"));
+    }
+    days_from_civil(year, month, day)
+        .map(|d| d * 86_400_000)
+        .ok_or_else(|| format!("'{text}' is not a calendar date"))
+}
+
+/// A midnight-UTC ms time as `YYYYMMDD` (the time of day is dropped).
+#[must_use]
+pub fn format_yyyymmdd(ms: i64) -> String {
+    let (year, month, day) = civil_from_days(ms.div_euclid(86_400_000));
+    format!("{year:04}{month:02}{day:02}")
+}
+
 /// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01
 /// (H. Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {

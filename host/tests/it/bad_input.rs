@@ -595,7 +595,7 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
             vec![("data/BTCUSDT-15m.csv", good.clone())],
             &["--data", "{dir}/data", "--timeframe", "1h"],
             2,
-            &["{dir}/data", "none of the 1 .csv/.json files", "1h"],
+            &["{dir}/data", "none of the 1 .csv/.json/.zip files", "1h"],
         ),
         case(
             "missing data file",
@@ -612,7 +612,7 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
             &["BTCUSDT-15m.csv", "gzip"],
         ),
         case(
-            "zip named .csv",
+            "damaged zip named .csv",
             vec![("BTCUSDT-15m.csv", zip)],
             &["--data", "{dir}/BTCUSDT-15m.csv"],
             3,
@@ -860,6 +860,18 @@ fn run_case(
     out: &Path,
     previous: &[Option<Vec<u8>>],
 ) -> Result<(), String> {
+    run_case_limited(case, root, out, previous, None)
+}
+
+/// [`run_case`] under an address-space limit of `limit` bytes (`prlimit --as`), when
+/// given and `prlimit` is available.
+fn run_case_limited(
+    case: &Case,
+    root: &Path,
+    out: &Path,
+    previous: &[Option<Vec<u8>>],
+    limit: Option<u64>,
+) -> Result<(), String> {
     let dir = root.join(format!(
         "case-{}",
         case.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -876,11 +888,23 @@ fn run_case(
         .iter()
         .map(|a| a.replace("{dir}", &d).into())
         .collect();
+    let cmd = match limit {
+        Some(bytes) if have_prlimit() => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--as={bytes}"))
+                .arg(BIN)
+                .args(["run", "--quiet", "--no-nice", "--out"])
+                .arg(out)
+                .args(&args);
+            c
+        }
+        _ => run_cmd(out, &args),
+    };
     check_failure(
         &case.name,
         &dir,
         out,
-        run_cmd(out, &args),
+        cmd,
         case.code,
         &case.expect,
         previous,
@@ -1089,5 +1113,218 @@ fn fuzz_corpus_replays_without_panic() {
     println!(
         "fuzz corpus replayed: {total} inputs over {} targets",
         fuzz_entries::TARGETS.len()
+    );
+}
+
+// ------------------------------------------------------------------ zip archives
+
+/// Hostile and damaged zip archives (and `.CHECKSUM` files), each as
+/// `BTCUSDT-15m-2024-03.zip`, the way Binance names its monthly files.
+fn zip_cases(bars: &[Bar]) -> Vec<Case> {
+    use crate::zips::{Entry, bomb_stream, sha256_hex, zip_bytes};
+    const ZIP: &str = "BTCUSDT-15m-2024-03.zip";
+    const MEMBER: &str = "BTCUSDT-15m-2024-03.csv";
+    let good = csv_normalized(bars, 1);
+    let honest = Entry::deflated(MEMBER, &good);
+    let zcase = |name: &str, bytes: Vec<u8>, expect: &[&str]| Case {
+        name: format!("zip: {name}"),
+        files: vec![(ZIP.to_owned(), bytes)],
+        args: vec!["--data".into(), format!("{{dir}}/{ZIP}")],
+        code: 3,
+        expect: std::iter::once(format!("{{dir}}/{ZIP}: zip archive refused: "))
+            .chain(expect.iter().map(|s| (*s).to_owned()))
+            .collect(),
+    };
+    let with = |f: &dyn Fn(&mut Entry)| {
+        let mut e = honest.clone();
+        f(&mut e);
+        zip_bytes(&[e])
+    };
+    let whole = zip_bytes(std::slice::from_ref(&honest));
+    let mut cases = vec![
+        zcase(
+            "two members",
+            zip_bytes(&[
+                honest.clone(),
+                Entry::deflated("BTCUSDT-15m-2024-04.csv", &good),
+            ]),
+            &["holds 2 members; expected exactly one CSV file"],
+        ),
+        zcase("no member", zip_bytes(&[]), &["holds no file"]),
+        zcase(
+            "member in a folder",
+            with(&|e| e.name = format!("data/{MEMBER}")),
+            &["'data/BTCUSDT-15m-2024-03.csv' has a folder path"],
+        ),
+        zcase(
+            "member path escaping the folder",
+            with(&|e| e.name = format!("../{MEMBER}")),
+            &["has a folder path"],
+        ),
+        zcase(
+            "only member a folder",
+            zip_bytes(&[Entry::deflated("BTCUSDT/", b"")]),
+            &["'BTCUSDT/' is a folder"],
+        ),
+        zcase(
+            "encrypted member",
+            with(&|e| e.flags |= 1),
+            &["is encrypted"],
+        ),
+        zcase(
+            "unsupported compression method",
+            with(&|e| e.method = 12),
+            &["uses compression"],
+        ),
+        zcase(
+            "declared size larger than the data",
+            with(&|e| e.size += 1000),
+            &["ends after", "it is truncated or its header lies"],
+        ),
+        zcase(
+            "declared size smaller than the data",
+            with(&|e| e.size -= 1000),
+            &[
+                "decompresses to more than the",
+                "bytes the archive declares",
+            ],
+        ),
+        zcase("wrong CRC-32", with(&|e| e.crc ^= 1), &["CRC-32"]),
+        zcase(
+            "deflate stream cut short",
+            with(&|e| {
+                let half = e.data.len() / 2;
+                e.data.truncate(half);
+            }),
+            &["is damaged (incomplete deflate stream)"],
+        ),
+        zcase(
+            "archive cut in half",
+            whole[..whole.len() / 2].to_vec(),
+            &["not a valid zip archive"],
+        ),
+        // 2 GiB of blank lines in a few KiB: refused from its header, nothing decoded.
+        zcase(
+            "bomb declaring 2 GiB",
+            zip_bytes(&[Entry {
+                name: MEMBER.into(),
+                data: bomb_stream(b'\n', 2048),
+                method: 8,
+                flags: 0,
+                crc: 0,
+                size: 2 << 30,
+            }]),
+            &["declares 2147483648 bytes uncompressed, over the 256 MiB limit"],
+        ),
+        // The same bomb declaring 64 MiB: decoded (blank lines are skipped) up to the
+        // declared size, then stopped.
+        zcase(
+            "bomb declaring 64 MiB",
+            zip_bytes(&[Entry {
+                name: MEMBER.into(),
+                data: bomb_stream(b'\n', 2048),
+                method: 8,
+                flags: 0,
+                crc: 0,
+                size: 64 << 20,
+            }]),
+            &["decompresses to more than the 67108864 bytes the archive declares"],
+        ),
+        Case {
+            name: "zip: a zip inside".into(),
+            files: vec![(
+                ZIP.to_owned(),
+                zip_bytes(&[Entry::deflated(MEMBER, &whole)]),
+            )],
+            args: vec!["--data".into(), format!("{{dir}}/{ZIP}")],
+            code: 3,
+            expect: vec![
+                format!("{{dir}}/{ZIP}: "),
+                "nested archives are not read".into(),
+            ],
+        },
+        Case {
+            name: "zip: bad row inside".into(),
+            files: vec![(
+                ZIP.to_owned(),
+                zip_bytes(&[Entry::deflated(
+                    MEMBER,
+                    b"open_time_ms,open,high,low,close,volume\n1709251200000,1,2,3,1.5,10\n",
+                )]),
+            )],
+            args: vec!["--data".into(), format!("{{dir}}/{ZIP}")],
+            code: 3,
+            expect: vec![
+                format!("{{dir}}/{ZIP}:2: "),
+                "high 2.0 is below low 3.0".into(),
+            ],
+        },
+        Case {
+            name: "zip: checksum mismatch".into(),
+            files: vec![
+                (ZIP.to_owned(), whole.clone()),
+                (
+                    format!("{ZIP}.CHECKSUM"),
+                    format!("{}  {ZIP}\n", sha256_hex(b"other bytes")).into_bytes(),
+                ),
+            ],
+            args: vec!["--data".into(), "{dir}".into()],
+            code: 3,
+            expect: vec![
+                format!("{{dir}}/{ZIP}: SHA-256 {}", sha256_hex(&whole)),
+                format!("does not match {}", sha256_hex(b"other bytes")),
+                format!("{ZIP}.CHECKSUM"),
+            ],
+        },
+        Case {
+            name: "zip: malformed checksum file".into(),
+            files: vec![
+                (ZIP.to_owned(), whole.clone()),
+                (format!("{ZIP}.CHECKSUM"), b"d41d8cd98f  x.zip\n".to_vec()),
+            ],
+            args: vec!["--data".into(), format!("{{dir}}/{ZIP}")],
+            code: 3,
+            expect: vec![
+                format!("{{dir}}/{ZIP}.CHECKSUM: not a valid checksum file"),
+                "64 hex digits".into(),
+            ],
+        },
+    ];
+    // A folder holding the hostile archive is refused the same way.
+    let mut in_folder = zcase(
+        "two members of one name, in a folder",
+        zip_bytes(&[honest.clone(), honest]),
+        &["several members of the same name"],
+    );
+    in_folder.args = vec!["--data".into(), "{dir}".into()];
+    cases.push(in_folder);
+    cases
+}
+
+/// Every hostile archive through the binary, under a 512 MiB address-space limit
+/// (`prlimit`, when available), so a member inflated into memory would fail: each
+/// stops with exit 3 naming the archive and the problem, and the previous outputs stay.
+#[test]
+fn zip_hostile_archives_fail_cleanly_and_keep_previous_outputs() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    let previous = good_outputs(&out, 42);
+    let bars: Vec<Bar> = fixture_bars().into_iter().take(200).collect();
+    let cases = zip_cases(&bars);
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| run_case_limited(c, tmp.path(), &out, &previous, Some(512 << 20)).err())
+        .collect();
+    println!(
+        "zip corpus: {} cases, {} failed",
+        cases.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
     );
 }

@@ -123,6 +123,7 @@ fn spec(symbol: &str, files: &[&Path]) -> SeriesSpec {
         symbol: symbol.to_owned(),
         timeframe_minutes: 15,
         files: files.iter().map(|p| p.to_path_buf()).collect(),
+        range: TimeRange::ALL,
     }
 }
 
@@ -618,7 +619,8 @@ fn layout_problems() {
         "{e}"
     );
     let e = read_err(&write(d, "x.zip", b"PK\x03\x04\x14\0\0\0"));
-    assert!(e.to_string().contains("a zip archive"), "{e}");
+    assert!(e.to_string().contains("not a valid zip archive"), "{e}");
+    assert_eq!(e.exit_code(), 3);
     let long = format!("{}\n", "1".repeat(5000));
     let e = read_err(&write(d, "long.csv", long));
     assert!(
@@ -1025,7 +1027,8 @@ fn discover_single_file_with_overrides() {
         [SeriesSpec {
             symbol: "BTCUSDT".into(),
             timeframe_minutes: 15,
-            files: vec![path.clone()]
+            files: vec![path.clone()],
+            range: TimeRange::ALL,
         }]
     );
     let e = discover(
@@ -1052,7 +1055,7 @@ fn folder_without_usable_files() {
     assert_eq!(e.file, d);
     assert!(
         e.to_string()
-            .contains("no .csv or .json files in this folder"),
+            .contains("no .csv, .json or .zip files in this folder"),
         "{e}"
     );
     assert_eq!(e.exit_code(), EXIT_USAGE);
@@ -1067,7 +1070,7 @@ fn folder_without_usable_files() {
     .unwrap_err();
     assert!(
         e.to_string()
-            .contains("none of the 1 .csv/.json files in this folder is of timeframe 15m"),
+            .contains("none of the 1 .csv/.json/.zip files in this folder is of timeframe 15m"),
         "{e}"
     );
 }

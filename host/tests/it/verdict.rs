@@ -33,6 +33,7 @@ pub fn run_on(series: &[(String, Vec<Bar>)], dir: &Path) -> (Value, Value) {
         cache: dir.join("cache"),
         config: Config::default(),
         previous: None,
+        timerange: phasebound::data::TimeRange::ALL,
         threads: 1,
         max_memory: None,
         progress: false,
