@@ -133,10 +133,13 @@ for scale in ${SCALES//,/ }; do
     set -- $(grid "$scale")
     G=("$@")
     echo "==> $scale: $n entries x $c cells = $work evaluations"
+    # --every-entry: the exits alone (fixed stake, no slot limit below 16, no per-symbol
+    # rule), the semantics of the numba loop, which trades every entry in every cell.
     common=(--config "$ROOT/bench/bench.toml" --entries "$dir/entries.csv" --data "$DATA"
         --timeframe "$TF" --cost-pct 0 --quiet "${G[@]}")
-    measure "$scale" phasebound "$RUNS" "$work" -- "$PB" exits "${common[@]}" --out "$dir/pb" --threads "$THREADS"
-    measure "$scale" phasebound-reference "$RUNS" "$work" -- "$PB" exits "${common[@]}" --out "$dir/pb-ref" --threads "$THREADS" --reference
+    exits_all=(--every-entry)
+    measure "$scale" phasebound "$RUNS" "$work" -- "$PB" exits "${common[@]}" "${exits_all[@]}" --out "$dir/pb" --threads "$THREADS"
+    measure "$scale" phasebound-reference "$RUNS" "$work" -- "$PB" exits "${common[@]}" "${exits_all[@]}" --out "$dir/pb-ref" --threads "$THREADS" --reference
     if cmp -s "$dir/pb/exits.csv" "$dir/pb-ref/exits.csv"; then
         echo "$scale: phasebound first passage == reference: all $c cells byte-identical" >>"$AGREE"
     else
@@ -154,10 +157,10 @@ for scale in ${SCALES//,/ }; do
     echo "$scale numba per cell: $("$PY" "$ROOT/bench/py/compare.py" cells "$dir/pb/exits.csv" "$dir/numba.csv")" >>"$AGREE"
     echo "$scale original: $("$PY" "$ROOT/bench/py/compare.py" original "$dir/pb/exits.csv" "$dir/original.json")" >>"$AGREE"
     if [ "$scale" = small ]; then
-        "$PB" exits "${common[@]}" --out "$dir/pb-trace" --trades "$dir/pb-trades.csv"
+        "$PB" exits "${common[@]}" "${exits_all[@]}" --out "$dir/pb-trace" --trades "$dir/pb-trades.csv"
         "$PY" "$ROOT/bench/py/numba_loop.py" "${py[@]}" --out "$dir/numba.csv" --trades "$dir/numba-trades.npz" 2>/dev/null
         echo "$scale numba per (entry, cell): $("$PY" "$ROOT/bench/py/compare.py" trades "$dir/pb-trades.csv" "$dir/numba-trades.npz")" >>"$AGREE"
-        "$PB" exits "${common[@]}" --out "$dir/pb-one" --one-position --trades "$dir/pb-one-trades.csv"
+        "$PB" exits "${common[@]}" --out "$dir/pb-one" --one-position --stake fixed --max-open-trades 16 --trades "$dir/pb-one-trades.csv"
         "$PY" "$ROOT/bench/py/vbt_grid.py" "${py[@]}" --out "$dir/vbt.csv" --trades "$dir/vbt-trades.npz" 2>/dev/null
         echo "$scale vectorbt vs phasebound --one-position per (entry, cell): $("$PY" "$ROOT/bench/py/compare.py" vbt "$dir/pb-one-trades.csv" "$dir/vbt-trades.npz")" >>"$AGREE"
     fi

@@ -15,6 +15,11 @@ import sys
 import numpy as np
 
 
+def pb_sum(row):
+    """Sum of net % per trade of a phasebound exits.csv row (expectancy x trades)."""
+    return float(row["expectancy_pct"]) * int(row["trades"])
+
+
 def cells(pb_path, peer_path, only_off=False):
     pb = list(csv.DictReader(open(pb_path)))
     peer = list(csv.DictReader(open(peer_path)))
@@ -25,7 +30,7 @@ def cells(pb_path, peer_path, only_off=False):
         if only_off and b["trailing"] != "off":
             continue
         n += 1
-        ta, tb = float(a["total_profit_pct"]), float(b["total_profit_pct"])
+        ta, tb = pb_sum(a), float(b["total_profit_pct"])
         worst = max(worst, abs(ta - tb))
         if a["trades"] == b["trades"] and a["wins"] == b["wins"] and abs(ta - tb) <= 1e-9 * max(1.0, abs(ta)):
             same += 1
@@ -115,11 +120,10 @@ def original(pb_path, chosen_path):
         "chosen_exact_rank": int(mine["rank"]),
         "of_cells": len(pb),
         "estimated_avg_profit_pct": round(ch["estimated_per_trade_pct"], 4),
-        "exact_avg_profit_pct": round(float(mine["average_profit_pct"]), 4),
+        "exact_avg_profit_pct": round(float(mine["expectancy_pct"]), 4),
         "best_cell": int(best["cell"]),
-        "best_exact_avg_profit_pct": round(float(best["average_profit_pct"]), 4),
-        "exact_total_chosen_vs_best_pct": [round(float(mine["total_profit_pct"]), 2),
-                                           round(float(best["total_profit_pct"]), 2)],
+        "best_exact_avg_profit_pct": round(float(best["expectancy_pct"]), 4),
+        "exact_total_chosen_vs_best_pct": [round(pb_sum(mine), 2), round(pb_sum(best), 2)],
     }
 
 

@@ -165,6 +165,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         .map(|(p, _)| p.display().to_string())
         .unwrap_or_default();
 
+    let symbol_names: Vec<String> = series.iter().map(|s| s.symbol.clone()).collect();
     let multi = MultiProgress::with_draw_target(if opts.progress {
         ProgressDrawTarget::stderr()
     } else {
@@ -193,6 +194,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
                 .as_ref()
                 .map(|c| (c, incumbent_origin.as_str())),
             notes[idx].clone(),
+            &symbol_names,
             &bar,
         );
         bar.finish_and_clear();
@@ -258,6 +260,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             s.bars,
             data::timeframe_label(tf)
         ));
+    }
+    for w in coverage_warnings(&series, &outcomes) {
+        summary.push_str(&format!("Warning: {w}\n"));
     }
     for o in &outcomes {
         summary.push_str(&report::summary(o, tf, cfg.seed));
@@ -330,6 +335,7 @@ fn run_profile(
     source: &mut CacheSource,
     incumbent: Option<(&CellDef, &str)>,
     mut notes: Vec<String>,
+    symbols: &[String],
     bar: &ProgressBar,
 ) -> Result<ProfileOutcome, AppError> {
     use crate::procedure::{self as proc, FINAL_FIT_STREAM};
@@ -404,6 +410,7 @@ fn run_profile(
     Ok(ProfileOutcome {
         profile: p,
         groups,
+        symbols: symbols.to_vec(),
         scan,
         scan_in_sample: fit.scan,
         screen: fit.screen,
@@ -426,6 +433,75 @@ fn run_profile(
         notes,
         spec: pc.spec.clone(),
     })
+}
+
+/// The walk-forward periods every symbol takes part in. Folds are cut on the span of all
+/// symbols together (the rule: one calendar for the whole portfolio); a symbol whose data
+/// start later or end earlier takes part in the periods its data cover, and no more.
+/// Each period's share is the part of it inside the symbol's first-to-last bar.
+fn coverage(series: &[CachedSeries], outcomes: &[ProfileOutcome]) -> Vec<(String, Vec<f64>)> {
+    let Some(o) = outcomes.first() else {
+        return Vec::new();
+    };
+    let (Some(first), Some(last)) = (
+        series.iter().map(|s| s.first_time).min(),
+        series.iter().map(|s| s.last_time.saturating_add(1)).max(),
+    ) else {
+        return Vec::new();
+    };
+    let mut periods = vec![(first, o.folds.first().map_or(last, |f| f.fold.test.from))];
+    periods.extend(o.folds.iter().map(|f| (f.fold.test.from, f.fold.test.to)));
+    series
+        .iter()
+        .map(|s| {
+            let (a, b) = (s.first_time, s.last_time.saturating_add(1));
+            let shares = periods
+                .iter()
+                .map(|&(from, to)| {
+                    let inside = (b.min(to) - a.max(from)).max(0);
+                    if to > from {
+                        inside as f64 / (to - from) as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            (s.symbol.clone(), shares)
+        })
+        .collect()
+}
+
+fn coverage_json(series: &[CachedSeries], outcomes: &[ProfileOutcome]) -> Value {
+    let rows: Vec<Value> = coverage(series, outcomes)
+        .into_iter()
+        .map(|(symbol, shares)| {
+            json!({
+                "symbol": symbol,
+                "initial_training": report::num(shares[0]),
+                "folds": shares[1..].iter().map(|x| report::num(*x)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "rule": "folds are cut on the span of all symbols together; each symbol takes part in the periods its data cover (shares of each period between its first and last bar)",
+        "symbols": rows,
+    })
+}
+
+/// Symbols that miss most of the initial training span but trade in the folds: their
+/// out-of-sample trades come from parameters fitted mostly without them.
+fn coverage_warnings(series: &[CachedSeries], outcomes: &[ProfileOutcome]) -> Vec<String> {
+    coverage(series, outcomes)
+        .into_iter()
+        .filter(|(_, s)| s[0] < 0.5 && s[1..].iter().any(|x| *x > 0.0))
+        .map(|(symbol, s)| {
+            format!(
+                "{symbol} covers {:.0} % of the initial training span but takes part in the folds: \
+                 its out-of-sample trades use parameters fitted mostly on the other symbols",
+                s[0] * 100.0
+            )
+        })
+        .collect()
 }
 
 fn build_report(
@@ -474,6 +550,7 @@ fn build_report(
             "timeframe": data::timeframe_label(tf),
             "timerange": opts.timerange.label(),
             "inputs": inputs,
+            "coverage": coverage_json(&series, &outcomes),
             "config": serde_json::to_value(cfg).unwrap_or(Value::Null),
             "memory_budget": {
                 "workspace_bytes": crate::memory::workspace_bytes(),

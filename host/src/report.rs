@@ -144,6 +144,8 @@ pub struct ProfileOutcome {
     pub profile: Profile,
     /// Weight group names, by index.
     pub groups: Vec<String>,
+    /// Symbol names, by index.
+    pub symbols: Vec<String>,
     /// Phase 1 on all data.
     pub scan: ScanResult,
     /// Phase 1 on the final fit's span (all data: the nightly procedure's in-sample).
@@ -607,6 +609,37 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
             max_drawdown(st),
             stats::sharpe(st),
             cell_line(&f.cell, &o.groups, tf)
+        );
+    }
+    let mut per_symbol: Vec<(usize, crate::procedure::SymbolTally)> = Vec::new();
+    for f in &o.folds {
+        for (i, t) in f.per_symbol.iter().enumerate() {
+            match per_symbol.iter_mut().find(|(j, _)| *j == i) {
+                Some((_, acc)) => {
+                    acc.trades += t.trades;
+                    acc.wins += t.wins;
+                    acc.sum_profit_pct += t.sum_profit_pct;
+                }
+                None => per_symbol.push((i, *t)),
+            }
+        }
+    }
+    if !per_symbol.is_empty() {
+        let parts: Vec<String> = per_symbol
+            .iter()
+            .map(|(i, t)| {
+                format!(
+                    "{} {} trades {:+.2} %",
+                    o.symbols.get(*i).map_or("?", String::as_str),
+                    t.trades,
+                    t.sum_profit_pct
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "  out of sample per symbol (sum of net % per trade): {}",
+            parts.join(", ")
         );
     }
     let oos = &v.out_of_sample;

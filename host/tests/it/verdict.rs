@@ -264,3 +264,54 @@ fn the_default_runs_folds_fall_where_the_rule_says() {
         assert_eq!(ph4["final_choice"]["in_sample_all_data"]["days"], 90, "{p}");
     }
 }
+
+/// Series with different spans: the folds are cut on the span of all symbols together,
+/// every symbol's share of each period is reported, and one that misses the initial
+/// training span is named.
+#[test]
+fn symbols_with_other_spans_are_reported_and_warned_about() {
+    let tmp = TempDir::new().unwrap();
+    let mut market = null_market(77);
+    // The third symbol starts on day 80 of 120: after the initial training span (day 60).
+    market[2].1.drain(..80 * 96);
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (name, bars) in &market {
+        let f = std::fs::File::create(data.join(format!("{name}-15m.csv"))).unwrap();
+        synth::write_csv(std::io::BufWriter::new(f), bars.iter().copied()).unwrap();
+    }
+    let opts = RunOptions {
+        data: vec![data],
+        symbol: None,
+        timeframe: None,
+        out: tmp.path().join("out"),
+        cache: tmp.path().join("cache"),
+        config: Config::default(),
+        previous: None,
+        timerange: phasebound::data::TimeRange::ALL,
+        threads: 1,
+        max_memory: None,
+        progress: false,
+    };
+    let o = run(&opts).unwrap();
+    let late = &market[2].0;
+    let warning = format!("Warning: {late} covers 0 % of the initial training span");
+    assert!(o.summary.contains(&warning), "{}", o.summary);
+    assert_eq!(o.summary.matches("Warning: ").count(), 1, "{}", o.summary);
+    let rows = o.report["run"]["coverage"]["symbols"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for r in rows {
+        let folds = r["folds"].as_array().unwrap();
+        assert_eq!(folds.len(), 4);
+        if &r["symbol"] == late {
+            assert_eq!(r["initial_training"], 0.0);
+            // Day 80 falls inside the second fold (days 60+15 … 60+30 of the span).
+            assert_eq!(folds[0], 0.0);
+            assert!(folds[1].as_f64().unwrap() > 0.0 && folds[1].as_f64().unwrap() < 1.0);
+            assert_eq!(folds[3], 1.0);
+        } else {
+            assert_eq!(r["initial_training"], 1.0);
+            assert!(folds.iter().all(|x| x == 1.0));
+        }
+    }
+}
