@@ -264,7 +264,11 @@ pub fn walk_forward(
         bar.set_message(format!("{label}: trading the fold"));
         let (oos, opportunities, per_symbol) = trade(ws, source, pc, &f.cell, fold.test)?;
         out.push(FoldOutcome {
-            fold: *fold,
+            // What the fit actually used, so the report shows it (not the plan).
+            fold: Fold {
+                train: f.span,
+                test: fold.test,
+            },
             cell: f.cell,
             in_sample: f.stats,
             out_of_sample: oos,

@@ -273,6 +273,18 @@ fn exits_after_the_period_count_on_its_last_day() {
     book.close(&mut st, T0.div_euclid(DAY_MS) + 1, 2);
     assert_eq!(st.days, 2);
     assert!((st.day_sum - 0.1).abs() < 1e-15);
+    // Two exits on two different days after the period: one return, on its last day.
+    let a = spec(2, Stake::Fixed, false);
+    let mut st = CellStats::new();
+    let mut book = Book::new();
+    for (d, p) in [(5, 10.0), (7, -10.0)] {
+        book.open(&mut st, &a, d as u16, T0 + d * DAY_MS, &outcome(p, ExitReason::Time, false), false)
+            .unwrap();
+    }
+    book.close(&mut st, T0.div_euclid(DAY_MS) + 1, 2);
+    let r = (1.0 + 0.05) * (1.0 - 0.05 / 1.05) - 1.0;
+    assert!((st.day_sum - r).abs() < 1e-15, "{}", st.day_sum);
+    assert!((st.day_sum_sq - r * r).abs() < 1e-15);
 }
 
 #[test]

@@ -255,6 +255,10 @@ fn the_default_runs_folds_fall_where_the_rule_says() {
             assert_eq!(f["test"]["from"], fmt(from), "{p} fold {k}");
             assert_eq!(f["train"]["from"], fmt(t0), "{p} fold {k}");
             assert_eq!(f["train"]["to"], fmt(from - purge_ms), "{p} fold {k}");
+            // Fitted on the days before the fold, minus the purge: 45 days up to the
+            // scalping purge's 16 h, 39 up to swing's 6 days.
+            let fit_days = if p == "scalping" { 45 } else { 39 } + starts[k] - 45;
+            assert_eq!(f["in_sample"]["days"], fit_days, "{p} fold {k}");
             // Traded out of sample on its own days only (11, the last one 12).
             let days = if k == 3 { 12 } else { 11 };
             assert_eq!(f["out_of_sample"]["days"], days, "{p} fold {k}");
