@@ -278,8 +278,15 @@ fn exits_after_the_period_count_on_its_last_day() {
     let mut st = CellStats::new();
     let mut book = Book::new();
     for (d, p) in [(5, 10.0), (7, -10.0)] {
-        book.open(&mut st, &a, d as u16, T0 + d * DAY_MS, &outcome(p, ExitReason::Time, false), false)
-            .unwrap();
+        book.open(
+            &mut st,
+            &a,
+            d as u16,
+            T0 + d * DAY_MS,
+            &outcome(p, ExitReason::Time, false),
+            false,
+        )
+        .unwrap();
     }
     book.close(&mut st, T0.div_euclid(DAY_MS) + 1, 2);
     let r = (1.0 + 0.05) * (1.0 - 0.05 / 1.05) - 1.0;
