@@ -550,7 +550,7 @@ fn build_report(
             "timeframe": data::timeframe_label(tf),
             "timerange": opts.timerange.label(),
             "inputs": inputs,
-            "coverage": coverage_json(&series, &outcomes),
+            "coverage": coverage_json(series, outcomes),
             "config": serde_json::to_value(cfg).unwrap_or(Value::Null),
             "memory_budget": {
                 "workspace_bytes": crate::memory::workspace_bytes(),
