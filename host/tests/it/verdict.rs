@@ -16,9 +16,8 @@ use tempfile::TempDir;
 /// Days of 15m data per symbol in these markets.
 pub const DAYS: usize = 120;
 
-/// Writes `series` as normalized CSV files and runs every phase on them; returns
-/// params.json and report.json.
-pub fn run_on(series: &[(String, Vec<Bar>)], dir: &Path) -> (Value, Value) {
+/// Writes `series` as normalized CSV files and runs every phase on them.
+pub fn run_market(series: &[(String, Vec<Bar>)], dir: &Path) -> phasebound::pipeline::RunOutcome {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     for (name, bars) in series {
@@ -38,7 +37,12 @@ pub fn run_on(series: &[(String, Vec<Bar>)], dir: &Path) -> (Value, Value) {
         max_memory: None,
         progress: false,
     };
-    let o = run(&opts).unwrap();
+    run(&opts).unwrap()
+}
+
+/// [`run_market`]'s params.json and report.json.
+pub fn run_on(series: &[(String, Vec<Bar>)], dir: &Path) -> (Value, Value) {
+    let o = run_market(series, dir);
     (o.params, o.report)
 }
 
@@ -278,26 +282,7 @@ fn symbols_with_other_spans_are_reported_and_warned_about() {
     let mut market = null_market(77);
     // The third symbol starts on day 80 of 120: after the initial training span (day 60).
     market[2].1.drain(..80 * 96);
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for (name, bars) in &market {
-        let f = std::fs::File::create(data.join(format!("{name}-15m.csv"))).unwrap();
-        synth::write_csv(std::io::BufWriter::new(f), bars.iter().copied()).unwrap();
-    }
-    let opts = RunOptions {
-        data: vec![data],
-        symbol: None,
-        timeframe: None,
-        out: tmp.path().join("out"),
-        cache: tmp.path().join("cache"),
-        config: Config::default(),
-        previous: None,
-        timerange: phasebound::data::TimeRange::ALL,
-        threads: 1,
-        max_memory: None,
-        progress: false,
-    };
-    let o = run(&opts).unwrap();
+    let o = run_market(&market, tmp.path());
     let late = &market[2].0;
     let warning = format!("Warning: {late} covers 0 % of the initial training span");
     assert!(o.summary.contains(&warning), "{}", o.summary);
