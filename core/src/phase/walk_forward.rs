@@ -7,8 +7,9 @@
 //! - the first fold starts at `first + ⌊(last + 1 − first) × fraction⌋`, rounded up to
 //!   the next UTC midnight (folds hold whole UTC days, so pooled daily returns never
 //!   count a day twice);
-//! - every fold is `⌊(end − first fold's start) / K⌋` rounded down to whole days long,
-//!   the last one running to the end of the data (`last + 1`);
+//! - every fold is `⌊(end − first fold's start) / K⌋` whole days long, the last one
+//!   running to the end of the data: `end` is the first UTC midnight after the last bar's
+//!   open, so the last fold holds the last bar and every date is a midnight;
 //! - fold `k` trains on every signal from `first` up to its start minus the **purge**
 //!   (the longest hold plus the opportunity horizon, in time): a training trade's window
 //!   can then never reach into the fold it is judged on.
@@ -65,15 +66,9 @@ pub fn schedule(
         });
     }
     let (first, last) = span;
-    let end = last.saturating_add(1);
-    let len = end.saturating_sub(first);
-    let raw = first + crate::math::floor(len as f64 * fraction) as i64;
-    let start = raw.div_euclid(DAY_MS) * DAY_MS
-        + if raw.rem_euclid(DAY_MS) == 0 {
-            0
-        } else {
-            DAY_MS
-        };
+    let len = last.saturating_add(1).saturating_sub(first);
+    let end = ceil_day(last.saturating_add(1));
+    let start = ceil_day(first + crate::math::floor(len as f64 * fraction) as i64);
     let fold_days = (end - start).div_euclid(DAY_MS) / i64::from(folds);
     if fold_days < 1 {
         return Err(Error::InvalidParameter {
@@ -103,4 +98,9 @@ pub fn schedule(
         });
     }
     Ok(out)
+}
+
+/// The first UTC midnight at or after `t`.
+fn ceil_day(t: i64) -> i64 {
+    t.div_euclid(DAY_MS) * DAY_MS + if t.rem_euclid(DAY_MS) == 0 { 0 } else { DAY_MS }
 }

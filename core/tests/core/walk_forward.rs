@@ -13,8 +13,7 @@ const BAR: i64 = 900_000;
 fn folds_fall_on_whole_days_after_the_initial_span() {
     // 90 days of 15m bars: [T0, T0 + 90 d − 15 min]. Half of 90 days is 45: the first
     // fold starts at T0 + 45 d (a midnight already); 45 days / 4 folds = 11 whole days;
-    // the last fold takes the rest (12 days but one bar) up to the end of the data
-    // (the last bar's open time + 1 ms: ranges exclude their end).
+    // the last fold takes the rest (12 days) up to the midnight after the last bar.
     let span = (T0, T0 + 90 * DAY_MS - BAR);
     let purge = 80 * BAR; // e.g. a 72-bar hold + an 8-bar horizon
     let folds = schedule(span, 0.5, 4, purge).unwrap();
@@ -23,7 +22,7 @@ fn folds_fall_on_whole_days_after_the_initial_span() {
     for (k, f) in folds.iter().enumerate() {
         assert_eq!(f.test.from, T0 + starts[k] * DAY_MS, "fold {k}");
         let to = if k == 3 {
-            span.1 + 1
+            T0 + 90 * DAY_MS
         } else {
             T0 + starts[k + 1] * DAY_MS
         };
@@ -42,9 +41,9 @@ fn folds_fall_on_whole_days_after_the_initial_span() {
     // 63 days; of 90 days and 2 hours, 63 d 1 h 24 min → day 64.
     let f = schedule((T0, T0 + 90 * DAY_MS + 2 * 3_600_000 - 1), 0.7, 3, 0).unwrap();
     assert_eq!(f[0].test.from, T0 + 64 * DAY_MS);
-    // (90 d 2 h − 64 d) / 3 = 8 whole days each; the last fold ends at the data's end.
-    assert_eq!(f[1].test.from, T0 + 72 * DAY_MS);
-    assert_eq!(f[2].test.to, T0 + 90 * DAY_MS + 2 * 3_600_000);
+    // The data end in day 90, so the folds end at day 91: (91 − 64) / 3 = 9 days each.
+    assert_eq!(f[1].test.from, T0 + 73 * DAY_MS);
+    assert_eq!(f[2].test.to, T0 + 91 * DAY_MS);
     // The folds partition the time after the first start: no signal in two folds.
     for w in folds.windows(2) {
         assert_eq!(w[0].test.to, w[1].test.from);
@@ -54,9 +53,10 @@ fn folds_fall_on_whole_days_after_the_initial_span() {
 #[test]
 fn impossible_schedules_are_errors() {
     let span = (T0, T0 + 10 * DAY_MS - BAR);
-    // 5 days but one bar after the initial span: 4 folds of a day fit, 5 do not.
-    assert!(schedule(span, 0.5, 4, 0).is_ok());
-    assert!(schedule(span, 0.5, 5, 0).is_err());
+    // 5 days after the initial span (the last ends a bar early): 5 folds of a day fit,
+    // 6 do not.
+    assert!(schedule(span, 0.5, 5, 0).is_ok());
+    assert!(schedule(span, 0.5, 6, 0).is_err());
     // A purge as long as the initial span leaves nothing to train on.
     assert!(schedule(span, 0.5, 2, 5 * DAY_MS).is_err());
     assert!(schedule(span, 0.0, 2, 0).is_err());
