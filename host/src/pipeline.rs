@@ -418,6 +418,7 @@ fn run_profile(
         dense_seeded: cfg.search.dense_seed,
         dense: fit.dense,
         sample: fit.sample,
+        sample_head: fit.sample_head,
         folds: fold_outcomes,
         folds_asked,
         purge_ms,

@@ -26,6 +26,10 @@ use phasebound_core::stats::CellStats;
 /// Sampling sub-stream of the final fit on all data (folds use their index).
 pub const FINAL_FIT_STREAM: u32 = 0xFF;
 
+/// Ordinals of a fit's sample the report lists, so a reader can check which sample a fit
+/// drew (the sample itself can hold thousands).
+pub const SAMPLE_HEAD: usize = 8;
+
 /// One run of the nightly procedure on a span.
 #[derive(Clone, Debug)]
 pub struct Fit {
@@ -41,6 +45,8 @@ pub struct Fit {
     pub dense: Option<DenseCheck>,
     /// Sample size, if Phase 3 sampled.
     pub sample: Option<u32>,
+    /// The sampling stream (see [`sample_stream`]) and the first ordinals it drew.
+    pub sample_head: (u32, Vec<u32>),
     /// The chosen parameters.
     pub cell: CellDef,
     /// Their statistics on the span (all candidates, also when sampled).
@@ -89,6 +95,10 @@ pub fn fit(
         None
     };
     let sampled = sample.map(|_| sample_buf.as_slice());
+    let sample_head = (
+        stream,
+        sample_buf.iter().take(SAMPLE_HEAD).copied().collect(),
+    );
     let mut starts = screen.starts(usize::from(search.starts)).to_vec();
     if cfg.search.dense_seed {
         for (i, st) in starts.iter_mut().enumerate() {
@@ -117,6 +127,7 @@ pub fn fit(
         optimize,
         dense,
         sample,
+        sample_head,
         cell,
         stats,
         trials: ws.trials(),
@@ -200,6 +211,10 @@ pub struct FoldOutcome {
     pub opportunities: u32,
     /// The fold's trades per symbol.
     pub per_symbol: Vec<SymbolTally>,
+    /// Candidates of the training span (what a sample is drawn from).
+    pub candidates: u32,
+    /// The training fit's sample: size, stream and first ordinals (`None`: all).
+    pub sample: Option<(u32, u32, Vec<u32>)>,
 }
 
 /// The walk-forward schedule for this data: `walk_forward_folds` folds if the data
@@ -274,6 +289,10 @@ pub fn walk_forward(
             out_of_sample: oos,
             opportunities,
             per_symbol,
+            candidates: f.scan.totals.candidates,
+            sample: f
+                .sample
+                .map(|k| (k, f.sample_head.0, f.sample_head.1.clone())),
         });
     }
     Ok(out)

@@ -160,6 +160,8 @@ pub struct ProfileOutcome {
     pub dense: Option<DenseCheck>,
     /// Sample size used by the final fit (None = all candidates).
     pub sample: Option<u32>,
+    /// The final fit's sampling stream and first ordinals.
+    pub sample_head: (u32, Vec<u32>),
     /// The walk-forward folds.
     pub folds: Vec<FoldOutcome>,
     /// Folds configured (more than `folds.len()` when the data was too short).
@@ -303,7 +305,7 @@ pub fn phase3_json(o: &ProfileOutcome, seed: u64, tf: u32) -> Value {
     json!({
         "starts_seeded_by_dense_grid": o.dense_seeded,
         "dense_check": dense,
-        "sample": match o.sample { Some(k) => json!({"size": k, "seed": seed, "of_candidates": o.scan_in_sample.totals.candidates}), None => Value::Null },
+        "sample": match o.sample { Some(k) => json!({"size": k, "seed": seed, "of_candidates": o.scan_in_sample.totals.candidates, "stream": o.sample_head.0, "first_ordinals": o.sample_head.1}), None => Value::Null },
         "starts": starts,
         "chosen_start": r.best,
         "rounds": r.rounds,
@@ -352,6 +354,11 @@ pub fn fold_json(f: &FoldOutcome, groups: &[String], symbols: &[String], tf: u32
         "train": { "from": crate::data::format_utc(f.fold.train.from), "to": crate::data::format_utc(f.fold.train.to) },
         "test": { "from": crate::data::format_utc(f.fold.test.from), "to": crate::data::format_utc(f.fold.test.to) },
         "parameters": cell_json(&f.cell, groups, tf),
+        "candidates": f.candidates,
+        "sample": match &f.sample {
+            Some((k, stream, head)) => json!({"size": k, "stream": stream, "first_ordinals": head}),
+            None => Value::Null,
+        },
         "in_sample": stats_json(&f.in_sample, None),
         "out_of_sample": stats_json(&f.out_of_sample, Some(f.opportunities)),
         "out_of_sample_per_symbol": per_symbol,

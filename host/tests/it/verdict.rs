@@ -304,3 +304,74 @@ fn symbols_with_other_spans_are_reported_and_warned_about() {
         }
     }
 }
+
+/// With `sample`, every fit draws its own seeded sample: each fold's and tonight's fit
+/// of each profile, pinned against the sampling functions called here by hand.
+#[test]
+fn each_fit_of_each_profile_draws_its_own_pinned_sample() {
+    use phasebound_core::sampling::{sample_without_replacement, stream};
+    let tmp = TempDir::new().unwrap();
+    let cfg = Config {
+        sample: 250,
+        seed: 9,
+        ..Config::default()
+    };
+    let opts = RunOptions {
+        data: Vec::new(),
+        symbol: None,
+        timeframe: None,
+        out: tmp.path().join("out"),
+        cache: tmp.path().join("cache"),
+        config: cfg,
+        previous: None,
+        timerange: phasebound::data::TimeRange::ALL,
+        threads: 1,
+        max_memory: None,
+        progress: false,
+    };
+    let report = run(&opts).unwrap().report;
+    let expected = |profile: u32, fit: u32, n: u64| -> Vec<u64> {
+        let mut rng = stream(9, 3, (profile << 8) | fit);
+        let mut out: heapless::Vec<u32, 4096> = heapless::Vec::new();
+        sample_without_replacement(&mut rng, n as u32, 250, &mut out).unwrap();
+        out.iter().take(8).map(|&x| u64::from(x)).collect()
+    };
+    let mut heads = Vec::new();
+    for (i, p) in ["scalping", "swing"].into_iter().enumerate() {
+        let s = &report["phase3"][p]["sample"];
+        let n = s["of_candidates"].as_u64().unwrap();
+        assert_eq!(s["stream"], (i as u32) << 8 | 0xFF, "{p}");
+        let got: Vec<u64> = s["first_ordinals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(got, expected(i as u32, 0xFF, n), "{p} tonight's fit");
+        heads.push(got);
+        for (k, f) in report["phase4"][p]["folds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let n = f["candidates"].as_u64().unwrap();
+            assert_eq!(
+                f["sample"]["stream"],
+                (i as u32) << 8 | k as u32,
+                "{p} fold {k}"
+            );
+            let got: Vec<u64> = f["sample"]["first_ordinals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .collect();
+            assert_eq!(got, expected(i as u32, k as u32, n), "{p} fold {k}");
+            heads.push(got);
+        }
+    }
+    // Ten fits, ten different samples.
+    let distinct: std::collections::HashSet<_> = heads.iter().collect();
+    assert_eq!(distinct.len(), heads.len());
+}
