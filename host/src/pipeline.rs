@@ -439,7 +439,8 @@ fn run_profile(
 /// The walk-forward periods every symbol takes part in. Folds are cut on the span of all
 /// symbols together (the rule: one calendar for the whole portfolio); a symbol whose data
 /// start later or end earlier takes part in the periods its data cover, and no more.
-/// Each period's share is the part of it inside the symbol's first-to-last bar.
+/// Each period's share is the part of it between the symbol's first bar's open and its
+/// last bar's close.
 fn coverage(series: &[CachedSeries], outcomes: &[ProfileOutcome]) -> Vec<(String, Vec<f64>)> {
     let Some(o) = outcomes.first() else {
         return Vec::new();
@@ -455,7 +456,9 @@ fn coverage(series: &[CachedSeries], outcomes: &[ProfileOutcome]) -> Vec<(String
     series
         .iter()
         .map(|s| {
-            let (a, b) = (s.first_time, s.last_time.saturating_add(1));
+            // A symbol covers from its first bar's open to its last bar's close.
+            let close = i64::from(s.timeframe_minutes) * 60_000;
+            let (a, b) = (s.first_time, s.last_time.saturating_add(close));
             let shares = periods
                 .iter()
                 .map(|&(from, to)| {
