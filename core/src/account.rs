@@ -145,6 +145,20 @@ impl Book {
         }
     }
 
+    /// Realizes what exited before `time`, then whether an entry of `symbol` at `time`
+    /// finds a free slot ([`Book::admit`]).
+    #[inline]
+    pub fn free_slot(
+        &mut self,
+        stats: &mut CellStats,
+        spec: &AccountSpec,
+        symbol: u16,
+        time: i64,
+    ) -> bool {
+        self.realize_before(stats, time);
+        self.admit(stats, spec, symbol)
+    }
+
     /// Whether an entry of `symbol` at `time` finds a free slot (call
     /// [`Book::realize_before`] with `time` first). Counts a refusal as skipped.
     #[inline]

@@ -14,7 +14,7 @@ use crate::source::CacheSource;
 use indicatif::ProgressBar;
 use phasebound_core::TradeOutcome;
 use phasebound_core::budget::{DefaultWorkspace, MAX_FOLDS, MAX_SAMPLE};
-use phasebound_core::engine::{EntryEvent, Observer, Trials};
+use phasebound_core::engine::{EntryEvent, Observer};
 use phasebound_core::phase::{
     self, BarSource, DenseCheck, Fold, OptimizeResult, ProfileConfig, ScanResult, ScreenResult,
     SearchConfig, TimeRange,
@@ -22,6 +22,7 @@ use phasebound_core::phase::{
 use phasebound_core::plan::{CellDef, PassPlan};
 use phasebound_core::sampling;
 use phasebound_core::stats::CellStats;
+use phasebound_core::stats::Trials;
 
 /// Sampling sub-stream of the final fit on all data (folds use their index).
 pub const FINAL_FIT_STREAM: u32 = 0xFF;

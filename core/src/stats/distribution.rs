@@ -113,44 +113,36 @@ fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
 }
 
 fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if math::abs(d) < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
+    let mut d = 1.0 / away_from_zero(1.0 - qab * x / qap);
     let mut h = d;
     for m in 1..300 {
         let m = f64::from(m);
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if math::abs(d) < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if math::abs(c) < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if math::abs(d) < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if math::abs(c) < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        let del = d * c;
+        // The even and the odd step of the fraction (Lentz's method).
+        let even = m * (b - m) * x / ((qam + m2) * (a + m2));
+        let odd = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        h *= lentz_step(even, &mut c, &mut d);
+        let del = lentz_step(odd, &mut c, &mut d);
         h *= del;
         if math::abs(del - 1.0) < 1e-15 {
             break;
         }
     }
     h
+}
+
+/// One step of Lentz's method for coefficient `aa`: updates `c` and `d`, returns the
+/// factor `c·d` the fraction's value is multiplied by.
+fn lentz_step(aa: f64, c: &mut f64, d: &mut f64) -> f64 {
+    *d = 1.0 / away_from_zero(1.0 + aa * *d);
+    *c = away_from_zero(1.0 + aa / *c);
+    *c * *d
+}
+
+/// `v`, or a tiny number where `v` is (nearly) zero, so Lentz's method never divides by 0.
+fn away_from_zero(v: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    if math::abs(v) < TINY { TINY } else { v }
 }

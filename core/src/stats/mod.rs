@@ -35,6 +35,7 @@ pub mod expectancy;
 pub mod objective;
 pub mod profit_factor;
 pub mod returns;
+pub mod trials;
 pub mod win_rate;
 
 pub use accumulator::CellStats;
@@ -51,4 +52,5 @@ pub use expectancy::{expectancy, profit_std_dev, sqn};
 pub use objective::{Objective, PROFIT_FACTOR_CAP, better};
 pub use profit_factor::{profit_factor, profit_factor_capped};
 pub use returns::{DAYS_PER_YEAR, cagr, total_return};
+pub use trials::Trials;
 pub use win_rate::win_rate;

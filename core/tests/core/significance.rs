@@ -2,12 +2,11 @@
 //! t-test of daily returns against a plain computation, the deflated Sharpe ratio
 //! against its paper's numerical example, and chaining accounts of disjoint periods.
 
-use phasebound_core::account::{AccountSpec, Book, DAY_MS, Stake};
+use super::support::daily_account;
 use phasebound_core::stats::{
     CellStats, daily_kurtosis, daily_p_value, daily_sharpe, daily_skewness, daily_t_stat,
     deflated_sharpe, expected_max_sharpe, max_drawdown, normal_cdf, normal_quantile, student_t_sf,
 };
-use phasebound_core::{ExitReason, TradeOutcome};
 
 fn near(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
@@ -56,32 +55,9 @@ fn deflated_sharpe_reproduces_the_papers_example() {
     assert!(expected_max_sharpe(10_000, 0.002) > expected_max_sharpe(100, 0.002));
 }
 
-const T0: i64 = 1_704_067_200_000;
-
 /// An account with one trade per listed day: +p % of the capital on day `d`.
 fn account(days: u32, trades: &[(i64, f64)]) -> CellStats {
-    let a = AccountSpec {
-        max_open_trades: 1,
-        stake: Stake::Compounding,
-        one_position_per_symbol: false,
-    };
-    let mut st = CellStats::new();
-    let mut book = Book::new();
-    for &(d, p) in trades {
-        let t = T0 + d * DAY_MS;
-        book.realize_before(&mut st, t);
-        assert!(book.admit(&mut st, &a, 0));
-        let o = TradeOutcome {
-            exit_index: 0,
-            exit_price: 1.0,
-            reason: ExitReason::Time,
-            ambiguous: false,
-            profit_pct: p,
-        };
-        book.open(&mut st, &a, 0, t + 3_600_000, &o, false).unwrap();
-    }
-    book.close(&mut st, i64::MAX, days);
-    st
+    daily_account(days, trades)
 }
 
 #[test]

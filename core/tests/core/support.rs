@@ -125,3 +125,34 @@ impl BarSource for VecSource {
         }
     }
 }
+
+/// 2024-01-01T00:00Z in ms: the start of the hand-made accounts.
+pub const ACCOUNT_T0: i64 = 1_704_067_200_000;
+
+/// A one-slot compounding account with one trade a listed day: `(day, net %)` enters at
+/// that day's midnight and exits an hour later; `days` is the period's length.
+pub fn daily_account(days: u32, trades: &[(i64, f64)]) -> phasebound_core::stats::CellStats {
+    use phasebound_core::account::{AccountSpec, Book, DAY_MS, Stake};
+    use phasebound_core::{ExitReason, TradeOutcome};
+    let a = AccountSpec {
+        max_open_trades: 1,
+        stake: Stake::Compounding,
+        one_position_per_symbol: false,
+    };
+    let mut st = phasebound_core::stats::CellStats::new();
+    let mut book = Book::new();
+    for &(d, p) in trades {
+        let t = ACCOUNT_T0 + d * DAY_MS;
+        assert!(book.free_slot(&mut st, &a, 0, t));
+        let o = TradeOutcome {
+            exit_index: 0,
+            exit_price: 1.0,
+            reason: ExitReason::Time,
+            ambiguous: false,
+            profit_pct: p,
+        };
+        book.open(&mut st, &a, 0, t + 3_600_000, &o, false).unwrap();
+    }
+    book.close(&mut st, i64::MAX, days);
+    st
+}

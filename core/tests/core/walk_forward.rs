@@ -1,10 +1,11 @@
 //! Where the walk-forward folds fall and what the verdict says at its boundaries, against
 //! values worked out by hand.
 
-use phasebound_core::account::{AccountSpec, Book, DAY_MS, Stake};
+use super::support::daily_account;
+use phasebound_core::Error;
+use phasebound_core::account::DAY_MS;
 use phasebound_core::phase::{TimeRange, ValidationConfig, Verdict, pool, schedule, verdict};
 use phasebound_core::stats::{CellStats, daily_p_value};
-use phasebound_core::{Error, ExitReason, TradeOutcome};
 
 const T0: i64 = 1_704_067_200_000; // 2024-01-01T00:00Z
 const BAR: i64 = 900_000;
@@ -71,33 +72,13 @@ fn impossible_schedules_are_errors() {
     );
 }
 
-/// An account with the given daily returns (in %), one trade a day.
+/// An account with the given daily returns (in %), one trade a day (none for 0).
 fn days(returns: &[f64]) -> CellStats {
-    let a = AccountSpec {
-        max_open_trades: 1,
-        stake: Stake::Compounding,
-        one_position_per_symbol: false,
-    };
-    let mut st = CellStats::new();
-    let mut book = Book::new();
-    for (d, &p) in returns.iter().enumerate() {
-        let t = T0 + d as i64 * DAY_MS;
-        book.realize_before(&mut st, t);
-        if p == 0.0 {
-            continue;
-        }
-        assert!(book.admit(&mut st, &a, 0));
-        let o = TradeOutcome {
-            exit_index: 0,
-            exit_price: 1.0,
-            reason: ExitReason::Time,
-            ambiguous: false,
-            profit_pct: p,
-        };
-        book.open(&mut st, &a, 0, t + 3_600_000, &o, false).unwrap();
-    }
-    book.close(&mut st, i64::MAX, returns.len() as u32);
-    st
+    let trades: Vec<(i64, f64)> = (0..)
+        .zip(returns.iter().copied())
+        .filter(|&(_, p)| p != 0.0)
+        .collect();
+    daily_account(returns.len() as u32, &trades)
 }
 
 #[test]

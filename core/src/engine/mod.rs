@@ -45,9 +45,12 @@ use crate::indicators::Indicators;
 use crate::plan::{CellDef, EntrySource, EvalMode, PassPlan};
 use crate::signal::signal;
 use crate::sim::{close_out, simulate};
-use crate::stats::CellStats;
+use crate::stats::{CellStats, Trials};
 use crate::trade::{Direction, Entry, EntryTiming, TradeOutcome, positive_finite};
 use heapless::Deque;
+
+mod observer;
+pub use observer::{EntryEvent, Observer};
 
 /// Slots of the per-entry cache of time exits (by holding time, direct-mapped).
 const TIME_EXIT_SLOTS: usize = 16;
@@ -79,42 +82,6 @@ pub struct ExternalEntry {
     pub atr: Option<f64>,
 }
 
-/// An entry at the moment the engine evaluates it (see [`Observer`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EntryEvent {
-    /// Symbol index.
-    pub symbol: u16,
-    /// Index of the signal bar in the symbol's stream (0-based).
-    pub bar_index: u32,
-    /// Long or short.
-    pub direction: Direction,
-    /// The ATR the exits are multiples of.
-    pub atr: f64,
-    /// The fill price; `None` when the entry cannot fill (entry at the next open, but
-    /// the data ends at the signal bar): no outcome follows.
-    pub price: Option<f64>,
-}
-
-/// Sees every evaluation of a pass, in the engine's order: for each entry whose window is
-/// complete, [`Observer::entry`] once, then [`Observer::outcome`] once for each cell that
-/// traded it (in an order of the engine's choosing). Entries of one symbol come in the order they were
-/// queued. Both methods do nothing by default; `()` observes nothing.
-pub trait Observer {
-    /// The next evaluated entry.
-    #[inline]
-    fn entry(&mut self, event: &EntryEvent) {
-        let _ = event;
-    }
-
-    /// The outcome of the last announced entry under cell `cell` (index in the plan).
-    #[inline]
-    fn outcome(&mut self, cell: usize, outcome: &TradeOutcome) {
-        let _ = (cell, outcome);
-    }
-}
-
-impl Observer for () {}
-
 /// Phase-1 style counters of one symbol in one pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SymbolCounters {
@@ -134,35 +101,6 @@ pub struct SymbolCounters {
     pub time_to_peak_sum: u64,
     /// Long candidates among `candidates`.
     pub longs: u32,
-}
-
-/// The configurations a workspace has evaluated since [`Workspace::reset_trials`]: every
-/// cell of every finished pass counts as one trial (an upper bound on the distinct
-/// configurations, as searches revisit cells), and the daily Sharpe ratios of those
-/// that traded are summed for their variance. The deflated Sharpe ratio reads them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Trials {
-    /// Cells evaluated.
-    pub cells: u64,
-    /// Cells with at least one trade.
-    pub traded: u64,
-    /// Sum of their daily Sharpe ratios.
-    pub sharpe_sum: f64,
-    /// Sum of their squares.
-    pub sharpe_sum_sq: f64,
-}
-
-impl Trials {
-    /// Sample variance of the traded cells' daily Sharpe ratios (0.0 below 2).
-    #[must_use]
-    pub fn sharpe_variance(&self) -> f64 {
-        if self.traded < 2 {
-            return 0.0;
-        }
-        let n = self.traded as f64;
-        let v = (self.sharpe_sum_sq - self.sharpe_sum * self.sharpe_sum / n) / (n - 1.0);
-        if v > 0.0 { v } else { 0.0 }
-    }
 }
 
 /// Per-symbol streaming state.
@@ -275,12 +213,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             clock: (i64::MIN, 0),
             front: None,
             period: None,
-            trials: Trials {
-                cells: 0,
-                traded: 0,
-                sharpe_sum: 0.0,
-                sharpe_sum_sq: 0.0,
-            },
+            trials: Trials::new(),
         }
     }
 
@@ -617,13 +550,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         let cells = plan.cells().len().min(C);
         for (book, st) in self.books.iter_mut().zip(&mut self.stats).take(cells) {
             book.close(st, last_day, days);
-            self.trials.cells += 1;
-            if st.trades > 0 {
-                let sr = crate::stats::daily_sharpe(st);
-                self.trials.traded += 1;
-                self.trials.sharpe_sum += sr;
-                self.trials.sharpe_sum_sq += sr * sr;
-            }
+            self.trials.record(st);
         }
         Ok(())
     }
@@ -760,7 +687,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         // bar's close: the same instant); window bar k opens at t + (k + 1)·tf.
         let tf = self.timeframe_ms;
         let entry_time = p.time + tf;
-        let exit_time = |k: u16| p.time + (i64::from(k) + 1) * tf;
+        let exit_time = |o: &TradeOutcome| p.time + (i64::from(o.exit_index) + 1) * tf;
         let filtered = plan.has_entry_filters();
         if plan.eval_mode() == EvalMode::FirstPassage {
             // Levels are resolved once per group of cells that share them; each cell then
@@ -788,8 +715,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                     else {
                         continue;
                     };
-                    book.realize_before(st, entry_time);
-                    if !book.admit(st, &account, symbol) {
+                    if !book.free_slot(st, &account, symbol, entry_time) {
                         continue;
                     }
                     let outcome = match level.exit {
@@ -805,14 +731,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                     };
                     if let Some(o) = outcome {
                         observer.outcome(c, &o);
-                        book.open(
-                            st,
-                            &account,
-                            symbol,
-                            exit_time(o.exit_index),
-                            &o,
-                            is_opportunity,
-                        )?;
+                        book.open(st, &account, symbol, exit_time(&o), &o, is_opportunity)?;
                     }
                 }
             }
@@ -824,20 +743,12 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                 let (Some(book), Some(st)) = (self.books.get_mut(c), self.stats.get_mut(c)) else {
                     continue;
                 };
-                book.realize_before(st, entry_time);
-                if !book.admit(st, &account, symbol) {
+                if !book.free_slot(st, &account, symbol, entry_time) {
                     continue;
                 }
                 if let Some(o) = simulate(&entry, bars, &cell.exit, cost) {
                     observer.outcome(c, &o);
-                    book.open(
-                        st,
-                        &account,
-                        symbol,
-                        exit_time(o.exit_index),
-                        &o,
-                        is_opportunity,
-                    )?;
+                    book.open(st, &account, symbol, exit_time(&o), &o, is_opportunity)?;
                 }
             }
         }
