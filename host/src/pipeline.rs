@@ -347,9 +347,6 @@ fn run_profile(
     let groups = cfg.group_names(p);
     let tf = source.timeframe_minutes();
 
-    bar.set_message("Phase 1: opportunity scan");
-    let scan = phase::scan(&mut *ws, source, pc, all).map_err(core)?;
-
     // Phase 4 first: the procedure on every fold, so the decision knows its evidence.
     let purge_ms = proc::purge_ms(pc, tf);
     let (folds, folds_asked) = proc::folds(span, cfg, purge_ms);
@@ -411,7 +408,8 @@ fn run_profile(
         profile: p,
         groups,
         symbols: symbols.to_vec(),
-        scan,
+        // Tonight's fit spans all data: its Phase 1 scan is the all-data scan.
+        scan: fit.scan.clone(),
         scan_in_sample: fit.scan,
         screen: fit.screen,
         optimize: fit.optimize,
