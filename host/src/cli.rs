@@ -74,6 +74,9 @@ pub struct InputArgs {
     /// YYYYMMDD-YYYYMMDD, either side may be left out (20240101-, -20240301).
     #[arg(long, value_name = "START-END", allow_hyphen_values = true)]
     pub timerange: Option<String>,
+    /// Stop on a bar off the timeframe's UTC grid (default: skip and count it).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Validated input flags.
@@ -87,6 +90,8 @@ pub struct Input {
     pub timeframe: Option<u32>,
     /// `--timerange` (the whole series without it).
     pub timerange: crate::data::TimeRange,
+    /// `--strict`: a bar off the grid is an error.
+    pub strict: bool,
 }
 
 impl InputArgs {
@@ -118,6 +123,7 @@ impl InputArgs {
             symbol: self.symbol,
             timeframe,
             timerange,
+            strict: self.strict,
         })
     }
 }
@@ -243,6 +249,7 @@ impl RunArgs {
                 symbol: input.symbol,
                 timeframe: input.timeframe,
                 timerange: input.timerange,
+                strict: input.strict,
                 out: self.out,
                 cache,
                 config,

@@ -235,6 +235,8 @@ pub struct ExitsOptions {
     pub timeframe: Option<u32>,
     /// `--timerange`: the bars used.
     pub timerange: TimeRange,
+    /// `--strict`: a bar off the timeframe's grid is an error.
+    pub strict: bool,
     /// The configuration.
     pub config: Config,
     /// Profile whose lattice fills the axes not given.
@@ -396,6 +398,7 @@ impl ExitsArgs {
                 symbol: input.symbol,
                 timeframe: input.timeframe,
                 timerange: input.timerange,
+                strict: input.strict,
                 config,
                 profile,
                 axes,
@@ -1253,6 +1256,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts.symbol.as_deref(),
         opts.timeframe,
         opts.timerange,
+        opts.strict,
         &opts.cache,
     )?;
     std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;

@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub timeframe: Option<u32>,
     /// `--timerange`: the bars used.
     pub timerange: data::TimeRange,
+    /// `--strict`: a bar off the timeframe's grid is an error (default: skipped, counted).
+    pub strict: bool,
     /// Output folder.
     pub out: PathBuf,
     /// Cache folder.
@@ -79,6 +81,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         opts.symbol.as_deref(),
         opts.timeframe,
         opts.timerange,
+        opts.strict,
         &opts.cache,
     )?;
     let workers = opts.threads.clamp(1, Profile::ALL.len());
@@ -249,7 +252,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
     let params_bytes = to_bytes(&params);
     let params_sha256 = sha256_hex(&params_bytes);
     report["run"]["params_sha256"] = json!(params_sha256);
-    let mut summary = String::new();
+    let mut summary = report::loaded(&series, tf, opts.timerange, embedded, &outcomes);
     // Say why a short file cannot trade rather than leave an unexplained zero.
     let warmup = report::warmup_bars(tf);
     for s in series.iter().filter(|s| s.bars < u64::from(warmup)) {
@@ -521,8 +524,15 @@ fn build_report(
             json!({
                 "symbol": s.symbol,
                 "timeframe": data::timeframe_label(s.timeframe_minutes),
-                "files": s.input_sha256.iter().map(|(p, h)| json!({"file": p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), "sha256": h})).collect::<Vec<_>>(),
+                "files": s.input_sha256.iter().zip(&s.files).map(|((p, h), f)| json!({
+                    "file": p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    "sha256": h,
+                    "bars": f.bars,
+                    "off_grid_skipped": f.off_grid,
+                    "time_unit": f.unit.map(|u| format!("{u} (told from the magnitude of the timestamps)")),
+                })).collect::<Vec<_>>(),
                 "bars": s.bars,
+                "off_grid_skipped": s.files.iter().map(|f| f.off_grid).sum::<u64>(),
                 "first_open_time": data::format_utc(s.first_time),
                 "last_open_time": data::format_utc(s.last_time),
                 "gaps": s.gaps,

@@ -14,9 +14,13 @@
 //! | 40 | gaps | u64 |
 //! | 48 | largest gap, ms | i64 |
 //! | 56 | cache key (SHA-256) | 32 bytes |
-//! | 88 | reserved, zero | 8 bytes |
+//! | 88 | input files | u32 |
+//! | 92 | reserved, zero | 4 bytes |
 //!
 //! Record: `time` i64 ms, then `open, high, low, close, volume` as f64.
+//! After the records, one 24-byte entry per input file, in series order: bars
+//! kept (u64), bars skipped off the timeframe's grid (u64), timestamp unit
+//! (u64: 0 unknown, 1 s, 2 ms, 3 µs).
 //!
 //! The file is named `<symbol>-<tf>-<hash16>.bars`, `hash16` being the first
 //! 16 hex digits of the cache key: the SHA-256 over the format version, the
@@ -44,14 +48,17 @@ use super::error::{DataError, DataErrorKind};
 use super::file::open_file;
 use super::merge::TimeRange;
 use super::naming::timeframe_label;
-use super::series::{SeriesSpec, scan};
+use super::series::{FileSummary, SeriesSpec, scan};
+use super::time::TimeUnit;
 
 /// Version of the cache format and of the parsing rules that fill it.
-pub const CACHE_FORMAT_VERSION: u32 = 1;
+pub const CACHE_FORMAT_VERSION: u32 = 2;
 /// Bytes per bar record.
 pub const RECORD_BYTES: usize = 48;
 /// Bytes of the header.
 pub const HEADER_BYTES: usize = 96;
+/// Bytes per input-file entry after the records.
+pub const FILE_ENTRY_BYTES: usize = 24;
 
 const MAGIC: [u8; 8] = *b"PBBARS\r\n";
 
@@ -76,6 +83,8 @@ pub struct CachedSeries {
     pub largest_gap_ms: i64,
     /// Each input file with the lower-case hex SHA-256 of its bytes, in series order.
     pub input_sha256: Vec<(PathBuf, String)>,
+    /// Each input file's bars, skipped bars and time unit, in series order.
+    pub files: Vec<FileSummary>,
     /// Whether an existing cache file was reused (no parsing happened).
     pub reused: bool,
 }
@@ -90,6 +99,7 @@ struct Header {
     gaps: u64,
     largest_gap_ms: i64,
     key: [u8; 32],
+    files: u32,
 }
 
 fn put(out: &mut [u8; HEADER_BYTES], at: usize, bytes: &[u8]) {
@@ -118,6 +128,7 @@ impl Header {
         put(&mut out, 40, &self.gaps.to_le_bytes());
         put(&mut out, 48, &self.largest_gap_ms.to_le_bytes());
         put(&mut out, 56, &self.key);
+        put(&mut out, 88, &self.files.to_le_bytes());
         out
     }
 
@@ -136,15 +147,69 @@ impl Header {
             gaps: u64::from_le_bytes(take(bytes, 40)),
             largest_gap_ms: i64::from_le_bytes(take(bytes, 48)),
             key: take(bytes, 56),
+            files: u32::from_le_bytes(take(bytes, 88)),
         })
     }
 
     /// File length a complete cache of this header has.
     fn file_len(&self) -> Option<u64> {
+        self.trailer_offset()?
+            .checked_add(u64::from(self.files) * FILE_ENTRY_BYTES as u64)
+    }
+
+    /// Offset of the per-file entries (the end of the records).
+    fn trailer_offset(&self) -> Option<u64> {
         self.bars
             .checked_mul(RECORD_BYTES as u64)?
             .checked_add(HEADER_BYTES as u64)
     }
+}
+
+fn unit_code(unit: Option<TimeUnit>) -> u64 {
+    match unit {
+        None => 0,
+        Some(TimeUnit::Seconds) => 1,
+        Some(TimeUnit::Millis) => 2,
+        Some(TimeUnit::Micros) => 3,
+    }
+}
+
+fn encode_file(f: &FileSummary) -> [u8; FILE_ENTRY_BYTES] {
+    let mut out = [0; FILE_ENTRY_BYTES];
+    for (chunk, field) in out
+        .chunks_exact_mut(8)
+        .zip([f.bars, f.off_grid, unit_code(f.unit)])
+    {
+        chunk.copy_from_slice(&field.to_le_bytes());
+    }
+    out
+}
+
+fn decode_file(bytes: &[u8; FILE_ENTRY_BYTES]) -> Option<FileSummary> {
+    let unit = match u64::from_le_bytes(take(bytes, 16)) {
+        0 => None,
+        1 => Some(TimeUnit::Seconds),
+        2 => Some(TimeUnit::Millis),
+        3 => Some(TimeUnit::Micros),
+        _ => return None,
+    };
+    Some(FileSummary {
+        bars: u64::from_le_bytes(take(bytes, 0)),
+        off_grid: u64::from_le_bytes(take(bytes, 8)),
+        unit,
+    })
+}
+
+/// Reads the per-file entries of a cache file whose header is `header`.
+fn read_files(file: &mut File, header: &Header) -> Option<Vec<FileSummary>> {
+    file.seek(SeekFrom::Start(header.trailer_offset()?)).ok()?;
+    let mut files = Vec::with_capacity(header.files as usize);
+    for _ in 0..header.files {
+        let mut entry = [0; FILE_ENTRY_BYTES];
+        file.read_exact(&mut entry).ok()?;
+        files.push(decode_file(&entry)?);
+    }
+    (files.iter().map(|f| f.bars).sum::<u64>() == header.bars).then_some(files)
 }
 
 fn encode_bar(bar: &Bar) -> [u8; RECORD_BYTES] {
@@ -215,16 +280,26 @@ fn cache_key(spec: &SeriesSpec, hashes: &[[u8; 32]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Reads and checks the header of an existing cache file; `None` when it is
-/// absent or unusable (then it is rebuilt).
-fn existing(path: &Path, key: &[u8; 32], timeframe_minutes: u32) -> Option<Header> {
+/// Reads and checks the header and file entries of an existing cache file;
+/// `None` when it is absent or unusable (then it is rebuilt).
+fn existing(path: &Path, key: &[u8; 32], spec: &SeriesSpec) -> Option<(Header, Vec<FileSummary>)> {
     let mut file = File::open(path).ok()?;
     let mut bytes = [0; HEADER_BYTES];
     file.read_exact(&mut bytes).ok()?;
     let header = Header::decode(&bytes).ok()?;
     let complete = header.file_len() == Some(file.metadata().ok()?.len());
-    (header.key == *key && header.timeframe_minutes == timeframe_minutes && complete)
-        .then_some(header)
+    let matches = header.key == *key
+        && header.timeframe_minutes == spec.timeframe_minutes
+        && header.files as usize == spec.files.len();
+    if !(matches && complete) {
+        return None;
+    }
+    let files = read_files(&mut file, &header)?;
+    // A strict run re-reads data with skipped bars, to fail on the first one's line.
+    if spec.strict && files.iter().any(|f| f.off_grid > 0) {
+        return None;
+    }
+    Some((header, files))
 }
 
 /// Removes the temporary file unless the build succeeded.
@@ -274,7 +349,7 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         .cloned()
         .zip(hashes.iter().map(|h| hex(h)))
         .collect();
-    let done = |header: Header, reused: bool, input_sha256| CachedSeries {
+    let done = |header: Header, files, reused: bool, input_sha256| CachedSeries {
         symbol: spec.symbol.clone(),
         timeframe_minutes: spec.timeframe_minutes,
         path: path.clone(),
@@ -284,10 +359,11 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         gaps: header.gaps,
         largest_gap_ms: header.largest_gap_ms,
         input_sha256,
+        files,
         reused,
     };
-    if let Some(header) = existing(&path, &key, spec.timeframe_minutes) {
-        return Ok(done(header, true, input_sha256));
+    if let Some((header, files)) = existing(&path, &key, spec) {
+        return Ok(done(header, files, true, input_sha256));
     }
 
     let cache_io = |at: &Path| {
@@ -325,7 +401,11 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         gaps: summary.gaps,
         largest_gap_ms: summary.largest_gap_ms,
         key,
+        files: u32::try_from(summary.files.len()).unwrap_or(u32::MAX),
     };
+    for f in &summary.files {
+        out.write_all(&encode_file(f)).map_err(cache_io(&temp))?;
+    }
     let mut file = out
         .into_inner()
         .map_err(|e| cache_io(&temp)(e.into_error()))?;
@@ -335,7 +415,7 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
     drop(file);
     fs::rename(&temp, &path).map_err(cache_io(&path))?;
     guard.keep = true;
-    Ok(done(header, false, input_sha256))
+    Ok(done(header, summary.files, false, input_sha256))
 }
 
 /// Streams the bars of a cache file through a fixed 64 KiB buffer.

@@ -41,7 +41,10 @@ struct Candidate {
 /// and timeframe (e.g. monthly files) form one series, ordered by their first
 /// timestamp; files with the same first timestamp overlap. Each file's timestamp
 /// unit is detected on its own (Binance spot files moved from ms to µs on
-/// 2025-01-01). All series must share one timeframe.
+/// 2025-01-01). All series must share one timeframe, and the files of one
+/// series one market: a path naming spot and another naming futures (by a
+/// folder or name token `spot`, `futures`, `um`, `cm`) for the same symbol is
+/// an error rather than one series of two instruments.
 /// The result is sorted by symbol. Only the first row of each file is read.
 ///
 /// # Errors
@@ -120,6 +123,7 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
     struct Member {
         path: PathBuf,
         first_time: i64,
+        market: Option<&'static str>,
     }
     let mut groups: BTreeMap<(String, u32), Vec<Member>> = BTreeMap::new();
     let mut first_symbol: Option<String> = None;
@@ -159,15 +163,29 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
             Some(bar) => bar.time,
             None => return Err(DataError::new(&path, DataErrorKind::Empty)),
         };
-        groups
-            .entry((symbol, minutes))
-            .or_default()
-            .push(Member { path, first_time });
+        groups.entry((symbol, minutes)).or_default().push(Member {
+            market: market_of(&path),
+            path,
+            first_time,
+        });
     }
 
     let mut specs = Vec::with_capacity(groups.len());
     for ((symbol, timeframe_minutes), mut members) in groups {
         members.sort_by_key(|m| m.first_time);
+        let mut known = members.iter().filter_map(|m| Some((m.market?, &m.path)));
+        if let Some((first, first_file)) = known.next()
+            && let Some((second, path)) = known.find(|(m, _)| *m != first)
+        {
+            return Err(DataError::new(
+                path,
+                DataErrorKind::MixedMarkets {
+                    first,
+                    first_file: first_file.clone(),
+                    second,
+                },
+            ));
+        }
         for pair in members.windows(2) {
             let [a, b] = pair else { continue };
             if a.first_time == b.first_time {
@@ -198,9 +216,32 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
             timeframe_minutes,
             files: members.into_iter().map(|m| m.path).collect(),
             range: TimeRange::ALL,
+            strict: false,
         });
     }
     Ok(specs)
+}
+
+/// The market a file's path names: `spot`, or `futures` for Binance's
+/// `futures/um`, `futures/cm` folders and `-futures`, `binance-um-` style names.
+/// `None` when the path says nothing (the layout cannot tell: Binance futures
+/// files had no header row before 2022, like spot files).
+fn market_of(path: &Path) -> Option<&'static str> {
+    let mut market = None;
+    for component in path.components() {
+        let text = component.as_os_str().to_string_lossy().to_ascii_lowercase();
+        let stem = text
+            .rsplit_once('.')
+            .map_or(text.as_str(), |(stem, _)| stem);
+        for token in stem.split(['-', '_']) {
+            match token {
+                "spot" => market = Some("spot"),
+                "futures" | "um" | "cm" => market = Some("futures"),
+                _ => {}
+            }
+        }
+    }
+    market
 }
 
 fn file_name_of(path: &Path) -> String {

@@ -7,7 +7,7 @@
 //!
 //! | code | class | kinds |
 //! |---|---|---|
-//! | 2 | usage or configuration | [`NotFound`], [`NoUsableFiles`], [`UnknownTimeframe`], [`NoSymbol`], [`InvalidSymbol`], [`SymbolConflict`], [`TimeframeConflict`], [`MixedTimeframes`], [`EmptyRange`] |
+//! | 2 | usage or configuration | [`NotFound`], [`NoUsableFiles`], [`UnknownTimeframe`], [`NoSymbol`], [`InvalidSymbol`], [`SymbolConflict`], [`TimeframeConflict`], [`MixedTimeframes`], [`SeriesGap`], [`MixedMarkets`], [`EmptyRange`] |
 //! | 3 | bad input data | every kind about the contents of a data file, zip archive or `.CHECKSUM` file |
 //! | 4 | I/O | [`Io`], [`InputChanged`], [`BadCache`] |
 //!
@@ -20,6 +20,8 @@
 //! [`TimeframeConflict`]: DataErrorKind::TimeframeConflict
 //! [`MixedTimeframes`]: DataErrorKind::MixedTimeframes
 //! [`EmptyRange`]: DataErrorKind::EmptyRange
+//! [`SeriesGap`]: DataErrorKind::SeriesGap
+//! [`MixedMarkets`]: DataErrorKind::MixedMarkets
 //! [`Io`]: DataErrorKind::Io
 //! [`InputChanged`]: DataErrorKind::InputChanged
 //! [`BadCache`]: DataErrorKind::BadCache
@@ -156,6 +158,19 @@ pub struct EmptyRange {
     pub last: i64,
 }
 
+/// Bars of a series missing for longer than the limit.
+#[derive(Debug)]
+pub struct SeriesGap {
+    /// The series' symbol.
+    pub symbol: String,
+    /// Open time of the last bar before the gap, ms.
+    pub before: i64,
+    /// Open time of the first bar after it, ms.
+    pub after: i64,
+    /// The file of the bar before the gap, when it is another file.
+    pub previous_file: Option<PathBuf>,
+}
+
 /// What is wrong. Displays as a sentence with the offending values.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -204,13 +219,43 @@ pub enum DataErrorKind {
         /// The file that set `expected`, when it is another file.
         other: Option<PathBuf>,
     },
-    /// The time since the previous bar is not a positive multiple of the
-    /// timeframe: the timeframe is wrong or the data is misaligned.
-    SpacingNotMultiple {
+    /// With `--strict`: a bar does not open on the timeframe's grid (a multiple
+    /// of the timeframe since 00:00 UTC). Without it such bars are skipped and counted.
+    OffGrid {
         /// The timeframe in ms.
-        expected_ms: i64,
-        /// The step found, in ms.
-        got_ms: i64,
+        timeframe_ms: i64,
+        /// The bar's open time, ms.
+        time: i64,
+    },
+    /// Most bars of a file are off the timeframe's grid: the timeframe or the
+    /// time zone is wrong, so skipping them would leave a wrong series.
+    MostlyOffGrid {
+        /// The timeframe in ms.
+        timeframe_ms: i64,
+        /// Bars off the grid.
+        off_grid: u64,
+        /// Bars on it.
+        on_grid: u64,
+    },
+    /// No two consecutive bars are one timeframe apart: the file holds a
+    /// longer timeframe than it is read as (e.g. 1h bars named `-15m`).
+    TimeframeTooShort {
+        /// The timeframe in ms.
+        timeframe_ms: i64,
+        /// The smallest step between consecutive bars, ms.
+        smallest_step_ms: i64,
+    },
+    /// Bars are missing for longer than [`super::series::MAX_GAP_MS`]: the
+    /// files look like separate data sets (far-apart periods) merged by name.
+    SeriesGap(Box<SeriesGap>),
+    /// Files of one symbol come from different markets (spot and futures).
+    MixedMarkets {
+        /// The market of an earlier file.
+        first: &'static str,
+        /// That file.
+        first_file: PathBuf,
+        /// The market of this file.
+        second: &'static str,
     },
     /// Two files of one series overlap in time.
     FilesOverlap {
@@ -325,6 +370,8 @@ impl DataErrorKind {
             | K::SymbolConflict { .. }
             | K::TimeframeConflict { .. }
             | K::MixedTimeframes { .. }
+            | K::SeriesGap(_)
+            | K::MixedMarkets { .. }
             | K::EmptyRange(_) => EXIT_USAGE,
             K::Io(_) | K::InputChanged | K::BadCache { .. } => EXIT_IO,
             K::Empty
@@ -334,7 +381,9 @@ impl DataErrorKind {
             | K::BadTimestamp { .. }
             | K::InvalidBar { .. }
             | K::MixedTimeUnits { .. }
-            | K::SpacingNotMultiple { .. }
+            | K::OffGrid { .. }
+            | K::MostlyOffGrid { .. }
+            | K::TimeframeTooShort { .. }
             | K::FilesOverlap { .. }
             | K::TruncatedLine { .. }
             | K::LineTooLong { .. }
@@ -443,11 +492,47 @@ impl fmt::Display for DataErrorKind {
                 "timestamps are in {got}, but in {expected} in {} of the same series",
                 other.display()
             ),
-            K::SpacingNotMultiple { expected_ms, got_ms } => write!(
+            K::OffGrid { timeframe_ms, time } => write!(
                 f,
-                "this bar comes {got_ms} ms ({}) after the previous one, not a positive multiple of the timeframe {} ({expected_ms} ms): wrong timeframe, or misaligned data",
-                format_duration(*got_ms),
-                format_duration(*expected_ms)
+                "this bar opens at {}, off the {} grid (open times are multiples of {} from 00:00 UTC); --strict makes this an error, without it such bars are skipped and counted",
+                format_utc(*time),
+                format_duration(*timeframe_ms),
+                format_duration(*timeframe_ms)
+            ),
+            K::MostlyOffGrid { timeframe_ms, off_grid, on_grid } => write!(
+                f,
+                "{off_grid} of {} bars do not open on the {} grid (multiples of {} from 00:00 UTC): wrong timeframe, or times in another zone than UTC?",
+                off_grid + on_grid,
+                format_duration(*timeframe_ms),
+                format_duration(*timeframe_ms)
+            ),
+            K::TimeframeTooShort { timeframe_ms, smallest_step_ms } => write!(
+                f,
+                "read as {} bars, but no two consecutive bars are {} apart (the smallest step is {}): the data is probably {} bars; rename the file or pass --timeframe",
+                format_duration(*timeframe_ms),
+                format_duration(*timeframe_ms),
+                format_duration(*smallest_step_ms),
+                format_duration(*smallest_step_ms)
+            ),
+            K::SeriesGap(g) => {
+                write!(
+                    f,
+                    "{} has no bars from {} to {} ({}), more than the {} a series may miss",
+                    g.symbol,
+                    format_utc(g.before),
+                    format_utc(g.after),
+                    format_duration(g.after - g.before),
+                    format_duration(super::series::MAX_GAP_MS)
+                )?;
+                if let Some(previous) = &g.previous_file {
+                    write!(f, " (between {} and this file)", previous.display())?;
+                }
+                f.write_str(": these look like separate data sets (another period or market); use --timerange to pick one period, or pass only the files of one")
+            }
+            K::MixedMarkets { first, first_file, second } => write!(
+                f,
+                "this {second} file has the same symbol as the {first} file {}: spot and futures are different instruments; pass the files of one market (e.g. only the spot/ or only the futures/ folder)",
+                first_file.display()
             ),
             K::FilesOverlap { previous, previous_last: Some(last), first } => write!(
                 f,

@@ -24,8 +24,9 @@
 //! milliseconds or microseconds are told apart by magnitude ([`time`]).
 //!
 //! Every bar passes [`phasebound_core::Bar::validate`]; in addition a series'
-//! files must not overlap, and every step between bars must be a positive
-//! multiple of the timeframe (larger multiples are gaps: counted, allowed).
+//! files must not overlap, come from one market, and its bars open on the
+//! timeframe's UTC grid (off-grid bars are skipped and counted, or refused with
+//! `--strict`; gaps are counted, up to 32 days; see [`series`]).
 //! The first problem stops the work with a [`DataError`] naming file, line and
 //! values, and a documented exit code ([`DataError::exit_code`]).
 //!
@@ -48,12 +49,12 @@ pub mod time;
 
 pub use cache::{CachedSeries, SeriesReader, build_cache};
 pub use discover::{DiscoverOptions, discover};
-pub use error::{DataError, DataErrorKind};
+pub use error::{DataError, DataErrorKind, SeriesGap};
 pub use file::BarFile;
 pub use layout::Layout;
 pub use merge::{Merged, TimeRange};
 pub use naming::{SUPPORTED_TIMEFRAMES, parse_file_name, parse_timeframe, timeframe_label};
-pub use series::{SeriesSpec, SeriesSummary, for_each_bar};
+pub use series::{FileSummary, MAX_GAP_MS, SeriesSpec, SeriesSummary, for_each_bar};
 pub use time::{
     TimeUnit, civil_from_ms, format_duration, format_utc, format_yyyymmdd, ms_from_civil,
     parse_yyyymmdd,

@@ -1,20 +1,36 @@
 //! A series (one symbol, one timeframe, one or more files) streamed and checked.
 //!
 //! On top of the per-file checks of [`BarFile`], a series requires that its
-//! files follow each other in time without overlap, that all use one timestamp
-//! unit, and that every step between consecutive bars is a positive multiple
-//! of the timeframe. A step of exactly one timeframe is normal; a larger
-//! multiple is a *gap* (missing candles), counted and reported but allowed.
-//! Anything else means the timeframe is wrong or the data misaligned.
+//! files follow each other in time without overlap and that its bars open on
+//! the timeframe's grid: multiples of the timeframe from 00:00 UTC, as every
+//! exchange cuts candles of 1m to 1d (each supported timeframe divides a day).
+//!
+//! - A bar **off the grid** (Binance's 2018 BNB 15m data holds one) is skipped
+//!   and counted per file, so one stray row does not stop a nightly run;
+//!   [`SeriesSpec::strict`] (`--strict`) makes it an error instead. A file
+//!   whose bars are mostly off the grid is an error either way: its timeframe
+//!   or time zone is wrong, and skipping would leave a wrong series.
+//! - A **gap** (a step of several timeframes: missing candles) is counted and
+//!   allowed; trades never span one (the engine ends a trade's window at the
+//!   last bar before it). A gap longer than [`MAX_GAP_MS`] (32 days: one
+//!   missing monthly file is tolerated, two are not) is an error: such files
+//!   are separate data sets (another period) merged only by their names.
+//! - A series in which **no two consecutive bars** are one timeframe apart
+//!   holds a longer timeframe than it is read as (1h bars named `-15m`): an
+//!   error naming the step found.
 
 use std::path::PathBuf;
 
 use phasebound_core::Bar;
 
-use super::error::{DataError, DataErrorKind, EmptyRange};
+use super::error::{DataError, DataErrorKind, EmptyRange, SeriesGap};
 use super::file::BarFile;
 use super::merge::TimeRange;
 use super::naming::{is_supported_timeframe, timeframe_label};
+use super::time::TimeUnit;
+
+/// The longest run of missing bars a series may hold, ms (32 days).
+pub const MAX_GAP_MS: i64 = 32 * 86_400_000;
 
 /// One symbol's data at one timeframe: its files in time order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,9 +44,24 @@ pub struct SeriesSpec {
     /// The bars used (`--timerange`): every bar of the files is still read and
     /// checked, but only those in the range are passed on and counted.
     pub range: TimeRange,
+    /// A bar off the timeframe's grid is an error (`--strict`) instead of
+    /// being skipped and counted.
+    pub strict: bool,
 }
 
 impl SeriesSpec {
+    /// A whole-series spec (no range, not strict).
+    #[must_use]
+    pub fn new(symbol: impl Into<String>, timeframe_minutes: u32, files: Vec<PathBuf>) -> Self {
+        Self {
+            symbol: symbol.into(),
+            timeframe_minutes,
+            files,
+            range: TimeRange::ALL,
+            strict: false,
+        }
+    }
+
     /// The timeframe in milliseconds.
     #[must_use]
     pub fn timeframe_ms(&self) -> i64 {
@@ -38,8 +69,19 @@ impl SeriesSpec {
     }
 }
 
-/// What a full pass over a series found (its bars in the spec's range).
+/// What a pass found in one file of a series (bars in the spec's range).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileSummary {
+    /// Bars passed on.
+    pub bars: u64,
+    /// Bars skipped because they open off the timeframe's grid.
+    pub off_grid: u64,
+    /// The unit of the file's timestamps, told from their magnitude.
+    pub unit: Option<TimeUnit>,
+}
+
+/// What a full pass over a series found (its bars in the spec's range).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeriesSummary {
     /// Number of bars.
     pub bars: u64,
@@ -51,6 +93,16 @@ pub struct SeriesSummary {
     pub gaps: u64,
     /// The longest such step, ms (0 without gaps).
     pub largest_gap_ms: i64,
+    /// Per file, in series order.
+    pub files: Vec<FileSummary>,
+}
+
+impl SeriesSummary {
+    /// Bars skipped off the grid, over all files.
+    #[must_use]
+    pub fn off_grid(&self) -> u64 {
+        self.files.iter().map(|f| f.off_grid).sum()
+    }
 }
 
 /// Streams every bar of a series, fully validated, into `f`; no cache.
@@ -85,47 +137,67 @@ pub(crate) fn scan(
     }
     let step = spec.timeframe_ms();
     let mut summary = SeriesSummary::default();
-    // The previous bar of the files (all checks) and of the range (gaps, counts).
+    // The previous bar of the files (order, overlap) and of the kept bars (gaps).
     let mut previous: Option<i64> = None;
-    let mut previous_kept: Option<i64> = None;
+    let mut previous_kept: Option<(i64, usize)> = None;
     let mut first: Option<i64> = None;
+    let mut smallest_step = i64::MAX;
     // Each file's time unit is detected on its own (and must be uniform within the
     // file): Binance's spot files switched from ms to µs on 2025-01-01, so monthly
     // files of one series legitimately differ, and the magnitudes cannot be confused.
     for (index, path) in spec.files.iter().enumerate() {
         let mut file = BarFile::open_inner(path, expected_hashes.is_some())?;
         let mut first_of_file = true;
+        let mut counts = FileSummary::default();
         while let Some(bar) = file.next_bar()? {
-            if let Some(prev) = previous {
-                if first_of_file && bar.time <= prev {
-                    return Err(file.error_here(DataErrorKind::FilesOverlap {
-                        previous: spec
-                            .files
-                            .get(index.wrapping_sub(1))
-                            .cloned()
-                            .unwrap_or_default(),
-                        previous_last: Some(prev),
-                        first: bar.time,
-                    }));
-                }
-                let delta = bar.time - prev;
-                if delta % step != 0 {
-                    return Err(file.error_here(DataErrorKind::SpacingNotMultiple {
-                        expected_ms: step,
-                        got_ms: delta,
-                    }));
-                }
-            } else {
-                first = Some(bar.time);
+            if let Some(prev) = previous
+                && first_of_file
+                && bar.time <= prev
+            {
+                return Err(file.error_here(DataErrorKind::FilesOverlap {
+                    previous: spec
+                        .files
+                        .get(index.wrapping_sub(1))
+                        .cloned()
+                        .unwrap_or_default(),
+                    previous_last: Some(prev),
+                    first: bar.time,
+                }));
             }
+            first.get_or_insert(bar.time);
             first_of_file = false;
             previous = Some(bar.time);
+            let on_grid = bar.time.rem_euclid(step) == 0;
+            if !on_grid && spec.strict {
+                return Err(file.error_here(DataErrorKind::OffGrid {
+                    timeframe_ms: step,
+                    time: bar.time,
+                }));
+            }
             if !spec.range.contains(bar.time) {
                 continue;
             }
+            if !on_grid {
+                counts.off_grid += 1;
+                continue;
+            }
             match previous_kept {
-                Some(kept) => {
+                Some((kept, kept_file)) => {
                     let delta = bar.time - kept;
+                    smallest_step = smallest_step.min(delta);
+                    if delta > MAX_GAP_MS {
+                        let previous_file = (kept_file != index)
+                            .then(|| spec.files.get(kept_file).cloned())
+                            .flatten();
+                        return Err(file.error_here(DataErrorKind::SeriesGap(Box::new(
+                            SeriesGap {
+                                symbol: spec.symbol.clone(),
+                                before: kept,
+                                after: bar.time,
+                                previous_file,
+                            },
+                        ))));
+                    }
                     if delta > step {
                         summary.gaps += 1;
                         summary.largest_gap_ms = summary.largest_gap_ms.max(delta);
@@ -133,18 +205,41 @@ pub(crate) fn scan(
                 }
                 None => summary.first_time = bar.time,
             }
-            previous_kept = Some(bar.time);
+            previous_kept = Some((bar.time, index));
+            counts.bars += 1;
             summary.bars += 1;
             sink(&bar)?;
         }
+        counts.unit = file.time_unit();
         if let Some(expected) = expected_hashes.and_then(|h| h.get(index))
             && file.finish_hash().as_ref() != Some(expected)
         {
             return Err(DataError::new(path, DataErrorKind::InputChanged));
         }
+        if counts.off_grid > counts.bars {
+            return Err(DataError::new(
+                path,
+                DataErrorKind::MostlyOffGrid {
+                    timeframe_ms: step,
+                    off_grid: counts.off_grid,
+                    on_grid: counts.bars,
+                },
+            ));
+        }
+        summary.files.push(counts);
+    }
+    // Two steps at least, so that a series of two bars across one gap is not judged.
+    if summary.bars >= 3 && smallest_step > step {
+        return Err(DataError::new(
+            spec.files.first().cloned().unwrap_or_default(),
+            DataErrorKind::TimeframeTooShort {
+                timeframe_ms: step,
+                smallest_step_ms: smallest_step,
+            },
+        ));
     }
     match (previous_kept, first, previous) {
-        (Some(last), _, _) => summary.last_time = last,
+        (Some((last, _)), _, _) => summary.last_time = last,
         (None, Some(first), Some(last)) => {
             return Err(DataError::new(
                 PathBuf::new(),

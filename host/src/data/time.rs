@@ -100,22 +100,32 @@ pub fn format_utc(ms: i64) -> String {
     }
 }
 
-/// A duration in milliseconds, in the largest whole unit of `d`, `h`, `m`
-/// (e.g. `15m`, `4h`, `2d`), else in `ms`.
+/// A duration in milliseconds as its non-zero parts of `d`, `h`, `m`, `s` and
+/// `ms`, largest first: `15m`, `4h`, `2d`, `29d 15m`, `1d 9h 43m 15s`, `0 ms`.
+/// A negative duration gets a leading `-`.
 #[must_use]
 pub fn format_duration(ms: i64) -> String {
-    if ms != 0 && ms % 60_000 == 0 {
-        let minutes = ms / 60_000;
-        if minutes % 1440 == 0 {
-            format!("{}d", minutes / 1440)
-        } else if minutes % 60 == 0 {
-            format!("{}h", minutes / 60)
-        } else {
-            format!("{minutes}m")
-        }
-    } else {
-        format!("{ms} ms")
+    if ms == 0 {
+        return "0 ms".to_owned();
     }
+    let sign = if ms < 0 { "-" } else { "" };
+    let mut rest = ms.unsigned_abs();
+    let mut parts = Vec::new();
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
+        if rest >= size {
+            parts.push(format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    if rest > 0 {
+        parts.push(format!("{rest} ms"));
+    }
+    format!("{sign}{}", parts.join(" "))
 }
 
 /// Midnight UTC, in ms, of a proleptic Gregorian date; `None` when the date

@@ -18,7 +18,9 @@ use phasebound_core::stats::{
 };
 use serde_json::{Value, json};
 
+mod loaded;
 mod summary;
+pub use loaded::loaded;
 pub use summary::summary;
 
 /// Version of the report schema (bumped on any incompatible change).

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use phasebound_core::Bar;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::Digest as _;
 use tempfile::TempDir;
 
@@ -443,14 +443,6 @@ fn layout_cases(lay: Lay, bars: &[Bar]) -> Vec<Case> {
         "but the file's first timestamp is in".into(),
     ));
     let mut r = rows.clone();
-    r[mid][0] = lay.time(bars[mid].time + 7 * 60_000).to_string();
-    structural.push((
-        "misaligned bar (not a multiple of 15m)",
-        r,
-        mid,
-        "not a positive multiple of the timeframe 15m".into(),
-    ));
-    let mut r = rows.clone();
     r[mid][5] = NOT_UTF8.into();
     let utf8 = if lay.is_json() {
         "found byte 0xff"
@@ -467,6 +459,19 @@ fn layout_cases(lay: Lay, bars: &[Bar]) -> Vec<Case> {
             &[&lay.at(k), &problem],
         ));
     }
+    // A bar off the 15m grid: skipped and counted by default (see
+    // `gaps_are_counted_not_fatal_in_every_layout`), an error with --strict.
+    let mut r = rows.clone();
+    r[mid][0] = lay.time(bars[mid].time + 7 * 60_000).to_string();
+    let mut case = Case::data(
+        tag("off-grid bar with --strict"),
+        lay,
+        lay.render(&r),
+        3,
+        &[&lay.at(mid), "off the 15m grid"],
+    );
+    case.args.push("--strict".into());
+    cases.push(case);
 
     // Value problems, on the first row (found while discovering) and in the middle
     // (found while building the cache).
@@ -504,6 +509,14 @@ fn csv_normalized(bars: &[Bar], unit: i64) -> Vec<u8> {
 
 fn global_cases(bars: &[Bar]) -> Vec<Case> {
     let good = csv_normalized(bars, 1);
+    let hourly: Vec<Bar> = bars.iter().step_by(4).copied().collect();
+    let year_later: Vec<Bar> = bars[100..]
+        .iter()
+        .map(|b| Bar {
+            time: b.time + 365 * 86_400_000,
+            ..*b
+        })
+        .collect();
     let case =
         |name: &str, files: Vec<(&str, Vec<u8>)>, args: &[&str], code: i32, expect: &[&str]| Case {
             name: name.into(),
@@ -644,9 +657,62 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
             &["--data", "{dir}/BTCUSDT-1h.csv"],
             3,
             &[
-                "BTCUSDT-1h.csv:3:",
-                "not a positive multiple of the timeframe 1h",
+                "BTCUSDT-1h.csv: 150 of 200 bars do not open on the 1h grid",
+                "wrong timeframe",
             ],
+        ),
+        case(
+            "15m data in a file named 1h, --strict",
+            vec![("BTCUSDT-1h.csv", good.clone())],
+            &["--data", "{dir}/BTCUSDT-1h.csv", "--strict"],
+            3,
+            &["BTCUSDT-1h.csv:3:", "off the 1h grid"],
+        ),
+        case(
+            "1h data in a file named 15m",
+            vec![("BTCUSDT-15m.csv", csv_normalized(&hourly, 1))],
+            &["--data", "{dir}/BTCUSDT-15m.csv"],
+            3,
+            &[
+                "BTCUSDT-15m.csv: read as 15m bars, but no two consecutive bars are 15m apart",
+                "probably 1h bars",
+            ],
+        ),
+        case(
+            "one symbol from two far-apart periods",
+            vec![
+                (
+                    "data/BTCUSDT-15m-2024-01.csv",
+                    csv_normalized(&bars[..100], 1),
+                ),
+                (
+                    "data/BTCUSDT-15m-2025-01.csv",
+                    csv_normalized(&year_later, 1),
+                ),
+            ],
+            &["--data", "{dir}/data"],
+            2,
+            &[
+                "BTCUSDT-15m-2025-01.csv:2: BTCUSDT has no bars from",
+                "more than the 32d a series may miss",
+                "use --timerange to pick one period",
+            ],
+        ),
+        case(
+            "one symbol from spot and futures",
+            vec![
+                (
+                    "spot/BTCUSDT-15m-2024-01.csv",
+                    csv_normalized(&bars[..100], 1),
+                ),
+                (
+                    "futures/um/BTCUSDT-15m-2024-02.csv",
+                    csv_normalized(&bars[100..], 1),
+                ),
+            ],
+            &["--data", "{dir}/spot", "{dir}/futures/um"],
+            2,
+            &["BTCUSDT-15m-2024-02.csv: this futures file has the same symbol as the spot file"],
         ),
         case(
             "overlapping monthly files",
@@ -1042,8 +1108,9 @@ fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// Gaps in every layout: the run completes, replaces the previous outputs with a
-/// consistent new pair, and reports the gaps.
+/// Gaps and a bar off the grid in every layout: the run completes, replaces the
+/// previous outputs with a consistent new pair, reports the gaps and counts the
+/// skipped bar.
 #[test]
 fn gaps_are_counted_not_fatal_in_every_layout() {
     let bars = fixture_bars();
@@ -1054,11 +1121,21 @@ fn gaps_are_counted_not_fatal_in_every_layout() {
         .filter(|(i, _)| !(3000..3011).contains(i) && *i != 6000)
         .map(|(_, b)| *b)
         .collect();
+    // One stray bar 7 minutes after bar 7,000's open, as in Binance's 2018 BNB data.
+    let mut with_stray = kept.clone();
+    let at = kept.iter().position(|b| b.time == bars[7000].time).unwrap() + 1;
+    with_stray.insert(
+        at,
+        Bar {
+            time: bars[7000].time + 7 * 60_000,
+            ..bars[7000]
+        },
+    );
     for lay in LAYOUTS {
         let tmp = TempDir::new().unwrap();
         let out = tmp.path().join("out");
         let previous = good_outputs(&out, 7);
-        let rows: Vec<Vec<String>> = kept.iter().map(|b| lay.fields(b)).collect();
+        let rows: Vec<Vec<String>> = with_stray.iter().map(|b| lay.fields(b)).collect();
         let data = tmp.path().join(lay.file_name());
         fs::write(&data, lay.render(&rows)).unwrap();
         let o = output(run_cmd(
@@ -1076,6 +1153,19 @@ fn gaps_are_counted_not_fatal_in_every_layout() {
         assert_eq!(input["gaps"], 2, "{lay:?}: {input}");
         assert_eq!(input["bars"], kept.len(), "{lay:?}");
         assert_eq!(input["largest_gap"], "3h", "{lay:?}: 12 steps of 15m");
+        assert_eq!(input["off_grid_skipped"], 1, "{lay:?}");
+        let file = &input["files"][0];
+        assert_eq!(
+            (&file["bars"], &file["off_grid_skipped"]),
+            (&json!(kept.len()), &json!(1)),
+            "{lay:?}"
+        );
+        assert!(
+            file["time_unit"]
+                .as_str()
+                .is_some_and(|u| u.contains("told from the magnitude")),
+            "{lay:?}: {file}"
+        );
         let hash: String = sha2::Sha256::digest(fs::read(out.join("params.json")).unwrap())
             .iter()
             .map(|b| format!("{b:02x}"))

@@ -165,6 +165,84 @@ pub(crate) fn assert_complete_summary(stdout: &str) {
     assert_eq!(stdout.matches("    in sample").count(), 2);
 }
 
+/// The summary starts with what was loaded and where the walk-forward cut it: the
+/// same symbols, periods, bars and split dates as report.json.
+#[test]
+fn summary_starts_with_the_data_and_the_split_dates() {
+    let base = baseline();
+    let report = base.files.report();
+    let mut lines = base.stdout.lines();
+    assert!(lines.next().unwrap().starts_with("No --data given"));
+    let inputs = report["run"]["inputs"].as_array().unwrap();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(
+            "Data: {} symbol(s) of 15m bars, 2024-01-01T00:00:00Z … 2024-03-30T23:45:00Z, the embedded synthetic market",
+            inputs.len()
+        )
+    );
+    for input in inputs {
+        assert_eq!(
+            lines.next().unwrap(),
+            format!(
+                "  {}: {} bars, {} … {}, 1 file(s)",
+                input["symbol"].as_str().unwrap(),
+                input["bars"],
+                input["first_open_time"].as_str().unwrap(),
+                input["last_open_time"].as_str().unwrap()
+            )
+        );
+    }
+    let split = lines.next().unwrap();
+    let folds = report["phase4"]["scalping"]["folds"].as_array().unwrap();
+    let starts: Vec<&str> = folds
+        .iter()
+        .map(|f| f["test"]["from"].as_str().unwrap())
+        .collect();
+    let expected = format!(
+        "Walk-forward: initial training 2024-01-01T00:00:00Z … {}; {} out-of-sample fold(s) starting {}, the last ending at {}; purge before each fold: scalping ",
+        starts[0],
+        folds.len(),
+        starts.join(", "),
+        folds.last().unwrap()["test"]["to"].as_str().unwrap()
+    );
+    assert!(split.starts_with(&expected), "{split}\nwanted {expected}");
+    // Both profiles cut the same test periods.
+    let swing: Vec<&Value> = report["phase4"]["swing"]["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["test"])
+        .collect();
+    let scalping: Vec<&Value> = folds.iter().map(|f| &f["test"]).collect();
+    assert_eq!(swing, scalping);
+    assert!(lines.next().unwrap().starts_with("Phase 3 SCALPING"));
+}
+
+/// The README's sample output is the real output: every line of its block is a line
+/// of the default run's stdout (fold parameters, shown as `(parameters)`, by prefix).
+#[test]
+fn readme_sample_output_is_real() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let section = readme.split("## Sample output").nth(1).unwrap();
+    let block = section.split("```").nth(1).unwrap();
+    let stdout = &baseline().stdout;
+    let mut checked = 0;
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let found = match line.strip_suffix("| (parameters)") {
+            Some(prefix) => stdout.lines().any(|l| l.starts_with(prefix)),
+            None => stdout.lines().any(|l| l == line),
+        };
+        assert!(
+            found,
+            "README sample line not in the output:\n{line}\n\n{stdout}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} lines checked");
+}
+
 /// The three file names of the final `Wrote …` line under `out`.
 fn wrote_line(out: &str) -> String {
     format!("Wrote {out}/report.json, {out}/params.json, {out}/run.json\n")

@@ -124,6 +124,7 @@ fn spec(symbol: &str, files: &[&Path]) -> SeriesSpec {
         timeframe_minutes: 15,
         files: files.iter().map(|p| p.to_path_buf()).collect(),
         range: TimeRange::ALL,
+        strict: false,
     }
 }
 
@@ -316,8 +317,12 @@ fn utc_and_duration_formatting() {
     assert_eq!(format_duration(M15), "15m");
     assert_eq!(format_duration(4 * 3_600_000), "4h");
     assert_eq!(format_duration(2 * 86_400_000), "2d");
-    assert_eq!(format_duration(90 * 60_000), "90m");
-    assert_eq!(format_duration(1500), "1500 ms");
+    assert_eq!(format_duration(90 * 60_000), "1h 30m");
+    assert_eq!(format_duration(1500), "1s 500 ms");
+    assert_eq!(format_duration(121_395_000), "1d 9h 43m 15s");
+    assert_eq!(format_duration(29 * 86_400_000 + M15), "29d 15m");
+    assert_eq!(format_duration(-M15), "-15m");
+    assert_eq!(format_duration(0), "0 ms");
 }
 
 // ---------------------------------------------------------------- errors
@@ -756,10 +761,11 @@ fn exit_codes_by_class() {
 // ---------------------------------------------------------------- series checks
 
 #[test]
-fn wrong_spacing_and_gaps() {
+fn off_grid_bars_are_skipped_and_counted_or_refused_with_strict() {
     let dir = TempDir::new().unwrap();
     let bars = ten_bars();
-    // 5m data in a file named 15m: the second bar is 5 minutes after the first.
+    let strict = |s: SeriesSpec| SeriesSpec { strict: true, ..s };
+    // 5m data in a file named 15m: 4 bars on the 15m grid, 6 off it.
     let five: Vec<Bar> = bars
         .iter()
         .enumerate()
@@ -773,30 +779,192 @@ fn wrong_spacing_and_gaps() {
     assert!(
         matches!(
             e.kind,
-            DataErrorKind::SpacingNotMultiple {
-                expected_ms: 900_000,
-                got_ms: 300_000
+            DataErrorKind::MostlyOffGrid {
+                timeframe_ms: 900_000,
+                off_grid: 6,
+                on_grid: 4
             }
         ),
         "{e}"
     );
+    assert_eq!(e.exit_code(), EXIT_DATA);
+    assert!(e.to_string().contains("BTCUSDT-15m.csv: 6 of 10 bars do not open on the 15m grid (multiples of 15m from 00:00 UTC): wrong timeframe, or times in another zone than UTC?"), "{e}");
+    // --strict stops at the first one, with its line.
+    let e = series_err(&strict(spec("BTCUSDT", &[&path])));
+    assert!(
+        matches!(e.kind, DataErrorKind::OffGrid { timeframe_ms: 900_000, time } if time == T0 + 300_000),
+        "{e}"
+    );
     assert_eq!(e.line, Some(3));
-    assert!(e.to_string().contains("BTCUSDT-15m.csv:3: this bar comes 300000 ms (5m) after the previous one, not a positive multiple of the timeframe 15m"), "{e}");
-    // A 20-minute step somewhere later.
+    assert!(
+        e.to_string().contains(
+            "BTCUSDT-15m.csv:3: this bar opens at 2024-03-01T00:05:00Z, off the 15m grid"
+        ),
+        "{e}"
+    );
+    // Three bars late by 5 minutes from bar 7 on: skipped and counted by default.
     let mut odd = bars.clone();
     for b in &mut odd[7..] {
         b.time += 5 * 60_000;
     }
     let path = write(dir.path(), "odd.csv", plain(&odd));
-    let e = series_err(&spec("BTCUSDT", &[&path]));
+    let mut seen = Vec::new();
+    let sum = for_each_bar(&spec("BTCUSDT", &[&path]), |b| seen.push(*b)).unwrap();
+    assert_eq!(seen, bars[..7]);
+    assert_eq!((sum.bars, sum.off_grid(), sum.gaps), (7, 3, 0));
+    assert_eq!(sum.files[0].off_grid, 3);
+    assert_eq!(sum.files[0].unit, Some(TimeUnit::Millis));
+    let e = series_err(&strict(spec("BTCUSDT", &[&path])));
     assert_eq!(e.line, Some(9), "{e}");
-    assert!(matches!(
-        e.kind,
-        DataErrorKind::SpacingNotMultiple {
-            got_ms: 1_200_000,
-            ..
-        }
-    ));
+    assert!(matches!(e.kind, DataErrorKind::OffGrid { .. }));
+    // One stray bar between two good ones (as in Binance's 2018 BNB 15m data): the
+    // bars around it stay one step apart, so no gap is counted either.
+    let mut stray = bars.clone();
+    stray.insert(
+        5,
+        Bar {
+            time: bars[4].time + 7 * 60_000,
+            ..bars[4]
+        },
+    );
+    let path = write(dir.path(), "stray.csv", plain(&stray));
+    let mut seen = Vec::new();
+    let sum = for_each_bar(&spec("BTCUSDT", &[&path]), |b| seen.push(*b)).unwrap();
+    assert_eq!(seen, bars);
+    assert_eq!((sum.bars, sum.off_grid(), sum.gaps), (10, 1, 0));
+}
+
+#[test]
+fn a_longer_timeframe_read_as_a_shorter_one_is_refused() {
+    // 1h bars in a file named 15m: every bar is on the 15m grid, every step is 4 bars.
+    let dir = TempDir::new().unwrap();
+    let hourly: Vec<Bar> = ten_bars()
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Bar {
+            time: T0 + i as i64 * 4 * M15,
+            ..*b
+        })
+        .collect();
+    let path = write(dir.path(), "BTCUSDT-15m.csv", plain(&hourly));
+    let e = series_err(&spec("BTCUSDT", &[&path]));
+    assert!(
+        matches!(
+            e.kind,
+            DataErrorKind::TimeframeTooShort {
+                timeframe_ms: 900_000,
+                smallest_step_ms: 3_600_000
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), EXIT_DATA);
+    assert!(
+        e.to_string().contains("the data is probably 1h bars"),
+        "{e}"
+    );
+    // Read as 1h it is fine; and two 15m bars across one gap are not judged.
+    let mut s1h = spec("BTCUSDT", &[&path]);
+    s1h.timeframe_minutes = 60;
+    assert_eq!(for_each_bar(&s1h, |_| {}).unwrap().bars, 10);
+    let two = write(dir.path(), "two.csv", plain(&hourly[..2]));
+    assert_eq!(
+        for_each_bar(&spec("BTCUSDT", &[&two]), |_| {})
+            .unwrap()
+            .gaps,
+        1
+    );
+}
+
+#[test]
+fn far_apart_files_of_one_symbol_are_not_merged_silently() {
+    let dir = TempDir::new().unwrap();
+    let bars = ten_bars();
+    let shifted = |days: i64| -> Vec<Bar> {
+        bars.iter()
+            .map(|b| Bar {
+                time: b.time + days * 86_400_000,
+                ..*b
+            })
+            .collect()
+    };
+    let a = write(dir.path(), "BTCUSDT-15m-2024-03.csv", plain(&bars));
+    // 29 days later (one missing monthly file): allowed, one gap.
+    let b = write(dir.path(), "BTCUSDT-15m-2024-04.csv", plain(&shifted(29)));
+    let sum = for_each_bar(&spec("BTCUSDT", &[&a, &b]), |_| {}).unwrap();
+    assert_eq!((sum.bars, sum.gaps), (20, 1));
+    // 11 months later: an error naming both files and what to do.
+    let c = write(dir.path(), "BTCUSDT-15m-2025-02.csv", plain(&shifted(335)));
+    let e = series_err(&spec("BTCUSDT", &[&a, &c]));
+    let DataErrorKind::SeriesGap(g) = &e.kind else {
+        panic!("{e}")
+    };
+    assert_eq!(
+        (g.before, g.after),
+        (bars[9].time, bars[0].time + 335 * 86_400_000)
+    );
+    assert_eq!(g.previous_file.as_deref(), Some(a.as_path()));
+    assert_eq!(e.exit_code(), EXIT_USAGE);
+    let text = e.to_string();
+    for needle in [
+        "BTCUSDT-15m-2025-02.csv:2: BTCUSDT has no bars from 2024-03-01T02:15:00Z to 2025-01-30T00:00:00Z (334d 21h 45m), more than the 32d a series may miss (between ",
+        "use --timerange to pick one period",
+    ] {
+        assert!(text.contains(needle), "{text}");
+    }
+    // --timerange picks one side.
+    let mut one = spec("BTCUSDT", &[&a, &c]);
+    one.range = TimeRange::parse("20250101-").unwrap();
+    assert_eq!(for_each_bar(&one, |_| {}).unwrap().bars, 10);
+}
+
+#[test]
+fn one_symbol_from_spot_and_futures_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let bars = ten_bars();
+    let spot = dir.path().join("data/spot/monthly/klines/BTCUSDT/15m");
+    let um = dir
+        .path()
+        .join("data/futures/um/monthly/klines/BTCUSDT/15m");
+    fs::create_dir_all(&spot).unwrap();
+    fs::create_dir_all(&um).unwrap();
+    let a = write(&spot, "BTCUSDT-15m-2024-03.csv", plain(&bars[..5]));
+    let b = write(&um, "BTCUSDT-15m-2024-04.csv", plain(&bars[5..]));
+    let e = discover(&[spot.clone(), um.clone()], &DiscoverOptions::default()).unwrap_err();
+    assert!(
+        matches!(&e.kind, DataErrorKind::MixedMarkets { first: "spot", second: "futures", first_file } if *first_file == a),
+        "{e}"
+    );
+    assert_eq!(e.file, b);
+    assert_eq!(e.exit_code(), EXIT_USAGE);
+    assert!(
+        e.to_string()
+            .contains("spot and futures are different instruments"),
+        "{e}"
+    );
+    // Names say the market too; a path that says nothing joins either.
+    let c = write(
+        dir.path(),
+        "binance-um-ETHUSDT-15m-2024-03.csv",
+        plain(&bars[..5]),
+    );
+    let d = write(
+        dir.path(),
+        "binance-spot-ETHUSDT-15m-2024-04.csv",
+        plain(&bars[5..]),
+    );
+    let e = discover(&[c, d.clone()], &DiscoverOptions::default()).unwrap_err();
+    assert!(matches!(e.kind, DataErrorKind::MixedMarkets { .. }), "{e}");
+    let plain_name = write(dir.path(), "ETHUSDT-15m-2024-03.csv", plain(&bars[..5]));
+    let specs = discover(&[plain_name, d], &DiscoverOptions::default()).unwrap();
+    assert_eq!(specs.len(), 1);
+    assert_eq!(specs[0].files.len(), 2);
+}
+
+#[test]
+fn gaps_are_counted() {
+    let dir = TempDir::new().unwrap();
+    let bars = ten_bars();
     // Gaps: drop bars 2 and 3 (one step of 45m) and bar 7 (one step of 30m).
     let gappy: Vec<Bar> = bars
         .iter()
@@ -1029,6 +1197,7 @@ fn discover_single_file_with_overrides() {
             timeframe_minutes: 15,
             files: vec![path.clone()],
             range: TimeRange::ALL,
+            strict: false,
         }]
     );
     let e = discover(
@@ -1176,7 +1345,11 @@ fn cache_round_trip_reuse_and_invalidation() {
         "{name}"
     );
     assert_eq!(first.path.parent(), Some(cache_dir.as_path()));
-    assert_eq!(fs::metadata(&first.path).unwrap().len(), 96 + 8 * 48);
+    // Header, 8 records, one entry per input file.
+    assert_eq!(
+        fs::metadata(&first.path).unwrap().len(),
+        96 + 8 * 48 + 2 * 24
+    );
     assert_eq!(
         (first.bars, first.first_time, first.last_time),
         (8, T0, T0 + 9 * M15)
@@ -1227,13 +1400,20 @@ fn cache_round_trip_reuse_and_invalidation() {
     assert_eq!(fourth.path, third.path);
     assert_eq!(read_cache(&fourth.path).len(), 8);
 
-    // Another timeframe over the same bytes is another cache.
+    // The same bytes read as 5m bars are refused (no two bars 5m apart), and no
+    // cache file is left behind for them.
     let s5 = SeriesSpec {
         timeframe_minutes: 5,
         ..s.clone()
     };
-    let other = build_cache(&s5, &cache_dir).unwrap();
-    assert_ne!(other.path, fourth.path);
+    let files = || fs::read_dir(&cache_dir).unwrap().count();
+    let before = files();
+    let e = build_cache(&s5, &cache_dir).unwrap_err();
+    assert!(
+        matches!(e.kind, DataErrorKind::TimeframeTooShort { .. }),
+        "{e}"
+    );
+    assert_eq!(files(), before);
 }
 
 /// The fields of a [`CachedSeries`] that must not depend on reuse.
@@ -1305,7 +1485,8 @@ fn merge_is_chronological_then_by_symbol() {
     let d = dir.path();
     let series = [
         bars_at(0, &(0..20).collect::<Vec<_>>()),
-        bars_at(1, &(0..20).step_by(3).collect::<Vec<_>>()),
+        // Gappy, with one pair one step apart (else it would read as a 45m series).
+        bars_at(1, &[0, 1, 3, 6, 9, 12, 15, 18]),
         bars_at(2, &[5, 6, 7, 15, 16, 30, 31]),
     ];
     let mut cached = Vec::new();
@@ -1455,8 +1636,18 @@ fn real_raw_formats_agree() {
             Some(r) => assert_eq!(&bars, r, "{name}"),
         }
     }
-    // The four hold the same candles: as one series they overlap.
-    let e = discover(&[raw], &DiscoverOptions::default()).unwrap_err();
+    // The four hold the same candles: spot and futures files are refused as one
+    // series, and the two that name no market overlap.
+    let e = discover(std::slice::from_ref(&raw), &DiscoverOptions::default()).unwrap_err();
+    assert!(matches!(e.kind, DataErrorKind::MixedMarkets { .. }), "{e}");
+    let e = discover(
+        &[
+            raw.join("freqtrade-BTC_USDT-15m.json"),
+            raw.join("ccxt-BTCUSDT-15m.csv"),
+        ],
+        &DiscoverOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e.kind, DataErrorKind::FilesOverlap { .. }), "{e}");
 }
 
