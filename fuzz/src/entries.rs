@@ -127,7 +127,7 @@ pub fn series_cache(bytes: &[u8]) {
         timeframe_minutes,
         files: vec![a, b],
         range: data::TimeRange::ALL,
-        strict: false,
+        policy: data::BarPolicy::default(),
     };
     let mut streamed = Vec::new();
     let Ok(summary) = data::for_each_bar(&spec, |bar| streamed.push(*bar)) else {

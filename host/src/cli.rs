@@ -74,9 +74,14 @@ pub struct InputArgs {
     /// YYYYMMDD-YYYYMMDD, either side may be left out (20240101-, -20240301).
     #[arg(long, value_name = "START-END", allow_hyphen_values = true)]
     pub timerange: Option<String>,
-    /// Stop on a bar off the timeframe's UTC grid (default: skip and count it).
+    /// Stop on a bar off the timeframe's UTC grid or implausible (default: skip and
+    /// count it).
     #[arg(long)]
     pub strict: bool,
+    /// A bar whose high or low lies more than this factor from the previous close
+    /// is implausible (a bad print); 0 turns the check off.
+    #[arg(long, value_name = "FACTOR", default_value_t = crate::data::DEFAULT_MAX_JUMP)]
+    pub max_jump: u32,
 }
 
 /// Validated input flags.
@@ -90,8 +95,8 @@ pub struct Input {
     pub timeframe: Option<u32>,
     /// `--timerange` (the whole series without it).
     pub timerange: crate::data::TimeRange,
-    /// `--strict`: a bar off the grid is an error.
-    pub strict: bool,
+    /// `--strict`, `--max-jump`.
+    pub policy: crate::data::BarPolicy,
 }
 
 impl InputArgs {
@@ -123,7 +128,10 @@ impl InputArgs {
             symbol: self.symbol,
             timeframe,
             timerange,
-            strict: self.strict,
+            policy: crate::data::BarPolicy {
+                strict: self.strict,
+                max_jump: self.max_jump,
+            },
         })
     }
 }
@@ -249,7 +257,7 @@ impl RunArgs {
                 symbol: input.symbol,
                 timeframe: input.timeframe,
                 timerange: input.timerange,
-                strict: input.strict,
+                policy: input.policy,
                 out: self.out,
                 cache,
                 config,

@@ -235,8 +235,8 @@ pub struct ExitsOptions {
     pub timeframe: Option<u32>,
     /// `--timerange`: the bars used.
     pub timerange: TimeRange,
-    /// `--strict`: a bar off the timeframe's grid is an error.
-    pub strict: bool,
+    /// `--strict`, `--max-jump`: bars off the grid or implausible.
+    pub policy: data::BarPolicy,
     /// The configuration.
     pub config: Config,
     /// Profile whose lattice fills the axes not given.
@@ -398,7 +398,7 @@ impl ExitsArgs {
                 symbol: input.symbol,
                 timeframe: input.timeframe,
                 timerange: input.timerange,
-                strict: input.strict,
+                policy: input.policy,
                 config,
                 profile,
                 axes,
@@ -1256,7 +1256,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts.symbol.as_deref(),
         opts.timeframe,
         opts.timerange,
-        opts.strict,
+        opts.policy,
         &opts.cache,
     )?;
     std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;

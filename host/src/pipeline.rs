@@ -32,8 +32,8 @@ pub struct RunOptions {
     pub timeframe: Option<u32>,
     /// `--timerange`: the bars used.
     pub timerange: data::TimeRange,
-    /// `--strict`: a bar off the timeframe's grid is an error (default: skipped, counted).
-    pub strict: bool,
+    /// `--strict`, `--max-jump`: bars off the grid or implausible.
+    pub policy: data::BarPolicy,
     /// Output folder.
     pub out: PathBuf,
     /// Cache folder.
@@ -81,7 +81,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         opts.symbol.as_deref(),
         opts.timeframe,
         opts.timerange,
-        opts.strict,
+        opts.policy,
         &opts.cache,
     )?;
     let workers = opts.threads.clamp(1, Profile::ALL.len());
@@ -529,10 +529,12 @@ fn build_report(
                     "sha256": h,
                     "bars": f.bars,
                     "off_grid_skipped": f.off_grid,
+                    "implausible_skipped": f.implausible,
                     "time_unit": f.unit.map(|u| format!("{u} (told from the magnitude of the timestamps)")),
                 })).collect::<Vec<_>>(),
                 "bars": s.bars,
                 "off_grid_skipped": s.files.iter().map(|f| f.off_grid).sum::<u64>(),
+                "implausible_skipped": s.files.iter().map(|f| f.implausible).sum::<u64>(),
                 "first_open_time": data::format_utc(s.first_time),
                 "last_open_time": data::format_utc(s.last_time),
                 "gaps": s.gaps,
@@ -561,6 +563,11 @@ fn build_report(
             "data": if embedded { "embedded synthetic market (fixtures/)" } else { "user files" },
             "timeframe": data::timeframe_label(tf),
             "timerange": opts.timerange.label(),
+            "bar_policy": {
+                "strict": opts.policy.strict,
+                "max_jump": opts.policy.max_jump,
+                "rule": "bars off the timeframe's UTC grid, and bars whose high or low lies more than max_jump times from the previous close, are skipped and counted per file (strict: an error)",
+            },
             "inputs": inputs,
             "coverage": coverage_json(series, outcomes),
             "config": serde_json::to_value(cfg).unwrap_or(Value::Null),

@@ -117,7 +117,7 @@ impl BarSource for CacheSource<'_> {
 /// embedded fixtures, materialized under `cache/embedded`), discovered, at most
 /// `MAX_SYMBOLS` of them, all of one timeframe (returned in minutes), each limited
 /// to `range` (`--timerange`: only its bars reach the cache, so every phase sees
-/// only them); `strict` refuses bars off the timeframe's grid instead of skipping them.
+/// only them), with `policy` for bars off the grid or implausible.
 ///
 /// # Errors
 /// Discovery errors, too many symbols (exit 5), mixed timeframes (exit 2), I/O.
@@ -126,7 +126,7 @@ pub fn discover_series(
     symbol: Option<&str>,
     timeframe: Option<u32>,
     range: TimeRange,
-    strict: bool,
+    policy: data::BarPolicy,
     cache: &Path,
 ) -> Result<(Vec<SeriesSpec>, u32), AppError> {
     let inputs = if data.is_empty() {
@@ -146,7 +146,7 @@ pub fn discover_series(
     )?;
     for spec in &mut specs {
         spec.range = range;
-        spec.strict = strict;
+        spec.policy = policy;
     }
     let max = phasebound_core::budget::MAX_SYMBOLS;
     if specs.len() > max {

@@ -102,7 +102,7 @@ fn host_run(config: Config, threads: usize) -> (TempDir, RunOutcome) {
         symbol: None,
         timeframe: None,
         timerange: phasebound::data::TimeRange::ALL,
-        strict: false,
+        policy: phasebound::data::BarPolicy::default(),
         out: tmp.path().join("out"),
         cache: tmp.path().join("cache"),
         config,

@@ -18,9 +18,9 @@
 //! | 92 | reserved, zero | 4 bytes |
 //!
 //! Record: `time` i64 ms, then `open, high, low, close, volume` as f64.
-//! After the records, one 24-byte entry per input file, in series order: bars
-//! kept (u64), bars skipped off the timeframe's grid (u64), timestamp unit
-//! (u64: 0 unknown, 1 s, 2 ms, 3 µs).
+//! After the records, one 32-byte entry per input file, in series order: bars
+//! kept, bars skipped off the timeframe's grid, bars skipped as implausible,
+//! timestamp unit (0 unknown, 1 s, 2 ms, 3 µs), each a u64.
 //!
 //! The file is named `<symbol>-<tf>-<hash16>.bars`, `hash16` being the first
 //! 16 hex digits of the cache key: the SHA-256 over the format version, the
@@ -48,7 +48,7 @@ use super::error::{DataError, DataErrorKind};
 use super::file::open_file;
 use super::merge::TimeRange;
 use super::naming::timeframe_label;
-use super::series::{FileSummary, SeriesSpec, scan};
+use super::series::{DEFAULT_MAX_JUMP, FileSummary, SeriesSpec, scan};
 use super::time::TimeUnit;
 
 /// Version of the cache format and of the parsing rules that fill it.
@@ -58,7 +58,7 @@ pub const RECORD_BYTES: usize = 48;
 /// Bytes of the header.
 pub const HEADER_BYTES: usize = 96;
 /// Bytes per input-file entry after the records.
-pub const FILE_ENTRY_BYTES: usize = 24;
+pub const FILE_ENTRY_BYTES: usize = 32;
 
 const MAGIC: [u8; 8] = *b"PBBARS\r\n";
 
@@ -176,9 +176,9 @@ fn unit_code(unit: Option<TimeUnit>) -> u64 {
 
 fn encode_file(f: &FileSummary) -> [u8; FILE_ENTRY_BYTES] {
     let mut out = [0; FILE_ENTRY_BYTES];
-    for (chunk, field) in out
-        .chunks_exact_mut(8)
-        .zip([f.bars, f.off_grid, unit_code(f.unit)])
+    for (chunk, field) in
+        out.chunks_exact_mut(8)
+            .zip([f.bars, f.off_grid, f.implausible, unit_code(f.unit)])
     {
         chunk.copy_from_slice(&field.to_le_bytes());
     }
@@ -186,7 +186,7 @@ fn encode_file(f: &FileSummary) -> [u8; FILE_ENTRY_BYTES] {
 }
 
 fn decode_file(bytes: &[u8; FILE_ENTRY_BYTES]) -> Option<FileSummary> {
-    let unit = match u64::from_le_bytes(take(bytes, 16)) {
+    let unit = match u64::from_le_bytes(take(bytes, 24)) {
         0 => None,
         1 => Some(TimeUnit::Seconds),
         2 => Some(TimeUnit::Millis),
@@ -196,6 +196,7 @@ fn decode_file(bytes: &[u8; FILE_ENTRY_BYTES]) -> Option<FileSummary> {
     Some(FileSummary {
         bars: u64::from_le_bytes(take(bytes, 0)),
         off_grid: u64::from_le_bytes(take(bytes, 8)),
+        implausible: u64::from_le_bytes(take(bytes, 16)),
         unit,
     })
 }
@@ -269,6 +270,11 @@ fn cache_key(spec: &SeriesSpec, hashes: &[[u8; 32]]) -> [u8; 32] {
     for file_hash in hashes {
         h.update(file_hash);
     }
+    // Which bars are skipped as implausible depends on the factor.
+    if spec.policy.max_jump != DEFAULT_MAX_JUMP {
+        h.update(b"max_jump\0");
+        h.update(spec.policy.max_jump.to_le_bytes());
+    }
     // Only a restricted range adds to the key, so whole-series keys stay as they were.
     if spec.range != TimeRange::ALL {
         h.update(b"range\0");
@@ -296,7 +302,7 @@ fn existing(path: &Path, key: &[u8; 32], spec: &SeriesSpec) -> Option<(Header, V
     }
     let files = read_files(&mut file, &header)?;
     // A strict run re-reads data with skipped bars, to fail on the first one's line.
-    if spec.strict && files.iter().any(|f| f.off_grid > 0) {
+    if spec.policy.strict && files.iter().any(|f| f.off_grid + f.implausible > 0) {
         return None;
     }
     Some((header, files))

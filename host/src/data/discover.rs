@@ -10,7 +10,7 @@ use super::merge::TimeRange;
 use super::naming::{
     FileName, is_supported_timeframe, normalize_symbol, parse_file_name, timeframe_label,
 };
-use super::series::SeriesSpec;
+use super::series::{BarPolicy, SeriesSpec};
 
 /// Options that override what file names say.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -216,7 +216,7 @@ pub fn discover(inputs: &[PathBuf], opts: &DiscoverOptions) -> Result<Vec<Series
             timeframe_minutes,
             files: members.into_iter().map(|m| m.path).collect(),
             range: TimeRange::ALL,
-            strict: false,
+            policy: BarPolicy::default(),
         });
     }
     Ok(specs)

@@ -227,6 +227,21 @@ pub enum DataErrorKind {
         /// The bar's open time, ms.
         time: i64,
     },
+    /// A bar's high or low lies more than `max_jump` times away from the
+    /// previous close: a bad print (with `--strict`), or, several in a row, a
+    /// new price level (always).
+    ImplausibleBar {
+        /// The close of the last plausible bar.
+        previous_close: f64,
+        /// This bar's high.
+        high: f64,
+        /// This bar's low.
+        low: f64,
+        /// The factor allowed.
+        max_jump: u32,
+        /// Whether this is the last of [`super::series::LEVEL_SHIFT_BARS`] in a row.
+        level_shift: bool,
+    },
     /// Most bars of a file are off the timeframe's grid: the timeframe or the
     /// time zone is wrong, so skipping them would leave a wrong series.
     MostlyOffGrid {
@@ -382,6 +397,7 @@ impl DataErrorKind {
             | K::InvalidBar { .. }
             | K::MixedTimeUnits { .. }
             | K::OffGrid { .. }
+            | K::ImplausibleBar { .. }
             | K::MostlyOffGrid { .. }
             | K::TimeframeTooShort { .. }
             | K::FilesOverlap { .. }
@@ -498,6 +514,15 @@ impl fmt::Display for DataErrorKind {
                 format_utc(*time),
                 format_duration(*timeframe_ms),
                 format_duration(*timeframe_ms)
+            ),
+            K::ImplausibleBar { previous_close, high, low, max_jump, level_shift: false } => write!(
+                f,
+                "implausible bar: high {high:?} / low {low:?} against the previous close {previous_close:?} (more than {max_jump}× away); --strict makes this an error, without it such bars are skipped and counted"
+            ),
+            K::ImplausibleBar { previous_close, high, low, max_jump, level_shift: true } => write!(
+                f,
+                "the price level moved more than {max_jump}× and stayed there ({} bars in a row, now high {high:?} / low {low:?} against the close {previous_close:?} before): a redenomination, another unit, or a real collapse? Split the data there, or pass --max-jump 0 to accept it",
+                super::series::LEVEL_SHIFT_BARS
             ),
             K::MostlyOffGrid { timeframe_ms, off_grid, on_grid } => write!(
                 f,

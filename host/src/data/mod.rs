@@ -54,7 +54,10 @@ pub use file::BarFile;
 pub use layout::Layout;
 pub use merge::{Merged, TimeRange};
 pub use naming::{SUPPORTED_TIMEFRAMES, parse_file_name, parse_timeframe, timeframe_label};
-pub use series::{FileSummary, MAX_GAP_MS, SeriesSpec, SeriesSummary, for_each_bar};
+pub use series::{
+    BarPolicy, DEFAULT_MAX_JUMP, FileSummary, LEVEL_SHIFT_BARS, MAX_GAP_MS, SeriesSpec,
+    SeriesSummary, for_each_bar,
+};
 pub use time::{
     TimeUnit, civil_from_ms, format_duration, format_utc, format_yyyymmdd, ms_from_civil,
     parse_yyyymmdd,

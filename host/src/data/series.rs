@@ -7,7 +7,7 @@
 //!
 //! - A bar **off the grid** (Binance's 2018 BNB 15m data holds one) is skipped
 //!   and counted per file, so one stray row does not stop a nightly run;
-//!   [`SeriesSpec::strict`] (`--strict`) makes it an error instead. A file
+//!   [`BarPolicy::strict`] (`--strict`) makes it an error instead. A file
 //!   whose bars are mostly off the grid is an error either way: its timeframe
 //!   or time zone is wrong, and skipping would leave a wrong series.
 //! - A **gap** (a step of several timeframes: missing candles) is counted and
@@ -15,6 +15,13 @@
 //!   last bar before it). A gap longer than [`MAX_GAP_MS`] (32 days: one
 //!   missing monthly file is tolerated, two are not) is an error: such files
 //!   are separate data sets (another period) merged only by their names.
+//! - An **implausible bar**, whose high or low lies more than
+//!   [`BarPolicy::max_jump`] times (default [`DEFAULT_MAX_JUMP`]) above or below
+//!   the previous kept bar's close (a bad print such as a high of 1e308), is
+//!   skipped and counted like a bar off the grid (an error with `--strict`).
+//!   [`LEVEL_SHIFT_BARS`] such bars in a row are no bad print but a new price
+//!   level (a redenomination, a changed unit, or a real collapse): an error
+//!   either way, which names `--max-jump 0` to accept it.
 //! - A series in which **no two consecutive bars** are one timeframe apart
 //!   holds a longer timeframe than it is read as (1h bars named `-15m`): an
 //!   error naming the step found.
@@ -31,6 +38,12 @@ use super::time::TimeUnit;
 
 /// The longest run of missing bars a series may hold, ms (32 days).
 pub const MAX_GAP_MS: i64 = 32 * 86_400_000;
+/// Default [`SeriesSpec::max_jump`]: a tenfold move within one bar. Real markets
+/// do not make one between two consecutive 1m…1d bars outside collapses such as
+/// LUNA's in May 2022, which [`LEVEL_SHIFT_BARS`] turns into an error, not a skip.
+pub const DEFAULT_MAX_JUMP: u32 = 10;
+/// Implausible bars in a row that mean a new price level rather than bad prints.
+pub const LEVEL_SHIFT_BARS: u64 = 4;
 
 /// One symbol's data at one timeframe: its files in time order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,9 +57,28 @@ pub struct SeriesSpec {
     /// The bars used (`--timerange`): every bar of the files is still read and
     /// checked, but only those in the range are passed on and counted.
     pub range: TimeRange,
-    /// A bar off the timeframe's grid is an error (`--strict`) instead of
-    /// being skipped and counted.
+    /// What to do with bars off the grid or implausible.
+    pub policy: BarPolicy,
+}
+
+/// What a series does with bars that are valid alone but wrong in their series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BarPolicy {
+    /// A bar off the timeframe's grid, or implausible, is an error
+    /// (`--strict`) instead of being skipped and counted.
     pub strict: bool,
+    /// A bar whose high exceeds `max_jump` × the previous close, or whose low is
+    /// below it / `max_jump`, is implausible; 0 turns the check off (`--max-jump`).
+    pub max_jump: u32,
+}
+
+impl Default for BarPolicy {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            max_jump: DEFAULT_MAX_JUMP,
+        }
+    }
 }
 
 impl SeriesSpec {
@@ -58,7 +90,7 @@ impl SeriesSpec {
             timeframe_minutes,
             files,
             range: TimeRange::ALL,
-            strict: false,
+            policy: BarPolicy::default(),
         }
     }
 
@@ -76,6 +108,8 @@ pub struct FileSummary {
     pub bars: u64,
     /// Bars skipped because they open off the timeframe's grid.
     pub off_grid: u64,
+    /// Bars skipped as implausible (see [`BarPolicy::max_jump`]).
+    pub implausible: u64,
     /// The unit of the file's timestamps, told from their magnitude.
     pub unit: Option<TimeUnit>,
 }
@@ -102,6 +136,12 @@ impl SeriesSummary {
     #[must_use]
     pub fn off_grid(&self) -> u64 {
         self.files.iter().map(|f| f.off_grid).sum()
+    }
+
+    /// Bars skipped as implausible, over all files.
+    #[must_use]
+    pub fn implausible(&self) -> u64 {
+        self.files.iter().map(|f| f.implausible).sum()
     }
 }
 
@@ -142,6 +182,11 @@ pub(crate) fn scan(
     let mut previous_kept: Option<(i64, usize)> = None;
     let mut first: Option<i64> = None;
     let mut smallest_step = i64::MAX;
+    // The last kept close, and how many implausible bars in a row followed it.
+    let mut reference: Option<f64> = None;
+    let mut implausible_run = 0_u64;
+    let BarPolicy { strict, max_jump } = spec.policy;
+    let jump = f64::from(max_jump);
     // Each file's time unit is detected on its own (and must be uniform within the
     // file): Binance's spot files switched from ms to µs on 2025-01-01, so monthly
     // files of one series legitimately differ, and the magnitudes cannot be confused.
@@ -168,7 +213,7 @@ pub(crate) fn scan(
             first_of_file = false;
             previous = Some(bar.time);
             let on_grid = bar.time.rem_euclid(step) == 0;
-            if !on_grid && spec.strict {
+            if !on_grid && strict {
                 return Err(file.error_here(DataErrorKind::OffGrid {
                     timeframe_ms: step,
                     time: bar.time,
@@ -181,6 +226,26 @@ pub(crate) fn scan(
                 counts.off_grid += 1;
                 continue;
             }
+            if let Some(close) = reference
+                && max_jump > 0
+                && (bar.high > close * jump || bar.low < close / jump)
+            {
+                let kind = DataErrorKind::ImplausibleBar {
+                    previous_close: close,
+                    high: bar.high,
+                    low: bar.low,
+                    max_jump,
+                    level_shift: implausible_run + 1 >= LEVEL_SHIFT_BARS,
+                };
+                if strict || implausible_run + 1 >= LEVEL_SHIFT_BARS {
+                    return Err(file.error_here(kind));
+                }
+                implausible_run += 1;
+                counts.implausible += 1;
+                continue;
+            }
+            implausible_run = 0;
+            reference = Some(bar.close);
             match previous_kept {
                 Some((kept, kept_file)) => {
                     let delta = bar.time - kept;

@@ -61,6 +61,10 @@ pub fn loaded(
         if skipped > 0 {
             let _ = write!(s, ", {skipped} bar(s) off the timeframe's grid skipped");
         }
+        let implausible: u64 = x.files.iter().map(|f| f.implausible).sum();
+        if implausible > 0 {
+            let _ = write!(s, ", {implausible} implausible bar(s) skipped");
+        }
         let _ = writeln!(s);
     }
     if let Some(o) = outcomes.first()

@@ -286,6 +286,11 @@ fn value_mutations() -> Vec<Mutation> {
             "high is NaN, not a finite number",
         ),
         (
+            "NaN volume",
+            |_, r| r[5] = "NaN".into(),
+            "volume is NaN, not a finite number",
+        ),
+        (
             "infinite close",
             |l, r| r[4] = if l.is_json() { "Infinity" } else { "inf" }.into(),
             "close is inf, not a finite number",
@@ -510,6 +515,22 @@ fn csv_normalized(bars: &[Bar], unit: i64) -> Vec<u8> {
 fn global_cases(bars: &[Bar]) -> Vec<Case> {
     let good = csv_normalized(bars, 1);
     let hourly: Vec<Bar> = bars.iter().step_by(4).copied().collect();
+    let mut bad_print: Vec<Bar> = bars[..200].to_vec();
+    bad_print[100].high = 1e308;
+    let level_shift: Vec<Bar> = bars[..200]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let k = if i >= 100 { 1000.0 } else { 1.0 };
+            Bar {
+                open: b.open * k,
+                high: b.high * k,
+                low: b.low * k,
+                close: b.close * k,
+                ..*b
+            }
+        })
+        .collect();
     let year_later: Vec<Bar> = bars[100..]
         .iter()
         .map(|b| Bar {
@@ -676,6 +697,24 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
             &[
                 "BTCUSDT-15m.csv: read as 15m bars, but no two consecutive bars are 15m apart",
                 "probably 1h bars",
+            ],
+        ),
+        case(
+            "a bad print (high 1e308) with --strict",
+            vec![("BTCUSDT-15m.csv", csv_normalized(&bad_print, 1))],
+            &["--data", "{dir}/BTCUSDT-15m.csv", "--strict"],
+            3,
+            &["BTCUSDT-15m.csv:102:", "implausible bar: high 1e308"],
+        ),
+        case(
+            "prices ×1000 from the middle on",
+            vec![("BTCUSDT-15m.csv", csv_normalized(&level_shift, 1))],
+            &["--data", "{dir}/BTCUSDT-15m.csv"],
+            3,
+            &[
+                "BTCUSDT-15m.csv:105:",
+                "the price level moved more than 10× and stayed there",
+                "--max-jump 0",
             ],
         ),
         case(
@@ -1121,7 +1160,8 @@ fn gaps_are_counted_not_fatal_in_every_layout() {
         .filter(|(i, _)| !(3000..3011).contains(i) && *i != 6000)
         .map(|(_, b)| *b)
         .collect();
-    // One stray bar 7 minutes after bar 7,000's open, as in Binance's 2018 BNB data.
+    // One stray bar 7 minutes after bar 7,000's open, as in Binance's 2018 BNB data,
+    // and a bad print: bar 8,000's high at 1e308 (skipped, so one more gap).
     let mut with_stray = kept.clone();
     let at = kept.iter().position(|b| b.time == bars[7000].time).unwrap() + 1;
     with_stray.insert(
@@ -1135,7 +1175,12 @@ fn gaps_are_counted_not_fatal_in_every_layout() {
         let tmp = TempDir::new().unwrap();
         let out = tmp.path().join("out");
         let previous = good_outputs(&out, 7);
-        let rows: Vec<Vec<String>> = with_stray.iter().map(|b| lay.fields(b)).collect();
+        let print = with_stray
+            .iter()
+            .position(|b| b.time == bars[8000].time)
+            .unwrap();
+        let mut rows: Vec<Vec<String>> = with_stray.iter().map(|b| lay.fields(b)).collect();
+        rows[print][2] = "1e308".into();
         let data = tmp.path().join(lay.file_name());
         fs::write(&data, lay.render(&rows)).unwrap();
         let o = output(run_cmd(
@@ -1150,14 +1195,15 @@ fn gaps_are_counted_not_fatal_in_every_layout() {
         let report = json_file(&out.join("report.json"));
         let input = &report["run"]["inputs"][0];
         assert_eq!(input["symbol"], "BTCUSDT", "{lay:?}");
-        assert_eq!(input["gaps"], 2, "{lay:?}: {input}");
-        assert_eq!(input["bars"], kept.len(), "{lay:?}");
+        assert_eq!(input["gaps"], 3, "{lay:?}: {input}");
+        assert_eq!(input["bars"], kept.len() - 1, "{lay:?}");
+        assert_eq!(input["implausible_skipped"], 1, "{lay:?}");
         assert_eq!(input["largest_gap"], "3h", "{lay:?}: 12 steps of 15m");
         assert_eq!(input["off_grid_skipped"], 1, "{lay:?}");
         let file = &input["files"][0];
         assert_eq!(
             (&file["bars"], &file["off_grid_skipped"]),
-            (&json!(kept.len()), &json!(1)),
+            (&json!(kept.len() - 1), &json!(1)),
             "{lay:?}"
         );
         assert!(

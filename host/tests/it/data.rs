@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use phasebound::data::error::{EXIT_DATA, EXIT_IO, EXIT_USAGE};
 use phasebound::data::{
-    BarFile, DataError, DataErrorKind, DiscoverOptions, Layout, Merged, SeriesReader, SeriesSpec,
-    TimeRange, TimeUnit, build_cache, discover, for_each_bar, format_duration, format_utc,
-    parse_file_name, parse_timeframe, timeframe_label,
+    BarFile, BarPolicy, DataError, DataErrorKind, DiscoverOptions, Layout, Merged, SeriesReader,
+    SeriesSpec, TimeRange, TimeUnit, build_cache, discover, for_each_bar, format_duration,
+    format_utc, parse_file_name, parse_timeframe, timeframe_label,
 };
 use phasebound_core::{Bar, Error as CoreError};
 use sha2::{Digest, Sha256};
@@ -124,7 +124,7 @@ fn spec(symbol: &str, files: &[&Path]) -> SeriesSpec {
         timeframe_minutes: 15,
         files: files.iter().map(|p| p.to_path_buf()).collect(),
         range: TimeRange::ALL,
-        strict: false,
+        policy: BarPolicy::default(),
     }
 }
 
@@ -764,7 +764,13 @@ fn exit_codes_by_class() {
 fn off_grid_bars_are_skipped_and_counted_or_refused_with_strict() {
     let dir = TempDir::new().unwrap();
     let bars = ten_bars();
-    let strict = |s: SeriesSpec| SeriesSpec { strict: true, ..s };
+    let strict = |s: SeriesSpec| SeriesSpec {
+        policy: BarPolicy {
+            strict: true,
+            ..BarPolicy::default()
+        },
+        ..s
+    };
     // 5m data in a file named 15m: 4 bars on the 15m grid, 6 off it.
     let five: Vec<Bar> = bars
         .iter()
@@ -832,6 +838,108 @@ fn off_grid_bars_are_skipped_and_counted_or_refused_with_strict() {
     let sum = for_each_bar(&spec("BTCUSDT", &[&path]), |b| seen.push(*b)).unwrap();
     assert_eq!(seen, bars);
     assert_eq!((sum.bars, sum.off_grid(), sum.gaps), (10, 1, 0));
+}
+
+#[test]
+fn implausible_bars_are_skipped_and_counted_a_new_level_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let bars = ten_bars();
+    let policy = |strict: bool, max_jump: u32| BarPolicy { strict, max_jump };
+    let with = |p: BarPolicy, path: &Path| SeriesSpec {
+        policy: p,
+        ..spec("BTCUSDT", &[path])
+    };
+    // A bad print: bar 4's high at 1e308, bar 6's low at a thousandth of the price.
+    let mut printed = bars.clone();
+    printed[4].high = 1e308;
+    printed[6].low = 61.0;
+    let path = write(dir.path(), "print.csv", plain(&printed));
+    let mut seen = Vec::new();
+    let sum = for_each_bar(&spec("BTCUSDT", &[&path]), |b| seen.push(*b)).unwrap();
+    let expected: Vec<Bar> = bars
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![4, 6].contains(i))
+        .map(|(_, b)| *b)
+        .collect();
+    assert_eq!(seen, expected);
+    assert_eq!((sum.bars, sum.implausible(), sum.gaps), (8, 2, 2));
+    let e = series_err(&with(policy(true, 10), &path));
+    assert_eq!(e.line, Some(6), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            DataErrorKind::ImplausibleBar {
+                level_shift: false,
+                max_jump: 10,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("print.csv:6: implausible bar: high 1e308 / low 61283.6 against the previous close 61501.11 (more than 10× away)"), "{e}");
+    // The factor is the user's: at 1e309 nothing is implausible, 0 turns the check off.
+    for p in [policy(false, 0), policy(true, 0)] {
+        assert_eq!(for_each_bar(&with(p, &path), |_| {}).unwrap().bars, 10);
+    }
+    // Just inside and just outside the factor (the previous close is 61,001.0).
+    let mut edge = bars.clone();
+    edge[9].high = 61_001.0 * 10.0;
+    edge[9].close = edge[9].high;
+    let path = write(dir.path(), "edge.csv", plain(&edge));
+    assert_eq!(
+        for_each_bar(&spec("BTCUSDT", &[&path]), |_| {})
+            .unwrap()
+            .implausible(),
+        0
+    );
+    edge[9].high = 61_001.0 * 10.0 * 1.000_001;
+    let path = write(dir.path(), "edge2.csv", plain(&edge));
+    assert_eq!(
+        for_each_bar(&spec("BTCUSDT", &[&path]), |_| {})
+            .unwrap()
+            .implausible(),
+        1
+    );
+    // A new price level: bars 5.. at 1000×. Bars 5, 6 and 7 are skipped as prints,
+    // bar 8 (the fourth in a row) makes it an error that names the way out.
+    let shifted: Vec<Bar> = bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let k = if i >= 5 { 1000.0 } else { 1.0 };
+            Bar {
+                open: b.open * k,
+                high: b.high * k,
+                low: b.low * k,
+                close: b.close * k,
+                ..*b
+            }
+        })
+        .collect();
+    let path = write(dir.path(), "shift.csv", plain(&shifted));
+    let e = series_err(&spec("BTCUSDT", &[&path]));
+    assert_eq!(e.line, Some(10), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            DataErrorKind::ImplausibleBar {
+                level_shift: true,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("pass --max-jump 0 to accept it"),
+        "{e}"
+    );
+    assert_eq!(
+        for_each_bar(&with(policy(false, 0), &path), |_| {})
+            .unwrap()
+            .bars,
+        10
+    );
 }
 
 #[test]
@@ -1197,7 +1305,7 @@ fn discover_single_file_with_overrides() {
             timeframe_minutes: 15,
             files: vec![path.clone()],
             range: TimeRange::ALL,
-            strict: false,
+            policy: BarPolicy::default(),
         }]
     );
     let e = discover(
@@ -1348,7 +1456,7 @@ fn cache_round_trip_reuse_and_invalidation() {
     // Header, 8 records, one entry per input file.
     assert_eq!(
         fs::metadata(&first.path).unwrap().len(),
-        96 + 8 * 48 + 2 * 24
+        96 + 8 * 48 + 2 * 32
     );
     assert_eq!(
         (first.bars, first.first_time, first.last_time),

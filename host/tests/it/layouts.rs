@@ -50,9 +50,10 @@ fn each_raw_format_sample_runs_every_phase_on_its_own() {
         out.expect_code(0);
         assert_complete_summary(&out.stdout);
         assert!(
-            out.stdout.starts_with(&format!(
-                "Note: BTCUSDT has 288 bars, fewer than the {warmup}-bar indicator warm-up at 15m"
-            )),
+            out.stdout.starts_with("Data: 1 symbol(s) of 15m bars")
+                && out.stdout.contains(&format!(
+                    "\nNote: BTCUSDT has 288 bars, fewer than the {warmup}-bar indicator warm-up at 15m"
+                )),
             "{}",
             out.stdout
         );
