@@ -218,7 +218,7 @@ fn options(dir: &Path, threads: usize) -> RunOptions {
         symbol: None,
         timeframe: None,
         timerange: data::TimeRange::ALL,
-        policy: phasebound::data::BarPolicy::default(),
+        policy: data::BarPolicy::default(),
         out: dir.join(format!("out-{threads}")),
         cache: dir.join("cache"),
         config: Config::default(),
