@@ -86,22 +86,27 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     "No --data given: running all phases on the embedded synthetic market (fixtures/).\n",
                 )?;
             }
-            let outcome = phasebound::pipeline::run(&opts)?;
-            if json {
-                let text = serde_json::to_string_pretty(&outcome.report)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                w(&mut out, &format!("{text}\n"))
-            } else if quiet {
-                Ok(())
-            } else {
-                w(&mut out, &outcome.summary)?;
-                let files: Vec<String> = outcome
-                    .written
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect();
-                w(&mut out, &format!("Wrote {}\n", files.join(", ")))
+            // Printed before the outputs are committed (see `run_announced`); only the
+            // closing `Wrote …` line comes after.
+            let outcome = phasebound::pipeline::run_announced(&opts, |report, summary| {
+                if json {
+                    let text = serde_json::to_string_pretty(report)
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    w(&mut out, &format!("{text}\n"))?;
+                } else if !quiet {
+                    w(&mut out, summary)?;
+                }
+                out.flush().map_err(|e| AppError::io("<stdout>", e))
+            })?;
+            if quiet || json {
+                return Ok(());
             }
+            let files: Vec<String> = outcome
+                .written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            w(&mut out, &format!("Wrote {}\n", files.join(", ")))
         }
     }
 }

@@ -71,6 +71,19 @@ pub struct RunOutcome {
 /// # Errors
 /// Any [`AppError`]; the output folder is then unchanged.
 pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
+    run_announced(opts, |_, _| Ok(()))
+}
+
+/// [`run`], calling `announce(report, summary)` once everything is computed but before
+/// the outputs are committed: the CLI prints there, so a run whose stdout fails (a full
+/// device, a closed pipe) stops with the outputs of the previous run untouched.
+///
+/// # Errors
+/// Any [`AppError`], including `announce`'s; the output folder is then unchanged.
+pub fn run_announced(
+    opts: &RunOptions,
+    announce: impl FnOnce(&Value, &str) -> Result<(), AppError>,
+) -> Result<RunOutcome, AppError> {
     let started = std::time::Instant::now();
     let _lock = crate::output::lock(&opts.out)
         .map_err(|e| AppError::io(opts.out.join(crate::output::LOCK_FILE), e))?;
@@ -278,6 +291,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         "workspace_bytes_each": crate::memory::workspace_bytes(),
         "threads": opts.threads,
     });
+    announce(&report, &summary)?;
     std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
     let files = vec![
         (opts.out.join("report.json"), to_bytes(&report)),

@@ -25,6 +25,10 @@ pub struct DiscoverOptions {
 /// Extensions of data files picked up in folders (case-insensitive).
 const DATA_EXTENSIONS: [&str; 3] = ["csv", "json", "zip"];
 
+/// phasebound's own outputs, never taken as data from a folder: `--out` may be the
+/// data folder (then `params.json` would otherwise be read as klines every night).
+const OWN_OUTPUTS: [&str; 4] = ["report.json", "params.json", "run.json", "exits.csv"];
+
 struct Candidate {
     path: PathBuf,
     name: FileName,
@@ -34,7 +38,8 @@ struct Candidate {
 ///
 /// Each input is a data file (any name and extension; the layout is detected
 /// from the contents) or a folder, whose `.csv`, `.json` and `.zip` files are taken
-/// (not its subfolders; hidden files and `README*` are skipped). Symbol and
+/// (not its subfolders; hidden files, `README*` and phasebound's own outputs such as
+/// `params.json` are skipped). Symbol and
 /// timeframe come from file names (see [`super::naming`]) or `opts`. With
 /// `opts.timeframe`, folder files of other timeframes are left out, and an
 /// explicitly named file of another timeframe is an error. Files of one symbol
@@ -262,7 +267,11 @@ fn folder_files(dir: &Path, timeframe: Option<u32>) -> Result<Vec<Candidate>, Da
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         let is_data = extension.is_some_and(|e| DATA_EXTENSIONS.contains(&e.as_str()));
-        if !is_data || name.starts_with('.') || name.to_ascii_lowercase().starts_with("readme") {
+        if !is_data
+            || name.starts_with('.')
+            || name.to_ascii_lowercase().starts_with("readme")
+            || OWN_OUTPUTS.contains(&name.as_str())
+        {
             continue;
         }
         // Follows symbolic links; folders named like data files are skipped.

@@ -718,3 +718,51 @@ fn a_failed_run_leaves_the_previous_outputs_intact() {
         assert_eq!(fs::read_to_string(dir.join(n)).unwrap(), format!("old {n}"));
     }
 }
+
+/// Printing is part of the run: with stdout on a full device (or a closed pipe) the run
+/// fails with exit 4 before committing, so the previous outputs stay as they were.
+#[test]
+fn a_run_whose_stdout_fails_leaves_the_previous_outputs_alone() {
+    use crate::bad_input::{BIN, good_outputs, read_outputs};
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("o");
+    let previous = good_outputs(&out, 7);
+    let fixtures = tmp.path().join("fx");
+    fs::create_dir_all(&fixtures).unwrap();
+    phasebound(&["fixtures", fixtures.to_str().unwrap()], tmp.path()).expect_code(0);
+    for extra in [&[][..], &["--json"][..]] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = Command::new(BIN)
+            .args(["run", "--no-nice", "--threads", "1", "--seed", "8", "--out"])
+            .arg(&out)
+            .arg("--data")
+            .arg(&fixtures)
+            .args(extra)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(4), "{extra:?}: {stderr}");
+        assert!(stderr.contains("<stdout>"), "{stderr}");
+        assert_eq!(read_outputs(&out), previous, "{extra:?}");
+    }
+}
+
+/// `--out` may be the data folder: the outputs are not read back as data the next night.
+#[test]
+fn the_data_folder_can_be_the_output_folder() {
+    let tmp = TempDir::new().unwrap();
+    fs::create_dir_all(tmp.path().join("d")).unwrap();
+    phasebound(&["fixtures", "d"], tmp.path()).expect_code(0);
+    let first = phasebound(&["run", "--quiet", "--data", "d", "--out", "d"], tmp.path());
+    first.expect_code(0);
+    let report = Files::read(&tmp.path().join("d")).report();
+    let again = phasebound(&["run", "--quiet", "--data", "d", "--out", "d"], tmp.path());
+    again.expect_code(0);
+    let files = Files::read(&tmp.path().join("d"));
+    assert_eq!(files.report()["run"]["inputs"], report["run"]["inputs"]);
+    assert_eq!(files.report()["run"]["inputs"].as_array().unwrap().len(), 4);
+}
