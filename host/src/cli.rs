@@ -125,11 +125,19 @@ impl InputArgs {
 /// The configuration: the TOML file if one is given, else the defaults.
 ///
 /// # Errors
-/// Unreadable file (exit 4) or invalid configuration (exit 2).
+/// Unreadable file (exit 4), or invalid configuration (exit 2): also a path that is not
+/// a regular file, a file over [`crate::input::MAX_SMALL_FILE_BYTES`] or not UTF-8.
 pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, AppError> {
+    use crate::input::{InputError, MAX_SMALL_FILE_BYTES, read_small_text};
     match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| AppError::io(p, e))?;
+            let text = read_small_text(p, MAX_SMALL_FILE_BYTES).map_err(|e| match e {
+                InputError::Io(e) => AppError::io(p, e),
+                other => AppError::Config(crate::config::ConfigError {
+                    key: p.display().to_string(),
+                    problem: other.to_string(),
+                }),
+            })?;
             Ok(Config::from_toml(&text, p)?)
         }
         None => Ok(Config::default()),

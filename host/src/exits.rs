@@ -557,7 +557,14 @@ struct EntryReader {
 
 impl EntryReader {
     fn open(path: &Path, symbols: &[String]) -> Result<Self, AppError> {
-        let f = File::open(path).map_err(|e| AppError::io(path, e))?;
+        let f = crate::input::open_regular(path).map_err(|e| match e {
+            crate::input::InputError::Io(e) => AppError::io(path, e),
+            crate::input::InputError::NotRegular(what) => AppError::Data(data::DataError::new(
+                path,
+                data::DataErrorKind::NotRegularFile { what },
+            )),
+            other => AppError::io(path, io::Error::other(other.to_string())),
+        })?;
         Ok(Self {
             path: path.to_path_buf(),
             reader: BufReader::with_capacity(data::READ_BUFFER_BYTES, f),

@@ -306,10 +306,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn read_previous(path: &Path) -> Result<Value, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|e| AppError::Previous {
-        path: path.into(),
-        problem: e.to_string(),
-    })?;
+    let text =
+        crate::input::read_small_text(path, crate::input::MAX_SMALL_FILE_BYTES).map_err(|e| {
+            AppError::Previous {
+                path: path.into(),
+                problem: e.to_string(),
+            }
+        })?;
     let v: Value = serde_json::from_str(&text).map_err(|e| AppError::Previous {
         path: path.into(),
         problem: format!("line {}: {}", e.line(), e),
