@@ -1262,7 +1262,8 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts.timerange,
         &opts.cache,
     )?;
-    std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
+    let cache_use =
+        data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series = Vec::with_capacity(specs.len());
     for spec in &specs {
         series.push(data::build_cache(spec, &opts.cache)?);
@@ -1355,6 +1356,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
     let target = opts.out.join(CSV_NAME);
     crate::output::write_atomic(&target, csv.as_bytes()).map_err(|e| AppError::io(&target, e))?;
+    cache_use.finish(job.series);
     let mut written = vec![target];
     if let Some(t) = &opts.trades {
         written.push(t.clone());

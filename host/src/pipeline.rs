@@ -110,7 +110,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
             crate::memory::WORKER_STACK_BYTES >> 20
         )));
     }
-    std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
+    let cache_use =
+        data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series: Vec<CachedSeries> = Vec::new();
     for spec in &specs {
         series.push(data::build_cache(spec, &opts.cache)?);
@@ -282,6 +283,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome, AppError> {
         (opts.out.join("run.json"), to_bytes(&run_info)),
     ];
     crate::output::write_all_atomic(&files).map_err(|e| AppError::io(&opts.out, e))?;
+    cache_use.finish(&series);
     Ok(RunOutcome {
         report,
         params,

@@ -14,9 +14,17 @@
 //! | 40 | gaps | u64 |
 //! | 48 | largest gap, ms | i64 |
 //! | 56 | cache key (SHA-256) | 32 bytes |
-//! | 88 | reserved, zero | 8 bytes |
+//! | 88 | checksum | u64 |
 //!
 //! Record: `time` i64 ms, then `open, high, low, close, volume` as f64.
+//!
+//! The checksum is the first 8 bytes (little-endian) of the SHA-256 of the
+//! records followed by the header with its checksum field zeroed: every byte of
+//! the file is covered. It guards against damage (a bit flipped on disk, a file
+//! edited or cut), not against an attacker, who could recompute it: 64 bits make an
+//! undetected random change a 2⁻⁶⁴ chance. SHA-256 because it is already in the
+//! build and already hashes every input on every run; the cache holds 48 bytes a
+//! bar, less than the inputs, so checking it costs less than the inputs' hashing.
 //!
 //! The file is named `<symbol>-<tf>-<hash16>.bars`, `hash16` being the first
 //! 16 hex digits of the cache key: the SHA-256 over the format version, the
@@ -24,8 +32,11 @@
 //! order, and the series' time range when it is not the whole series.
 //! Changing any input byte, the file list, the range, or the parser (bump
 //! [`CACHE_FORMAT_VERSION`] when parsing or validation rules change) gives a
-//! new name; an existing file with a matching key and a consistent length is
-//! reused. Files are written to a temporary name in the cache folder and
+//! new name; an existing file is reused only when it passes
+//! [`verify`](super::cache_verify) — header, length, checksum and every bar
+//! valid and consistent with the header — in one streamed pass. Otherwise it is
+//! rebuilt from the source files, with a one-line note on stderr, so a damaged
+//! cache gives exactly the results of a cold run. Files are written to a temporary name in the cache folder and
 //! renamed into place, so a cache file is complete or absent. Inputs are hashed
 //! a second time while they are parsed; if they changed in between, the
 //! build fails with [`DataErrorKind::InputChanged`] instead of caching a mix.
@@ -40,6 +51,7 @@ use sha2::{Digest, Sha256};
 
 use super::READ_BUFFER_BYTES;
 use super::archive::verify_checksum;
+use super::cache_verify::{Existing, checksum_of, verify};
 use super::error::{DataError, DataErrorKind};
 use super::file::open_file;
 use super::merge::TimeRange;
@@ -47,7 +59,7 @@ use super::naming::timeframe_label;
 use super::series::{SeriesSpec, scan};
 
 /// Version of the cache format and of the parsing rules that fill it.
-pub const CACHE_FORMAT_VERSION: u32 = 1;
+pub const CACHE_FORMAT_VERSION: u32 = 2;
 /// Bytes per bar record.
 pub const RECORD_BYTES: usize = 48;
 /// Bytes of the header.
@@ -78,27 +90,33 @@ pub struct CachedSeries {
     pub input_sha256: Vec<(PathBuf, String)>,
     /// Whether an existing cache file was reused (no parsing happened).
     pub reused: bool,
+    /// Why an existing cache file of these inputs was discarded and rebuilt, if it was.
+    pub repaired: Option<String>,
+    /// The cache file's checksum (see the module docs), checked again whenever the file
+    /// is opened for a pass.
+    pub checksum: u64,
 }
 
 /// The header of a cache file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Header {
-    timeframe_minutes: u32,
-    bars: u64,
-    first_time: i64,
-    last_time: i64,
-    gaps: u64,
-    largest_gap_ms: i64,
-    key: [u8; 32],
+pub(super) struct Header {
+    pub(super) timeframe_minutes: u32,
+    pub(super) bars: u64,
+    pub(super) first_time: i64,
+    pub(super) last_time: i64,
+    pub(super) gaps: u64,
+    pub(super) largest_gap_ms: i64,
+    pub(super) key: [u8; 32],
+    pub(super) checksum: u64,
 }
 
-fn put(out: &mut [u8; HEADER_BYTES], at: usize, bytes: &[u8]) {
+pub(super) fn put(out: &mut [u8; HEADER_BYTES], at: usize, bytes: &[u8]) {
     if let Some(slot) = out.get_mut(at..at + bytes.len()) {
         slot.copy_from_slice(bytes);
     }
 }
 
-fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+pub(super) fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     let mut out = [0; N];
     if let Some(src) = bytes.get(at..at + N) {
         out.copy_from_slice(src);
@@ -118,10 +136,20 @@ impl Header {
         put(&mut out, 40, &self.gaps.to_le_bytes());
         put(&mut out, 48, &self.largest_gap_ms.to_le_bytes());
         put(&mut out, 56, &self.key);
+        put(&mut out, 88, &self.checksum.to_le_bytes());
         out
     }
 
-    fn decode(bytes: &[u8; HEADER_BYTES]) -> Result<Self, &'static str> {
+    /// The header's bytes with the checksum field zeroed (what the checksum covers).
+    pub(super) fn encode_unsummed(&self) -> [u8; HEADER_BYTES] {
+        Header {
+            checksum: 0,
+            ..*self
+        }
+        .encode()
+    }
+
+    pub(super) fn decode(bytes: &[u8; HEADER_BYTES]) -> Result<Self, &'static str> {
         if take::<8>(bytes, 0) != MAGIC {
             return Err("wrong magic bytes");
         }
@@ -136,11 +164,12 @@ impl Header {
             gaps: u64::from_le_bytes(take(bytes, 40)),
             largest_gap_ms: i64::from_le_bytes(take(bytes, 48)),
             key: take(bytes, 56),
+            checksum: u64::from_le_bytes(take(bytes, 88)),
         })
     }
 
     /// File length a complete cache of this header has.
-    fn file_len(&self) -> Option<u64> {
+    pub(super) fn file_len(&self) -> Option<u64> {
         self.bars
             .checked_mul(RECORD_BYTES as u64)?
             .checked_add(HEADER_BYTES as u64)
@@ -163,7 +192,7 @@ fn encode_bar(bar: &Bar) -> [u8; RECORD_BYTES] {
     out
 }
 
-fn decode_bar(r: &[u8; RECORD_BYTES]) -> Bar {
+pub(super) fn decode_bar(r: &[u8; RECORD_BYTES]) -> Bar {
     Bar {
         time: i64::from_le_bytes(take(r, 0)),
         open: f64::from_le_bytes(take(r, 8)),
@@ -215,18 +244,6 @@ fn cache_key(spec: &SeriesSpec, hashes: &[[u8; 32]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Reads and checks the header of an existing cache file; `None` when it is
-/// absent or unusable (then it is rebuilt).
-fn existing(path: &Path, key: &[u8; 32], timeframe_minutes: u32) -> Option<Header> {
-    let mut file = File::open(path).ok()?;
-    let mut bytes = [0; HEADER_BYTES];
-    file.read_exact(&mut bytes).ok()?;
-    let header = Header::decode(&bytes).ok()?;
-    let complete = header.file_len() == Some(file.metadata().ok()?.len());
-    (header.key == *key && header.timeframe_minutes == timeframe_minutes && complete)
-        .then_some(header)
-}
-
 /// Removes the temporary file unless the build succeeded.
 struct TempGuard<'a> {
     path: &'a Path,
@@ -274,7 +291,7 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         .cloned()
         .zip(hashes.iter().map(|h| hex(h)))
         .collect();
-    let done = |header: Header, reused: bool, input_sha256| CachedSeries {
+    let done = |header: Header, reused: bool, repaired, input_sha256| CachedSeries {
         symbol: spec.symbol.clone(),
         timeframe_minutes: spec.timeframe_minutes,
         path: path.clone(),
@@ -285,10 +302,23 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         largest_gap_ms: header.largest_gap_ms,
         input_sha256,
         reused,
+        repaired,
+        checksum: header.checksum,
     };
-    if let Some(header) = existing(&path, &key, spec.timeframe_minutes) {
-        return Ok(done(header, true, input_sha256));
-    }
+    let repaired = match verify(&path, &key, spec) {
+        Existing::Good(header) => return Ok(done(header, true, None, input_sha256)),
+        Existing::Absent => None,
+        Existing::Bad(reason) => {
+            eprintln!(
+                "phasebound: note: {}: damaged bar cache ({reason}); rebuilding it from the source files",
+                path.display()
+            );
+            // A folder or unwritable file under the name makes the rename below fail
+            // with an I/O error naming it.
+            let _ = fs::remove_file(&path);
+            Some(reason)
+        }
+    };
 
     let cache_io = |at: &Path| {
         let at = at.to_path_buf();
@@ -311,13 +341,16 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         .map_err(cache_io(&temp))?;
     let mut out = BufWriter::with_capacity(READ_BUFFER_BYTES, file);
     out.write_all(&[0; HEADER_BYTES]).map_err(cache_io(&temp))?;
+    let mut sum = Sha256::new();
     // The error is built only on failure: an eager `map_err(cache_io(&temp))` would
     // clone the path once per bar (the memory test counts allocations per bar).
     let summary = scan(spec, Some(&hashes), |bar| {
-        out.write_all(&encode_bar(bar))
+        let record = encode_bar(bar);
+        sum.update(record);
+        out.write_all(&record)
             .map_err(|e| DataError::new(&temp, DataErrorKind::Io(e)))
     })?;
-    let header = Header {
+    let mut header = Header {
         timeframe_minutes: spec.timeframe_minutes,
         bars: summary.bars,
         first_time: summary.first_time,
@@ -325,7 +358,10 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         gaps: summary.gaps,
         largest_gap_ms: summary.largest_gap_ms,
         key,
+        checksum: 0,
     };
+    sum.update(header.encode_unsummed());
+    header.checksum = checksum_of(sum);
     let mut file = out
         .into_inner()
         .map_err(|e| cache_io(&temp)(e.into_error()))?;
@@ -335,7 +371,7 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
     drop(file);
     fs::rename(&temp, &path).map_err(cache_io(&path))?;
     guard.keep = true;
-    Ok(done(header, false, input_sha256))
+    Ok(done(header, false, repaired, input_sha256))
 }
 
 /// Streams the bars of a cache file through a fixed 64 KiB buffer.
@@ -374,12 +410,31 @@ impl SeriesReader {
         })
     }
 
-    /// Opens the cache file of a built series.
+    /// Opens the cache file of a built series, checking that its header is still the
+    /// one verified when the series was built (the whole file was checked then).
     ///
     /// # Errors
-    /// As [`SeriesReader::open`].
+    /// As [`SeriesReader::open`], and [`DataErrorKind::BadCache`] when the file
+    /// changed since.
     pub fn open_cached(series: &CachedSeries) -> Result<Self, DataError> {
-        Self::open(&series.path)
+        let reader = Self::open(&series.path)?;
+        let h = &reader.header;
+        if (h.checksum, h.bars, h.first_time, h.last_time)
+            != (
+                series.checksum,
+                series.bars,
+                series.first_time,
+                series.last_time,
+            )
+        {
+            return Err(DataError::new(
+                &series.path,
+                DataErrorKind::BadCache {
+                    detail: "it changed after it was checked at the start of this run",
+                },
+            ));
+        }
+        Ok(reader)
     }
 
     /// Number of bars in the file.
