@@ -8,6 +8,7 @@
 )]
 
 mod bad_input;
+mod cache_integrity;
 mod cli;
 mod config;
 mod crash;
