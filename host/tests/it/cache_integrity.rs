@@ -74,6 +74,9 @@ fn forge_checksum(bytes: &mut [u8]) {
     bytes[88..96].copy_from_slice(&digest[..8]);
 }
 
+/// A change to a cache file's bytes.
+type Damage<'a> = Box<dyn Fn(&mut Vec<u8>) + 'a>;
+
 /// One damaged variant of the cache file.
 struct Mutation {
     what: String,
@@ -144,7 +147,7 @@ fn corpus(good: &[u8]) -> Vec<Mutation> {
         b[at..at + 8].copy_from_slice(&v.to_le_bytes());
     };
     let n = (good.len() - HEADER) / RECORD;
-    let forged: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+    let forged: Vec<(&str, Damage)> = vec![
         (
             "high below low",
             Box::new(|b| set_f64(b, record(3, 2), 1.0)),
@@ -406,7 +409,7 @@ fn cache_damage_through_the_cli_gives_cold_results() {
     let cache = files[0].clone();
     let good = fs::read(&cache).unwrap();
     let mid = HEADER + 300 * RECORD;
-    let damages: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+    let damages: Vec<(&str, Damage)> = vec![
         (
             "close exponent bit",
             Box::new(move |b| b[mid + 32 + 7] ^= 0x10),
