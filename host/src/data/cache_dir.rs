@@ -32,7 +32,9 @@ const WAIT_MS: u64 = 30_000;
 #[derive(Debug)]
 pub struct CacheGuard {
     dir: PathBuf,
-    lock: File,
+    /// `None` when the lock file cannot be created (a read-only cache folder, whose
+    /// files can still be reused): then nothing is ever pruned.
+    lock: Option<File>,
 }
 
 impl CacheGuard {
@@ -43,12 +45,20 @@ impl CacheGuard {
     /// I/O errors on the folder or its lock file; `TimedOut` when the lock stays taken.
     pub fn begin(dir: &Path) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
-        let lock = OpenOptions::new()
+        let path = dir.join(LOCK_FILE);
+        let opened = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(dir.join(LOCK_FILE))?;
+            .open(&path)
+            .or_else(|_| File::open(&path));
+        let Ok(lock) = opened else {
+            return Ok(Self {
+                dir: dir.to_path_buf(),
+                lock: None,
+            });
+        };
         let started = Instant::now();
         loop {
             match lock.try_lock_shared() {
@@ -68,7 +78,7 @@ impl CacheGuard {
         }
         Ok(Self {
             dir: dir.to_path_buf(),
-            lock,
+            lock: Some(lock),
         })
     }
 
@@ -77,10 +87,13 @@ impl CacheGuard {
     /// files deleted (none when another process holds the lock). Errors of the
     /// clean-up are ignored: it is housekeeping, and the next run tries again.
     pub fn finish(self, keep: &[CachedSeries]) -> Vec<PathBuf> {
-        if self.lock.unlock().is_err() {
+        let Some(lock) = &self.lock else {
+            return Vec::new();
+        };
+        if lock.unlock().is_err() {
             return Vec::new();
         }
-        match self.lock.try_lock() {
+        match lock.try_lock() {
             Ok(()) => prune_cache(&self.dir, keep),
             Err(_) => Vec::new(),
         }

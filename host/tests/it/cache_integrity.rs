@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use phasebound::data::{
-    CachedSeries, DataErrorKind, SeriesReader, SeriesSpec, TimeRange, build_cache, prune_cache,
+    CacheGuard, CachedSeries, DataErrorKind, SeriesReader, SeriesSpec, TimeRange, build_cache,
+    prune_cache,
 };
 use phasebound_core::Bar;
 use sha2::{Digest, Sha256};
@@ -466,4 +467,20 @@ fn cache_damage_through_the_cli_gives_cold_results() {
     assert!(!stale.exists() && !temp.exists());
     assert!(other.exists() && cache.exists());
     assert_eq!(cache_files(&out), vec![cache]);
+}
+
+#[test]
+fn cache_prune_waits_for_the_last_user_of_the_folder() {
+    let dir = TempDir::new().unwrap();
+    let cache = dir.path().join("cache");
+    let first = CacheGuard::begin(&cache).unwrap();
+    let second = CacheGuard::begin(&cache).unwrap();
+    let stale = cache.join("BTCUSDT-15m-0123456789abcdef.bars");
+    fs::write(&stale, "x").unwrap();
+    // The first user is still there: the second's clean-up does nothing.
+    assert_eq!(second.finish(&[]), Vec::<PathBuf>::new());
+    assert!(stale.exists());
+    // The last user cleans up.
+    assert_eq!(first.finish(&[]), vec![stale.clone()]);
+    assert!(!stale.exists());
 }
