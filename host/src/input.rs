@@ -100,9 +100,17 @@ pub fn open_regular(path: &Path) -> Result<File, InputError> {
 /// Reads a small text file whole: a regular file of at most `max` bytes.
 ///
 /// # Errors
-/// As [`open_regular`], [`InputError::TooLarge`] (also for a file that grows past the
-/// bound while read), [`InputError::NotUtf8`].
+/// As [`read_small_bytes`], and [`InputError::NotUtf8`].
 pub fn read_small_text(path: &Path, max: u64) -> Result<String, InputError> {
+    String::from_utf8(read_small_bytes(path, max)?).map_err(|_| InputError::NotUtf8)
+}
+
+/// Reads a small file whole: a regular file of at most `max` bytes.
+///
+/// # Errors
+/// As [`open_regular`], and [`InputError::TooLarge`] (also for a file that grows past
+/// the bound while read).
+pub fn read_small_bytes(path: &Path, max: u64) -> Result<Vec<u8>, InputError> {
     let file = open_regular(path)?;
     let size = file.metadata()?.len();
     if size > max {
@@ -116,5 +124,5 @@ pub fn read_small_text(path: &Path, max: u64) -> Result<String, InputError> {
             max,
         });
     }
-    String::from_utf8(bytes).map_err(|_| InputError::NotUtf8)
+    Ok(bytes)
 }
