@@ -139,11 +139,27 @@ impl InputArgs {
 /// The configuration: the TOML file if one is given, else the defaults.
 ///
 /// # Errors
-/// Unreadable file (exit 4) or invalid configuration (exit 2).
+/// Unreadable file or not UTF-8 (exit 4), or invalid configuration (exit 2): also a path
+/// that is not a regular file or a file over [`crate::input::MAX_SMALL_FILE_BYTES`].
 pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, AppError> {
+    use crate::input::{InputError, MAX_SMALL_FILE_BYTES, read_small_text};
     match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| AppError::io(p, e))?;
+            let text = read_small_text(p, MAX_SMALL_FILE_BYTES).map_err(|e| match e {
+                InputError::Io(e) => AppError::io(p, e),
+                // As before the bound: text that cannot be read is an I/O error (exit 4).
+                InputError::NotUtf8 => AppError::io(
+                    p,
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "stream did not contain valid UTF-8",
+                    ),
+                ),
+                other => AppError::Config(crate::config::ConfigError {
+                    key: p.display().to_string(),
+                    problem: other.to_string(),
+                }),
+            })?;
             Ok(Config::from_toml(&text, p)?)
         }
         None => Ok(Config::default()),

@@ -13,6 +13,9 @@ use crate::config::ConfigError;
 use crate::data::DataError;
 use std::path::PathBuf;
 
+/// The key a parameter error raised by the core is reported under.
+pub const CORE_PARAMETER_KEY: &str = "profile settings";
+
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -79,8 +82,10 @@ impl AppError {
     pub fn core(e: phasebound_core::Error) -> Self {
         match e {
             phasebound_core::Error::CapacityExceeded { .. } => AppError::Capacity(e.to_string()),
+            // Shown as `config: profile settings: invalid parameter: …` (the variant adds
+            // the `config:`; the key must not repeat it).
             phasebound_core::Error::InvalidParameter { .. } => AppError::Config(ConfigError {
-                key: "config".into(),
+                key: CORE_PARAMETER_KEY.into(),
                 problem: e.to_string(),
             }),
             _ => AppError::Internal(e.to_string()),

@@ -560,7 +560,14 @@ struct EntryReader {
 
 impl EntryReader {
     fn open(path: &Path, symbols: &[String]) -> Result<Self, AppError> {
-        let f = File::open(path).map_err(|e| AppError::io(path, e))?;
+        let f = crate::input::open_regular(path).map_err(|e| match e {
+            crate::input::InputError::Io(e) => AppError::io(path, e),
+            crate::input::InputError::NotRegular(what) => AppError::Data(data::DataError::new(
+                path,
+                data::DataErrorKind::NotRegularFile { what },
+            )),
+            other => AppError::io(path, io::Error::other(other.to_string())),
+        })?;
         Ok(Self {
             path: path.to_path_buf(),
             reader: BufReader::with_capacity(data::READ_BUFFER_BYTES, f),
@@ -1259,7 +1266,8 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts.policy,
         &opts.cache,
     )?;
-    std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
+    let cache_use =
+        data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series = Vec::with_capacity(specs.len());
     for spec in &specs {
         series.push(data::build_cache(spec, &opts.cache)?);
@@ -1352,6 +1360,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
     let target = opts.out.join(CSV_NAME);
     crate::output::write_atomic(&target, csv.as_bytes()).map_err(|e| AppError::io(&target, e))?;
+    cache_use.finish(job.series);
     let mut written = vec![target];
     if let Some(t) = &opts.trades {
         written.push(t.clone());

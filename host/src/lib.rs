@@ -14,6 +14,7 @@ pub mod download;
 pub mod error;
 pub mod exits;
 pub mod fixtures;
+pub mod input;
 pub mod memory;
 pub mod output;
 pub mod pipeline;

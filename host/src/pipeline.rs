@@ -126,7 +126,8 @@ pub fn run_announced(
             crate::memory::WORKER_STACK_BYTES >> 20
         )));
     }
-    std::fs::create_dir_all(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
+    let cache_use =
+        data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series: Vec<CachedSeries> = Vec::new();
     for spec in &specs {
         series.push(data::build_cache(spec, &opts.cache)?);
@@ -299,6 +300,7 @@ pub fn run_announced(
         (opts.out.join("run.json"), to_bytes(&run_info)),
     ];
     crate::output::write_all_atomic(&files).map_err(|e| AppError::io(&opts.out, e))?;
+    cache_use.finish(&series);
     Ok(RunOutcome {
         report,
         params,
@@ -323,10 +325,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn read_previous(path: &Path) -> Result<Value, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|e| AppError::Previous {
-        path: path.into(),
-        problem: e.to_string(),
-    })?;
+    let text =
+        crate::input::read_small_text(path, crate::input::MAX_SMALL_FILE_BYTES).map_err(|e| {
+            AppError::Previous {
+                path: path.into(),
+                problem: e.to_string(),
+            }
+        })?;
     let v: Value = serde_json::from_str(&text).map_err(|e| AppError::Previous {
         path: path.into(),
         problem: format!("line {}: {}", e.line(), e),

@@ -315,10 +315,23 @@ pub fn checksum_path(path: &Path) -> PathBuf {
 /// (exit 3), or an I/O error reading the checksum file.
 pub fn verify_checksum(path: &Path, sha256: &[u8; 32]) -> Result<(), DataError> {
     let sum_path = checksum_path(path);
-    let file = match File::open(&sum_path) {
+    let file = match crate::input::open_regular(&sum_path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(DataError::new(&sum_path, DataErrorKind::Io(e))),
+        Err(crate::input::InputError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(());
+        }
+        Err(crate::input::InputError::NotRegular(what)) => {
+            return Err(DataError::new(
+                &sum_path,
+                DataErrorKind::NotRegularFile { what },
+            ));
+        }
+        Err(e) => {
+            return Err(DataError::new(
+                &sum_path,
+                DataErrorKind::Io(io::Error::other(e.to_string())),
+            ));
+        }
     };
     let mut bytes = Vec::new();
     file.take(MAX_CHECKSUM_BYTES + 1)

@@ -1,7 +1,7 @@
 //! The binary bar cache: parse and validate once, then stream fixed-width records.
 //!
-//! A cache file is a 96-byte header followed by one 48-byte record per bar,
-//! all little-endian:
+//! A cache file is a 104-byte header, one 48-byte record per bar, then one
+//! 32-byte entry per input file, all little-endian:
 //!
 //! | offset | header field | type |
 //! |---|---|---|
@@ -14,13 +14,22 @@
 //! | 40 | gaps | u64 |
 //! | 48 | largest gap, ms | i64 |
 //! | 56 | cache key (SHA-256) | 32 bytes |
-//! | 88 | input files | u32 |
-//! | 92 | reserved, zero | 4 bytes |
+//! | 88 | checksum | u64 |
+//! | 96 | input files | u32 |
+//! | 100 | reserved, zero | 4 bytes |
 //!
 //! Record: `time` i64 ms, then `open, high, low, close, volume` as f64.
-//! After the records, one 32-byte entry per input file, in series order: bars
-//! kept, bars skipped off the timeframe's grid, bars skipped as implausible,
-//! timestamp unit (0 unknown, 1 s, 2 ms, 3 µs), each a u64.
+//! File entry, in series order: bars kept, bars skipped off the timeframe's
+//! grid, bars skipped as implausible, timestamp unit (0 unknown, 1 s, 2 ms,
+//! 3 µs), each a u64.
+//!
+//! The checksum is the first 8 bytes (little-endian) of the SHA-256 of the
+//! records and file entries followed by the header with its checksum field
+//! zeroed: every byte of the file is covered. It guards against damage (a bit flipped on disk, a file
+//! edited or cut), not against an attacker, who could recompute it: 64 bits make an
+//! undetected random change a 2⁻⁶⁴ chance. SHA-256 because it is already in the
+//! build and already hashes every input on every run; the cache holds 48 bytes a
+//! bar, less than the inputs, so checking it costs less than the inputs' hashing.
 //!
 //! The file is named `<symbol>-<tf>-<hash16>.bars`, `hash16` being the first
 //! 16 hex digits of the cache key: the SHA-256 over the format version, the
@@ -28,8 +37,11 @@
 //! order, and the series' time range when it is not the whole series.
 //! Changing any input byte, the file list, the range, or the parser (bump
 //! [`CACHE_FORMAT_VERSION`] when parsing or validation rules change) gives a
-//! new name; an existing file with a matching key and a consistent length is
-//! reused. Files are written to a temporary name in the cache folder and
+//! new name; an existing file is reused only when it passes
+//! [`verify`](super::cache_verify) — header, length, checksum and every bar
+//! valid and consistent with the header — in one streamed pass. Otherwise it is
+//! rebuilt from the source files, with a one-line note on stderr, so a damaged
+//! cache gives exactly the results of a cold run. Files are written to a temporary name in the cache folder and
 //! renamed into place, so a cache file is complete or absent. Inputs are hashed
 //! a second time while they are parsed; if they changed in between, the
 //! build fails with [`DataErrorKind::InputChanged`] instead of caching a mix.
@@ -44,6 +56,7 @@ use sha2::{Digest, Sha256};
 
 use super::READ_BUFFER_BYTES;
 use super::archive::verify_checksum;
+use super::cache_verify::{Existing, checksum_of, verify};
 use super::error::{DataError, DataErrorKind};
 use super::file::open_file;
 use super::merge::TimeRange;
@@ -52,11 +65,11 @@ use super::series::{DEFAULT_MAX_JUMP, FileSummary, SeriesSpec, scan};
 use super::time::TimeUnit;
 
 /// Version of the cache format and of the parsing rules that fill it.
-pub const CACHE_FORMAT_VERSION: u32 = 2;
+pub const CACHE_FORMAT_VERSION: u32 = 3;
 /// Bytes per bar record.
 pub const RECORD_BYTES: usize = 48;
 /// Bytes of the header.
-pub const HEADER_BYTES: usize = 96;
+pub const HEADER_BYTES: usize = 104;
 /// Bytes per input-file entry after the records.
 pub const FILE_ENTRY_BYTES: usize = 32;
 
@@ -87,28 +100,34 @@ pub struct CachedSeries {
     pub files: Vec<FileSummary>,
     /// Whether an existing cache file was reused (no parsing happened).
     pub reused: bool,
+    /// Why an existing cache file of these inputs was discarded and rebuilt, if it was.
+    pub repaired: Option<String>,
+    /// The cache file's checksum (see the module docs), checked again whenever the file
+    /// is opened for a pass.
+    pub checksum: u64,
 }
 
 /// The header of a cache file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Header {
-    timeframe_minutes: u32,
-    bars: u64,
-    first_time: i64,
-    last_time: i64,
-    gaps: u64,
-    largest_gap_ms: i64,
-    key: [u8; 32],
-    files: u32,
+pub(super) struct Header {
+    pub(super) timeframe_minutes: u32,
+    pub(super) bars: u64,
+    pub(super) first_time: i64,
+    pub(super) last_time: i64,
+    pub(super) gaps: u64,
+    pub(super) largest_gap_ms: i64,
+    pub(super) key: [u8; 32],
+    pub(super) checksum: u64,
+    pub(super) files: u32,
 }
 
-fn put(out: &mut [u8; HEADER_BYTES], at: usize, bytes: &[u8]) {
+pub(super) fn put(out: &mut [u8; HEADER_BYTES], at: usize, bytes: &[u8]) {
     if let Some(slot) = out.get_mut(at..at + bytes.len()) {
         slot.copy_from_slice(bytes);
     }
 }
 
-fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+pub(super) fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     let mut out = [0; N];
     if let Some(src) = bytes.get(at..at + N) {
         out.copy_from_slice(src);
@@ -128,16 +147,30 @@ impl Header {
         put(&mut out, 40, &self.gaps.to_le_bytes());
         put(&mut out, 48, &self.largest_gap_ms.to_le_bytes());
         put(&mut out, 56, &self.key);
-        put(&mut out, 88, &self.files.to_le_bytes());
+        put(&mut out, 88, &self.checksum.to_le_bytes());
+        put(&mut out, 96, &self.files.to_le_bytes());
         out
     }
 
-    fn decode(bytes: &[u8; HEADER_BYTES]) -> Result<Self, &'static str> {
+    /// The header's bytes with the checksum field zeroed (what the checksum covers).
+    pub(super) fn encode_unsummed(&self) -> [u8; HEADER_BYTES] {
+        Header {
+            checksum: 0,
+            ..*self
+        }
+        .encode()
+    }
+
+    pub(super) fn decode(bytes: &[u8; HEADER_BYTES]) -> Result<Self, &'static str> {
         if take::<8>(bytes, 0) != MAGIC {
             return Err("wrong magic bytes");
         }
         if u32::from_le_bytes(take(bytes, 8)) != CACHE_FORMAT_VERSION {
             return Err("other format version");
+        }
+        // Not covered by the checksum (it hashes the decoded fields): must be zero.
+        if take::<4>(bytes, 100) != [0; 4] {
+            return Err("reserved bytes not zero");
         }
         Ok(Self {
             timeframe_minutes: u32::from_le_bytes(take(bytes, 12)),
@@ -147,21 +180,17 @@ impl Header {
             gaps: u64::from_le_bytes(take(bytes, 40)),
             largest_gap_ms: i64::from_le_bytes(take(bytes, 48)),
             key: take(bytes, 56),
-            files: u32::from_le_bytes(take(bytes, 88)),
+            checksum: u64::from_le_bytes(take(bytes, 88)),
+            files: u32::from_le_bytes(take(bytes, 96)),
         })
     }
 
     /// File length a complete cache of this header has.
-    fn file_len(&self) -> Option<u64> {
-        self.trailer_offset()?
-            .checked_add(u64::from(self.files) * FILE_ENTRY_BYTES as u64)
-    }
-
-    /// Offset of the per-file entries (the end of the records).
-    fn trailer_offset(&self) -> Option<u64> {
+    pub(super) fn file_len(&self) -> Option<u64> {
         self.bars
             .checked_mul(RECORD_BYTES as u64)?
-            .checked_add(HEADER_BYTES as u64)
+            .checked_add(HEADER_BYTES as u64)?
+            .checked_add(u64::from(self.files) * FILE_ENTRY_BYTES as u64)
     }
 }
 
@@ -185,7 +214,8 @@ fn encode_file(f: &FileSummary) -> [u8; FILE_ENTRY_BYTES] {
     out
 }
 
-fn decode_file(bytes: &[u8; FILE_ENTRY_BYTES]) -> Option<FileSummary> {
+/// A file entry; `None` for an unknown unit code.
+pub(super) fn decode_file(bytes: &[u8; FILE_ENTRY_BYTES]) -> Option<FileSummary> {
     let unit = match u64::from_le_bytes(take(bytes, 24)) {
         0 => None,
         1 => Some(TimeUnit::Seconds),
@@ -199,18 +229,6 @@ fn decode_file(bytes: &[u8; FILE_ENTRY_BYTES]) -> Option<FileSummary> {
         implausible: u64::from_le_bytes(take(bytes, 16)),
         unit,
     })
-}
-
-/// Reads the per-file entries of a cache file whose header is `header`.
-fn read_files(file: &mut File, header: &Header) -> Option<Vec<FileSummary>> {
-    file.seek(SeekFrom::Start(header.trailer_offset()?)).ok()?;
-    let mut files = Vec::with_capacity(header.files as usize);
-    for _ in 0..header.files {
-        let mut entry = [0; FILE_ENTRY_BYTES];
-        file.read_exact(&mut entry).ok()?;
-        files.push(decode_file(&entry)?);
-    }
-    (files.iter().map(|f| f.bars).sum::<u64>() == header.bars).then_some(files)
 }
 
 fn encode_bar(bar: &Bar) -> [u8; RECORD_BYTES] {
@@ -229,7 +247,7 @@ fn encode_bar(bar: &Bar) -> [u8; RECORD_BYTES] {
     out
 }
 
-fn decode_bar(r: &[u8; RECORD_BYTES]) -> Bar {
+pub(super) fn decode_bar(r: &[u8; RECORD_BYTES]) -> Bar {
     Bar {
         time: i64::from_le_bytes(take(r, 0)),
         open: f64::from_le_bytes(take(r, 8)),
@@ -286,28 +304,6 @@ fn cache_key(spec: &SeriesSpec, hashes: &[[u8; 32]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Reads and checks the header and file entries of an existing cache file;
-/// `None` when it is absent or unusable (then it is rebuilt).
-fn existing(path: &Path, key: &[u8; 32], spec: &SeriesSpec) -> Option<(Header, Vec<FileSummary>)> {
-    let mut file = File::open(path).ok()?;
-    let mut bytes = [0; HEADER_BYTES];
-    file.read_exact(&mut bytes).ok()?;
-    let header = Header::decode(&bytes).ok()?;
-    let complete = header.file_len() == Some(file.metadata().ok()?.len());
-    let matches = header.key == *key
-        && header.timeframe_minutes == spec.timeframe_minutes
-        && header.files as usize == spec.files.len();
-    if !(matches && complete) {
-        return None;
-    }
-    let files = read_files(&mut file, &header)?;
-    // A strict run re-reads data with skipped bars, to fail on the first one's line.
-    if spec.policy.strict && files.iter().any(|f| f.off_grid + f.implausible > 0) {
-        return None;
-    }
-    Some((header, files))
-}
-
 /// Removes the temporary file unless the build succeeded.
 struct TempGuard<'a> {
     path: &'a Path,
@@ -355,7 +351,7 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         .cloned()
         .zip(hashes.iter().map(|h| hex(h)))
         .collect();
-    let done = |header: Header, files, reused: bool, input_sha256| CachedSeries {
+    let done = |header: Header, files, reused: bool, repaired, input_sha256| CachedSeries {
         symbol: spec.symbol.clone(),
         timeframe_minutes: spec.timeframe_minutes,
         path: path.clone(),
@@ -367,10 +363,31 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         input_sha256,
         files,
         reused,
+        repaired,
+        checksum: header.checksum,
     };
-    if let Some((header, files)) = existing(&path, &key, spec) {
-        return Ok(done(header, files, true, input_sha256));
-    }
+    let repaired = match verify(&path, &key, spec) {
+        // A strict run re-reads data with skipped bars, to fail on the first one's line.
+        Existing::Good(_, files)
+            if spec.policy.strict && files.iter().any(|f| f.off_grid + f.implausible > 0) =>
+        {
+            None
+        }
+        Existing::Good(header, files) => {
+            return Ok(done(header, files, true, None, input_sha256));
+        }
+        Existing::Absent => None,
+        Existing::Bad(reason) => {
+            eprintln!(
+                "phasebound: note: {}: damaged bar cache ({reason}); rebuilding it from the source files",
+                path.display()
+            );
+            // A folder or unwritable file under the name makes the rename below fail
+            // with an I/O error naming it.
+            let _ = fs::remove_file(&path);
+            Some(reason)
+        }
+    };
 
     let cache_io = |at: &Path| {
         let at = at.to_path_buf();
@@ -393,13 +410,16 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         .map_err(cache_io(&temp))?;
     let mut out = BufWriter::with_capacity(READ_BUFFER_BYTES, file);
     out.write_all(&[0; HEADER_BYTES]).map_err(cache_io(&temp))?;
+    let mut sum = Sha256::new();
     // The error is built only on failure: an eager `map_err(cache_io(&temp))` would
     // clone the path once per bar (the memory test counts allocations per bar).
     let summary = scan(spec, Some(&hashes), |bar| {
-        out.write_all(&encode_bar(bar))
+        let record = encode_bar(bar);
+        sum.update(record);
+        out.write_all(&record)
             .map_err(|e| DataError::new(&temp, DataErrorKind::Io(e)))
     })?;
-    let header = Header {
+    let mut header = Header {
         timeframe_minutes: spec.timeframe_minutes,
         bars: summary.bars,
         first_time: summary.first_time,
@@ -407,11 +427,16 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
         gaps: summary.gaps,
         largest_gap_ms: summary.largest_gap_ms,
         key,
+        checksum: 0,
         files: u32::try_from(summary.files.len()).unwrap_or(u32::MAX),
     };
     for f in &summary.files {
-        out.write_all(&encode_file(f)).map_err(cache_io(&temp))?;
+        let entry = encode_file(f);
+        sum.update(entry);
+        out.write_all(&entry).map_err(cache_io(&temp))?;
     }
+    sum.update(header.encode_unsummed());
+    header.checksum = checksum_of(sum);
     let mut file = out
         .into_inner()
         .map_err(|e| cache_io(&temp)(e.into_error()))?;
@@ -421,7 +446,7 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
     drop(file);
     fs::rename(&temp, &path).map_err(cache_io(&path))?;
     guard.keep = true;
-    Ok(done(header, summary.files, false, input_sha256))
+    Ok(done(header, summary.files, false, repaired, input_sha256))
 }
 
 /// Streams the bars of a cache file through a fixed 64 KiB buffer.
@@ -460,12 +485,31 @@ impl SeriesReader {
         })
     }
 
-    /// Opens the cache file of a built series.
+    /// Opens the cache file of a built series, checking that its header is still the
+    /// one verified when the series was built (the whole file was checked then).
     ///
     /// # Errors
-    /// As [`SeriesReader::open`].
+    /// As [`SeriesReader::open`], and [`DataErrorKind::BadCache`] when the file
+    /// changed since.
     pub fn open_cached(series: &CachedSeries) -> Result<Self, DataError> {
-        Self::open(&series.path)
+        let reader = Self::open(&series.path)?;
+        let h = &reader.header;
+        if (h.checksum, h.bars, h.first_time, h.last_time)
+            != (
+                series.checksum,
+                series.bars,
+                series.first_time,
+                series.last_time,
+            )
+        {
+            return Err(DataError::new(
+                &series.path,
+                DataErrorKind::BadCache {
+                    detail: "it changed after it was checked at the start of this run",
+                },
+            ));
+        }
+        Ok(reader)
     }
 
     /// Number of bars in the file.

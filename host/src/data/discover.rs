@@ -260,6 +260,7 @@ fn folder_files(dir: &Path, timeframe: Option<u32>) -> Result<Vec<Candidate>, Da
     let io = |e: std::io::Error| DataError::new(dir, DataErrorKind::Io(e));
     let mut files = Vec::new();
     let mut data_files = 0_usize;
+    let mut dangling = Vec::new();
     for entry in fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         let name = file_name_of(&path);
@@ -274,18 +275,38 @@ fn folder_files(dir: &Path, timeframe: Option<u32>) -> Result<Vec<Candidate>, Da
         {
             continue;
         }
-        // Follows symbolic links; folders named like data files are skipped.
-        if !fs::metadata(&path).map_err(io)?.is_file() {
-            continue;
+        let parsed = parse_file_name(&name);
+        // Follows symbolic links; folders named like data files are skipped, and so
+        // are FIFOs and devices (never opened). A link to nothing is decided below.
+        match fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                dangling.push((path, parsed.timeframe_minutes));
+                continue;
+            }
+            Err(e) => return Err(io(e)),
         }
         data_files += 1;
-        let parsed = parse_file_name(&name);
         if let (Some(want), Some(got)) = (timeframe, parsed.timeframe_minutes)
             && want != got
         {
             continue;
         }
         files.push(Candidate { path, name: parsed });
+    }
+    // A dangling link of another timeframe than the folder's is skipped like a file of
+    // that timeframe would be; one that could belong to this run is an error naming it.
+    let chosen = timeframe.or_else(|| {
+        let mut tfs = files.iter().filter_map(|c| c.name.timeframe_minutes);
+        let first = tfs.next()?;
+        tfs.all(|t| t == first).then_some(first)
+    });
+    if let Some((path, _)) = dangling
+        .into_iter()
+        .find(|(_, tf)| chosen.is_none() || tf.is_none() || *tf == chosen)
+    {
+        return Err(DataError::new(path, DataErrorKind::DanglingLink));
     }
     if files.is_empty() {
         let detail = match timeframe {

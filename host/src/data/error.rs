@@ -7,11 +7,13 @@
 //!
 //! | code | class | kinds |
 //! |---|---|---|
-//! | 2 | usage or configuration | [`NotFound`], [`NoUsableFiles`], [`UnknownTimeframe`], [`NoSymbol`], [`InvalidSymbol`], [`SymbolConflict`], [`TimeframeConflict`], [`MixedTimeframes`], [`SeriesGap`], [`MixedMarkets`], [`EmptyRange`] |
-//! | 3 | bad input data | every kind about the contents of a data file, zip archive or `.CHECKSUM` file |
+//! | 2 | usage or configuration | [`NotFound`], [`DanglingLink`], [`NoUsableFiles`], [`UnknownTimeframe`], [`NoSymbol`], [`InvalidSymbol`], [`SymbolConflict`], [`TimeframeConflict`], [`MixedTimeframes`], [`SeriesGap`], [`MixedMarkets`], [`EmptyRange`] |
+//! | 3 | bad input data | every kind about the contents of a data file, zip archive or `.CHECKSUM` file, and [`NotRegularFile`] |
 //! | 4 | I/O | [`Io`], [`InputChanged`], [`BadCache`] |
 //!
 //! [`NotFound`]: DataErrorKind::NotFound
+//! [`DanglingLink`]: DataErrorKind::DanglingLink
+//! [`NotRegularFile`]: DataErrorKind::NotRegularFile
 //! [`NoUsableFiles`]: DataErrorKind::NoUsableFiles
 //! [`UnknownTimeframe`]: DataErrorKind::UnknownTimeframe
 //! [`NoSymbol`]: DataErrorKind::NoSymbol
@@ -179,6 +181,15 @@ pub enum DataErrorKind {
     Io(std::io::Error),
     /// The named file or folder does not exist.
     NotFound,
+    /// A symbolic link (named, or in a data folder and of the run's timeframe) whose
+    /// target does not exist.
+    DanglingLink,
+    /// The path is not a regular file (a FIFO, a device, a socket): refused instead of
+    /// read, so nothing blocks or reads forever.
+    NotRegularFile {
+        /// What it is instead.
+        what: &'static str,
+    },
     /// The file has no rows at all.
     Empty,
     /// The file has a header row but no data rows.
@@ -378,6 +389,7 @@ impl DataErrorKind {
         use DataErrorKind as K;
         match self {
             K::NotFound
+            | K::DanglingLink
             | K::NoUsableFiles { .. }
             | K::UnknownTimeframe { .. }
             | K::NoSymbol
@@ -408,7 +420,8 @@ impl DataErrorKind {
             | K::UnknownLayout { .. }
             | K::Archive { .. }
             | K::ChecksumMismatch(_)
-            | K::BadChecksumFile { .. } => EXIT_DATA,
+            | K::BadChecksumFile { .. }
+            | K::NotRegularFile { .. } => EXIT_DATA,
         }
     }
 }
@@ -486,6 +499,12 @@ impl fmt::Display for DataErrorKind {
         match self {
             K::Io(e) => write!(f, "I/O error: {e}"),
             K::NotFound => f.write_str("no such file or folder"),
+            K::DanglingLink => {
+                f.write_str("a symbolic link to a file that does not exist (fix or remove the link)")
+            }
+            K::NotRegularFile { what } => {
+                write!(f, "not a regular file ({what}); give a regular file")
+            }
             K::Empty => f.write_str("the file has no rows"),
             K::HeaderOnly => f.write_str("the file has a header row but no data rows"),
             K::WrongColumnCount { expected, got } => {

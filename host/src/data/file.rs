@@ -14,6 +14,7 @@ use super::error::{DataError, DataErrorKind, Located};
 use super::freqtrade::JsonRows;
 use super::layout::{Layout, sniff_binary};
 use super::time::TimeUnit;
+use crate::input::{InputError, open_regular};
 
 /// A `Read` that feeds every byte it passes through a SHA-256 (when enabled),
 /// so a file can be hashed in the same read that parses it.
@@ -69,13 +70,23 @@ enum Rows {
     Json(JsonRows<Input>),
 }
 
-/// Opens a file for reading; a missing file is [`DataErrorKind::NotFound`].
+/// Opens a regular file for reading (see [`crate::input::open_regular`]): a missing
+/// file is [`DataErrorKind::NotFound`] ([`DataErrorKind::DanglingLink`] for a link to
+/// nothing), a FIFO or device [`DataErrorKind::NotRegularFile`], refused without
+/// blocking.
 pub(crate) fn open_file(path: &Path) -> Result<File, DataError> {
-    File::open(path).map_err(|e| {
-        let kind = if e.kind() == io::ErrorKind::NotFound {
-            DataErrorKind::NotFound
-        } else {
-            DataErrorKind::Io(e)
+    open_regular(path).map_err(|e| {
+        let kind = match e {
+            InputError::NotRegular(what) => DataErrorKind::NotRegularFile { what },
+            InputError::Io(e) if e.kind() == io::ErrorKind::NotFound => {
+                if path.symlink_metadata().is_ok() {
+                    DataErrorKind::DanglingLink
+                } else {
+                    DataErrorKind::NotFound
+                }
+            }
+            InputError::Io(e) => DataErrorKind::Io(e),
+            other => DataErrorKind::Io(io::Error::other(other.to_string())),
         };
         DataError::new(path, kind)
     })

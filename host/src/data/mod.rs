@@ -36,6 +36,8 @@
 
 pub mod archive;
 pub mod cache;
+mod cache_dir;
+mod cache_verify;
 mod csv;
 pub mod discover;
 pub mod error;
@@ -48,6 +50,7 @@ pub mod series;
 pub mod time;
 
 pub use cache::{CachedSeries, SeriesReader, build_cache};
+pub use cache_dir::{CacheGuard, prune_cache};
 pub use discover::{DiscoverOptions, discover};
 pub use error::{DataError, DataErrorKind, SeriesGap};
 pub use file::BarFile;

@@ -1456,7 +1456,7 @@ fn cache_round_trip_reuse_and_invalidation() {
     // Header, 8 records, one entry per input file.
     assert_eq!(
         fs::metadata(&first.path).unwrap().len(),
-        96 + 8 * 48 + 2 * 32
+        104 + 8 * 48 + 2 * 32
     );
     assert_eq!(
         (first.bars, first.first_time, first.last_time),

@@ -8,12 +8,14 @@
 )]
 
 mod bad_input;
+mod cache_integrity;
 mod cli;
 mod config;
 mod crash;
 mod data;
 mod download;
 mod exits;
+mod inputs;
 mod layouts;
 mod limits;
 mod pipeline;
