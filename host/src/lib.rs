@@ -23,3 +23,4 @@ pub mod report;
 pub mod scenarios;
 pub mod source;
 pub mod synth;
+pub mod trades;

@@ -66,11 +66,41 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
 /// # Errors
 /// Any I/O error; `InvalidInput` when the targets are not in one folder.
 pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
+    write_all_atomic_with(files, &[])
+}
+
+/// [`write_all_atomic`], with `streamed` targets in the same commit whose temporaries
+/// ([`temp_path`]) the caller already wrote and synced (files too large to hold in
+/// memory, such as `trades.csv`). They are committed first and removed on failure.
+///
+/// # Errors
+/// As [`write_all_atomic`].
+pub fn write_all_atomic_with(files: &[(PathBuf, Vec<u8>)], streamed: &[PathBuf]) -> io::Result<()> {
     let Some((first, _)) = files.first() else {
         return Ok(());
     };
     let dir = folder_of(first);
     let mut names = String::new();
+    let remove_streamed = || {
+        for t in streamed {
+            let _ = fs::remove_file(temp_path(t));
+        }
+    };
+    for target in streamed {
+        match target.file_name() {
+            Some(name) if folder_of(target) == dir => {
+                names.push_str(&name.to_string_lossy());
+                names.push('\n');
+            }
+            _ => {
+                remove_streamed();
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the files of one commit must share one folder",
+                ));
+            }
+        }
+    }
     for (target, _) in files {
         match target.file_name() {
             Some(name) if folder_of(target) == dir => {
@@ -78,6 +108,7 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
                 names.push('\n');
             }
             _ => {
+                remove_streamed();
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "the files of one commit must share one folder",
@@ -90,12 +121,13 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
             for (t, _) in files.iter().take(i + 1) {
                 let _ = fs::remove_file(temp_path(t));
             }
+            remove_streamed();
             return Err(e);
         }
     }
     // The commit point: from here on the new generation wins, even across a kill.
     write_atomic(&dir.join(COMMIT_MARKER), names.as_bytes())?;
-    for (target, _) in files {
+    for target in streamed.iter().chain(files.iter().map(|(t, _)| t)) {
         fs::rename(temp_path(target), target)?;
     }
     sync_dir(dir);

@@ -183,6 +183,9 @@ pub fn run_announced(
         .unwrap_or_default();
 
     let symbol_names: Vec<String> = series.iter().map(|s| s.symbol.clone()).collect();
+    // Each profile streams its trades to a part file; trades.csv joins them in profile
+    // order, so its bytes do not depend on the thread count.
+    let parts = crate::trades::Parts::new(&opts.out, &Profile::ALL.map(|p| p.name()));
     let multi = MultiProgress::with_draw_target(if opts.progress {
         ProgressDrawTarget::stderr()
     } else {
@@ -201,6 +204,10 @@ pub fn run_announced(
             bar.enable_steady_tick(Duration::from_millis(200));
         }
         let mut source = CacheSource::new(&series, tf)?;
+        let part = &parts.paths[idx];
+        let mut trades = std::io::BufWriter::new(
+            std::fs::File::create(part).map_err(|e| AppError::io(part, e))?,
+        );
         let r = run_profile(
             p,
             idx,
@@ -213,8 +220,13 @@ pub fn run_announced(
             notes[idx].clone(),
             &symbol_names,
             &bar,
+            &mut trades,
         );
         bar.finish_and_clear();
+        let r = r.and_then(|o| {
+            std::io::Write::flush(&mut trades).map_err(|e| AppError::io(part, e))?;
+            Ok(o)
+        });
         r.map_err(|e| source.take_error().map_or(e, |io| io))
     };
     let outcomes: Vec<ProfileOutcome> = if opts.threads >= 2 {
@@ -294,18 +306,29 @@ pub fn run_announced(
     });
     announce(&report, &summary)?;
     std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
+    let trades_csv = opts.out.join("trades.csv");
+    parts
+        .join(&crate::output::temp_path(&trades_csv))
+        .map_err(|e| AppError::io(&trades_csv, e))?;
     let files = vec![
         (opts.out.join("report.json"), to_bytes(&report)),
         (opts.out.join("params.json"), params_bytes),
         (opts.out.join("run.json"), to_bytes(&run_info)),
+        (
+            opts.out.join("report.html"),
+            report::html_page(&report, &outcomes, tf).into_bytes(),
+        ),
     ];
-    crate::output::write_all_atomic(&files).map_err(|e| AppError::io(&opts.out, e))?;
+    crate::output::write_all_atomic_with(&files, std::slice::from_ref(&trades_csv))
+        .map_err(|e| AppError::io(&opts.out, e))?;
     cache_use.finish(&series);
+    let mut written: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+    written.push(trades_csv);
     Ok(RunOutcome {
         report,
         params,
         summary,
-        written: files.into_iter().map(|(p, _)| p).collect(),
+        written,
     })
 }
 
@@ -359,6 +382,7 @@ fn run_profile(
     mut notes: Vec<String>,
     symbols: &[String],
     bar: &ProgressBar,
+    trades: &mut impl std::io::Write,
 ) -> Result<ProfileOutcome, AppError> {
     use crate::procedure::{self as proc, FINAL_FIT_STREAM};
     let core = AppError::core;
@@ -426,6 +450,23 @@ fn run_profile(
     let inc_cell = incumbent.as_ref().map(|j| j.validation.cell);
     let reanalysis =
         phase::reanalyse(&mut *ws, source, pc, &shown, inc_cell.as_ref(), all).map_err(core)?;
+    bar.set_message("Trades: the walk-forward folds and the parameters shown");
+    let fold_cells: Vec<(TimeRange, CellDef)> = fold_outcomes
+        .iter()
+        .map(|f| (f.fold.test, f.cell))
+        .collect();
+    let shown_params = match decision.cell {
+        Some(_) => decision.source.name(),
+        None => "new (not shipped)",
+    };
+    let traced = crate::trades::Traced {
+        profile: p.name(),
+        symbols,
+        folds: &fold_cells,
+        shown: (&shown, shown_params),
+        all,
+    };
+    let curves = crate::trades::record(&mut ws, source, pc, &traced, trades)?;
     Ok(ProfileOutcome {
         profile: p,
         groups,
@@ -451,6 +492,7 @@ fn run_profile(
         decision,
         new_cell: fit.cell,
         reanalysis,
+        curves,
         notes,
         spec: pc.spec.clone(),
     })

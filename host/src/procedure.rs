@@ -177,23 +177,40 @@ pub fn trade(
     cell: &CellDef,
     period: TimeRange,
 ) -> Result<(CellStats, u32, Vec<SymbolTally>), AppError> {
-    let core = AppError::core;
-    let mut plan: PassPlan<'_, { phasebound_core::budget::MAX_CELLS }> =
-        PassPlan::new(&pc.spec, period.from, period.to).map_err(core)?;
-    plan.push_cell(*cell).map_err(core)?;
-    plan.finalize().map_err(core)?;
     let mut per_symbol = vec![SymbolTally::default(); source.symbols()];
     let mut tally = Tally {
         symbol: 0,
         per_symbol: &mut per_symbol,
     };
+    let stats = trade_observed(ws, source, pc, cell, period, &mut tally)?;
+    Ok((stats, ws.totals().opportunities, per_symbol))
+}
+
+/// `cell` trading the signals of `period` with `observer` watching every entry and
+/// trade: its account.
+///
+/// # Errors
+/// Core or source errors.
+pub fn trade_observed(
+    ws: &mut DefaultWorkspace,
+    source: &mut CacheSource,
+    pc: &ProfileConfig,
+    cell: &CellDef,
+    period: TimeRange,
+    observer: &mut dyn Observer,
+) -> Result<CellStats, AppError> {
+    let core = AppError::core;
+    let mut plan: PassPlan<'_, { phasebound_core::budget::MAX_CELLS }> =
+        PassPlan::new(&pc.spec, period.from, period.to).map_err(core)?;
+    plan.push_cell(*cell).map_err(core)?;
+    plan.finalize().map_err(core)?;
     ws.begin(&plan, source.symbols(), source.timeframe_minutes())
         .map_err(core)?;
     source
-        .replay(&mut |s, b| ws.push_observed(&plan, s, b, &mut tally))
+        .replay(&mut |s, b| ws.push_observed(&plan, s, b, observer))
         .map_err(core)?;
-    ws.finish_observed(&plan, &mut tally).map_err(core)?;
-    Ok((ws.stats(1)[0], ws.totals().opportunities, per_symbol))
+    ws.finish_observed(&plan, observer).map_err(core)?;
+    Ok(ws.stats(1)[0])
 }
 
 /// One walk-forward fold: where it fell, what the procedure chose on the data before

@@ -629,6 +629,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                     observer.entry(&EntryEvent {
                         symbol: sym as u16,
                         bar_index: p.bar_index,
+                        time: p.time,
                         direction: p.direction,
                         atr: p.atr,
                         price: None,
@@ -652,6 +653,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         observer.entry(&EntryEvent {
             symbol: sym as u16,
             bar_index: p.bar_index,
+            time: p.time,
             direction: p.direction,
             atr: p.atr,
             price: Some(entry_price),

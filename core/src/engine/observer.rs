@@ -11,6 +11,9 @@ pub struct EntryEvent {
     pub symbol: u16,
     /// Index of the signal bar in the symbol's stream (0-based).
     pub bar_index: u32,
+    /// Open time of the signal bar, ms (the entry fills one timeframe later; window
+    /// bar `k` of an outcome opens `(k + 1)` timeframes after it).
+    pub time: i64,
     /// Long or short.
     pub direction: Direction,
     /// The ATR the exits are multiples of.

@@ -18,8 +18,10 @@ use phasebound_core::stats::{
 };
 use serde_json::{Value, json};
 
+mod html;
 mod loaded;
 mod summary;
+pub use html::page as html_page;
 pub use loaded::loaded;
 pub use summary::summary;
 
@@ -191,6 +193,8 @@ pub struct ProfileOutcome {
     /// The shipped parameters (or, when nothing ships, tonight's) and the incumbent on
     /// all data.
     pub reanalysis: Reanalysis,
+    /// The traced trades' equity curves (report.html).
+    pub curves: crate::trades::Curves,
     /// Notes for the operator (short data, ignored incumbent, …).
     pub notes: Vec<String>,
     /// The profile's spec (for reporting thresholds).

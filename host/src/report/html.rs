@@ -1,0 +1,318 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script, no network)
+//! that an operator opens offline: per profile a verdict card, the equity and drawdown
+//! curves (walk-forward out of sample, folds marked, and the parameters shown on all
+//! data), the folds, the out-of-sample trades per symbol, the exit reasons, incumbent
+//! against new, and Phase 2's best entry filters. The figures come from `report.json`
+//! (the same values), the curves from the traced trades ([`crate::trades::Curves`]);
+//! charts are drawn with plotters' SVG backend.
+
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+use serde_json::Value;
+
+use super::{ProfileOutcome, cell_line};
+use crate::data::format_utc;
+use crate::trades::Curve;
+
+/// Chart size, pixels.
+const CHART: (u32, u32) = (900, 320);
+const DAY_MS: f64 = 86_400_000.0;
+
+/// The page for a finished run.
+#[must_use]
+pub fn page(report: &Value, outcomes: &[ProfileOutcome], tf: u32) -> String {
+    let run = &report["run"];
+    let mut s = String::with_capacity(256 * 1024);
+    let symbols: Vec<&str> = run["inputs"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["symbol"].as_str()).collect())
+        .unwrap_or_default();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>phasebound report</title>\n<style>{STYLE}</style></head><body>\n<h1>phasebound report</h1>\n<p class=\"meta\">{} symbol(s) of {} bars: {} · seed {} · phasebound {} · params.json SHA-256 <code>{}</code></p>\n",
+        symbols.len(),
+        esc(run["timeframe"].as_str().unwrap_or("?")),
+        esc(&symbols.join(", ")),
+        run["seed"],
+        esc(run["version"].as_str().unwrap_or("?")),
+        esc(run["params_sha256"].as_str().unwrap_or("")),
+    );
+    for o in outcomes {
+        profile(&mut s, report, o, tf);
+    }
+    s.push_str("</body></html>\n");
+    s
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1000px}\
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #ccc}h3{font-size:1.05em}\
+.meta{color:#555}.card{border:2px solid #999;border-radius:6px;padding:.8em 1.2em;margin:1em 0}\
+.ships{border-color:#2a7;background:#f0fff5}.off{border-color:#c53;background:#fff5f2}\
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
+th{background:#f2f2f2}td.l,th.l{text-align:left}code{font-size:.85em}svg{display:block;margin:.5em 0}";
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn f(v: &Value, digits: usize) -> String {
+    v.as_f64()
+        .map_or_else(|| "–".to_owned(), |x| format!("{x:.digits$}"))
+}
+
+fn profile(s: &mut String, report: &Value, o: &ProfileOutcome, tf: u32) {
+    let name = o.profile.name();
+    let p4 = &report["phase4"][name];
+    let decision = &p4["decision"];
+    let enabled = decision["enabled"].as_bool().unwrap_or(false);
+    let proc_ = &p4["procedure"];
+    let oos = &proc_["out_of_sample"];
+    let _ = write!(
+        s,
+        "<h2>{}</h2>\n<div class=\"card {}\"><b>{}</b> — source <b>{}</b>: {}<br>walk-forward verdict <b>{}</b>: out of sample {} trades over {} days, return {} %, Sharpe {}, max drawdown {} %, t = {}, p = {} (α = {}); deflated Sharpe ratio of tonight's choice {}</div>\n",
+        name.to_uppercase(),
+        if enabled { "ships" } else { "off" },
+        if enabled {
+            "ships tonight"
+        } else {
+            "nothing ships (enabled: false)"
+        },
+        esc(decision["source"].as_str().unwrap_or("?")),
+        esc(decision["reason"].as_str().unwrap_or("")),
+        esc(proc_["verdict"].as_str().unwrap_or("?")),
+        oos["trades"],
+        oos["days"],
+        f(&oos["total_return_pct"], 2),
+        f(&oos["sharpe"], 2),
+        f(&oos["max_drawdown_pct"], 1),
+        f(&proc_["t_stat"], 2),
+        f(&proc_["p_value"], 4),
+        proc_["alpha"],
+        f(&p4["final_choice"]["deflated_sharpe_ratio"], 3),
+    );
+    let c = &o.curves;
+    let starts: Vec<i64> = o.folds.iter().map(|f| f.fold.test.from).collect();
+    let _ = write!(
+        s,
+        "<h3>Equity (start = 1) and drawdown</h3><p class=\"meta\">Blue: walk-forward out of sample, each fold traded by the parameters fitted before it, folds chained. Grey: the parameters shown ({}) on all data, in sample for tonight's fit. Dashed lines: fold starts. Curves keep each of {} time buckets' lowest and highest value.</p>\n",
+        esc(&c.shown_params),
+        crate::trades::CURVE_BUCKETS
+    );
+    s.push_str(&chart(c.out_of_sample.as_ref(), &c.shown, &starts, false));
+    s.push_str(&chart(c.out_of_sample.as_ref(), &c.shown, &starts, true));
+    folds_table(s, p4, o, tf);
+    per_symbol(s, p4, &o.symbols);
+    reasons(s, report, name);
+    incumbent(s, p4);
+    phase2(s, &report["phase2"][name]);
+}
+
+/// Equity (or, with `drawdown`, drawdown %) of both curves, fold starts marked.
+fn chart(oos: Option<&Curve>, shown: &Curve, starts: &[i64], drawdown: bool) -> String {
+    let mut svg = String::new();
+    let (t0, t1) = shown.span();
+    let x = |t: i64| (t - t0) as f64 / DAY_MS;
+    let value = |p: &(i64, f64, f64, f64), hi: bool| {
+        if drawdown {
+            p.3 * 100.0
+        } else if hi {
+            p.2
+        } else {
+            p.1
+        }
+    };
+    // Each bucket as a vertical stroke from its lowest to its highest value.
+    let series = |c: &Curve| -> Vec<(f64, f64)> {
+        c.points()
+            .iter()
+            .flat_map(|p| [(x(p.0), value(p, false)), (x(p.0), value(p, true))])
+            .collect()
+    };
+    let curves: Vec<Vec<(f64, f64)>> = oos
+        .into_iter()
+        .map(series)
+        .chain(std::iter::once(series(shown)))
+        .collect();
+    let ys = curves.iter().flatten().map(|p| p.1);
+    let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    if drawdown {
+        hi = 0.0;
+    }
+    if !(lo.is_finite() && hi.is_finite()) || hi - lo < 1e-9 {
+        lo -= 0.01;
+        hi += 0.01;
+    }
+    let pad = (hi - lo) * 0.05;
+    let days = x(t1).max(1.0);
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, CHART).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut ch = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..days, (lo - pad)..(hi + pad))?;
+        ch.configure_mesh()
+            .x_desc("date (UTC)")
+            .y_desc(if drawdown { "drawdown %" } else { "equity" })
+            .x_label_formatter(&|d| {
+                format_utc(t0 + (d * DAY_MS) as i64)
+                    .get(..10)
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .x_labels(6)
+            .light_line_style(TRANSPARENT)
+            .draw()?;
+        for &t in starts {
+            let d = x(t);
+            ch.draw_series(DashedLineSeries::new(
+                [(d, lo - pad), (d, hi + pad)],
+                4,
+                4,
+                BLACK.mix(0.4).stroke_width(1),
+            ))?;
+        }
+        let colours = if oos.is_some() {
+            vec![
+                BLUE.stroke_width(2),
+                RGBColor(120, 120, 120).stroke_width(1),
+            ]
+        } else {
+            vec![RGBColor(120, 120, 120).stroke_width(1)]
+        };
+        for (points, style) in curves.iter().zip(colours) {
+            ch.draw_series(LineSeries::new(points.iter().copied(), style))?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => format!("<p>chart not drawn: {}</p>", esc(&e.to_string())),
+    }
+}
+
+fn folds_table(s: &mut String, p4: &Value, po: &ProfileOutcome, tf: u32) {
+    s.push_str("<h3>Walk-forward folds</h3><table><tr><th>fold</th><th class=\"l\">trained until</th><th class=\"l\">test period</th><th>trades</th><th>return %</th><th>max DD %</th><th>Sharpe</th><th class=\"l\">parameters fitted before it</th></tr>\n");
+    for (k, fold) in p4["folds"].as_array().into_iter().flatten().enumerate() {
+        let o = &fold["out_of_sample"];
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{} … {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            k + 1,
+            esc(fold["train"]["to"].as_str().unwrap_or("")),
+            esc(fold["test"]["from"].as_str().unwrap_or("")),
+            esc(fold["test"]["to"].as_str().unwrap_or("")),
+            o["trades"],
+            f(&o["total_return_pct"], 2),
+            f(&o["max_drawdown_pct"], 1),
+            f(&o["sharpe"], 2),
+            po.folds
+                .get(k)
+                .map(|f| esc(&cell_line(&f.cell, &po.groups, tf)))
+                .unwrap_or_default(),
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+fn per_symbol(s: &mut String, p4: &Value, symbols: &[String]) {
+    let mut rows: Vec<(u64, u64, f64)> = vec![(0, 0, 0.0); symbols.len()];
+    for fold in p4["folds"].as_array().into_iter().flatten() {
+        for t in fold["out_of_sample_per_symbol"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(i) = symbols
+                .iter()
+                .position(|x| Some(x.as_str()) == t["symbol"].as_str())
+                && let Some(r) = rows.get_mut(i)
+            {
+                r.0 += t["trades"].as_u64().unwrap_or(0);
+                r.1 += t["wins"].as_u64().unwrap_or(0);
+                r.2 += t["sum_net_profit_pct"].as_f64().unwrap_or(0.0);
+            }
+        }
+    }
+    s.push_str("<h3>Out of sample per symbol (all folds)</h3><table><tr><th class=\"l\">symbol</th><th>trades</th><th>wins</th><th>sum of net % per trade</th></tr>\n");
+    for (sym, (trades, wins, sum)) in symbols.iter().zip(rows) {
+        let _ = writeln!(
+            s,
+            "<tr><td class=\"l\">{}</td><td>{trades}</td><td>{wins}</td><td>{sum:+.2}</td></tr>",
+            esc(sym)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+fn reasons(s: &mut String, report: &Value, name: &str) {
+    let fin = &report["final"][name];
+    let oos = &report["phase4"][name]["procedure"]["out_of_sample"];
+    s.push_str("<h3>Exit reasons</h3><table><tr><th class=\"l\">reason</th><th>walk-forward out of sample</th><th>parameters shown, all data</th></tr>\n");
+    for reason in ["take_profit", "stop_loss", "trailing", "time", "truncated"] {
+        let _ = writeln!(
+            s,
+            "<tr><td class=\"l\">{reason}</td><td>{}</td><td>{}</td></tr>",
+            oos["exit_reasons"][reason], fin["all_data"]["exit_reasons"][reason]
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+fn incumbent(s: &mut String, p4: &Value) {
+    s.push_str("<h3>Incumbent against new</h3><table><tr><th class=\"l\"></th><th>out-of-sample trades</th><th>return %</th><th>Sharpe</th><th>max DD %</th><th class=\"l\">verdict</th></tr>\n");
+    let row = |s: &mut String, label: &str, v: &Value| {
+        let o = &v["out_of_sample"];
+        let _ = writeln!(
+            s,
+            "<tr><td class=\"l\">{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            o["trades"],
+            f(&o["total_return_pct"], 2),
+            f(&o["sharpe"], 2),
+            f(&o["max_drawdown_pct"], 1),
+            esc(v["verdict"].as_str().unwrap_or("–"))
+        );
+    };
+    row(s, "new (the procedure)", &p4["procedure"]);
+    for who in ["incumbent", "fallback"] {
+        if p4[who].is_object() {
+            row(s, who, &p4[who]);
+        } else {
+            let _ = writeln!(
+                s,
+                "<tr><td class=\"l\">{who}</td><td colspan=\"5\" class=\"l\">none</td></tr>"
+            );
+        }
+    }
+    s.push_str("</table>\n");
+}
+
+fn phase2(s: &mut String, p2: &Value) {
+    let _ = write!(
+        s,
+        "<h3>Phase 2: the best entry filters ({} combinations of weight group × minimum score × minimum consensus, with the baseline exits)</h3><table><tr><th>rank</th><th class=\"l\">weight group</th><th>min score</th><th>min consensus</th><th>objective</th><th>trades</th><th>return %</th></tr>\n",
+        p2["combinations"],
+    );
+    for t in p2["top"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t["rank"],
+            esc(t["weight_group"].as_str().unwrap_or("")),
+            t["min_signal_score"],
+            t["min_indicator_consensus"],
+            f(&t["objective"], 3),
+            t["in_sample"]["trades"],
+            f(&t["in_sample"]["total_return_pct"], 2),
+        );
+    }
+    s.push_str("</table>\n");
+}
