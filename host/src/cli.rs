@@ -58,7 +58,7 @@ pub enum Cmd {
 }
 
 /// The input flags `run` and `exits` share.
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, clap::Args)]
 pub struct InputArgs {
     /// Kline files or folders (Binance CSV or its .zip, freqtrade json, plain CSV). Default:
     /// embedded data.
@@ -97,6 +97,20 @@ pub struct Input {
     pub timerange: crate::data::TimeRange,
     /// `--strict`, `--max-jump`.
     pub policy: crate::data::BarPolicy,
+}
+
+/// What the flags default to on the command line (a bare `phasebound` uses this).
+impl Default for InputArgs {
+    fn default() -> Self {
+        Self {
+            data: Vec::new(),
+            symbol: None,
+            timeframe: None,
+            timerange: None,
+            strict: false,
+            max_jump: crate::data::DEFAULT_MAX_JUMP,
+        }
+    }
 }
 
 impl InputArgs {

@@ -27,7 +27,13 @@ mod fuzz_entries;
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_phasebound");
 
 /// The three output files, in the order they are compared.
-pub(crate) const OUTPUTS: [&str; 3] = ["report.json", "params.json", "run.json"];
+pub(crate) const OUTPUTS: [&str; 5] = [
+    "report.json",
+    "params.json",
+    "run.json",
+    "report.html",
+    "trades.csv",
+];
 
 const M15: i64 = 900_000;
 
@@ -83,7 +89,11 @@ pub(crate) fn leftovers(out: &Path) -> Vec<String> {
         .map(|d| {
             d.filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".phasebound-tmp") || n == ".phasebound-commit")
+                .filter(|n| {
+                    n.ends_with(".phasebound-tmp")
+                        || n.ends_with(".phasebound-part")
+                        || n == ".phasebound-commit"
+                })
                 .collect()
         })
         .unwrap_or_default();

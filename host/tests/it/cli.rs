@@ -104,6 +104,10 @@ pub(crate) struct Baseline {
     pub stdout: String,
     /// Its outputs.
     pub files: Files,
+    /// Its trades.csv.
+    pub trades_csv: Vec<u8>,
+    /// Its report.html.
+    pub report_html: Vec<u8>,
 }
 
 /// The shared default run (`phasebound run --out <tmp>`).
@@ -113,9 +117,12 @@ pub(crate) fn baseline() -> &'static Baseline {
         let tmp = TempDir::new().unwrap();
         let out = phasebound(&["run", "--out", "out"], tmp.path());
         out.expect_code(0);
+        let dir = tmp.path().join("out");
         Baseline {
             stdout: out.stdout,
-            files: Files::read(&tmp.path().join("out")),
+            files: Files::read(&dir),
+            trades_csv: fs::read(dir.join("trades.csv")).unwrap(),
+            report_html: fs::read(dir.join("report.html")).unwrap(),
         }
     })
 }
@@ -245,7 +252,9 @@ fn readme_sample_output_is_real() {
 
 /// The three file names of the final `Wrote …` line under `out`.
 fn wrote_line(out: &str) -> String {
-    format!("Wrote {out}/report.json, {out}/params.json, {out}/run.json\n")
+    format!(
+        "Wrote {out}/report.json, {out}/params.json, {out}/run.json, {out}/report.html, {out}/trades.csv\n"
+    )
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod inputs;
 mod layouts;
 mod limits;
 mod pipeline;
+mod see_it;
 mod synth;
 mod timerange;
 mod verdict;

@@ -1,0 +1,229 @@
+//! What an operator looks at: `trades.csv` adds up to the report, `report.html` is one
+//! self-contained page, and a real browser (Debian's chromium, headless) renders it
+//! with pictures and without errors.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::cli::baseline;
+
+fn trades(files_dir: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(files_dir.join("trades.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "profile",
+            "params",
+            "period",
+            "symbol",
+            "direction",
+            "signal_time",
+            "entry_time",
+            "entry_price",
+            "exit_bar_time",
+            "exit_price",
+            "reason",
+            "ambiguous",
+            "profit_pct",
+            "stake",
+            "equity_after"
+        ]
+    );
+    lines
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            assert_eq!(fields.len(), header.len(), "{l}");
+            header
+                .iter()
+                .zip(fields)
+                .map(|(h, v)| ((*h).to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {
+    row[key].parse().unwrap()
+}
+
+/// Each fold's rows are the fold's out-of-sample trades of report.json, the shown
+/// parameters' rows are the final all-data trades, and the equity column, recomputed
+/// from stakes and profits alone, ends at the report's final equity.
+#[test]
+fn trades_csv_adds_up_to_the_report() {
+    let base = baseline();
+    let tmp = TempDir::new().unwrap();
+    std::fs::write(tmp.path().join("trades.csv"), &base.trades_csv).unwrap();
+    let rows = trades(tmp.path());
+    let report: Value = base.files.report();
+    for profile in ["scalping", "swing"] {
+        let folds = report["phase4"][profile]["folds"].as_array().unwrap();
+        for (k, fold) in folds.iter().enumerate() {
+            let mine: Vec<_> = rows
+                .iter()
+                .filter(|r| {
+                    r["profile"] == profile
+                        && r["params"] == "walk-forward"
+                        && r["period"] == format!("fold {}", k + 1)
+                })
+                .collect();
+            let oos = &fold["out_of_sample"];
+            assert_eq!(
+                mine.len() as u64,
+                oos["trades"].as_u64().unwrap(),
+                "{profile} fold {k}"
+            );
+            let mut equity = 1.0;
+            for r in &mine {
+                equity += num(r, "stake") * num(r, "profit_pct") / 100.0;
+                assert!((equity - num(r, "equity_after")).abs() < 1e-6, "{r:?}");
+                assert!(
+                    r["entry_time"] > r["signal_time"] && r["exit_bar_time"] >= r["entry_time"]
+                );
+                let from = fold["test"]["from"].as_str().unwrap();
+                let to = fold["test"]["to"].as_str().unwrap();
+                assert!(r["signal_time"].as_str() >= from && r["signal_time"].as_str() < to);
+            }
+            let final_equity = oos["final_equity"].as_f64().unwrap();
+            assert!(
+                (equity - final_equity).abs() < 1e-5,
+                "{equity} vs {final_equity}"
+            );
+        }
+        let fin = &report["final"][profile];
+        let shown: Vec<_> = rows
+            .iter()
+            .filter(|r| r["profile"] == profile && r["params"] != "walk-forward")
+            .collect();
+        assert_eq!(
+            shown.len() as u64,
+            fin["all_data"]["trades"].as_u64().unwrap()
+        );
+        let last = shown.last().unwrap();
+        assert!(
+            (num(last, "equity_after") - fin["all_data"]["final_equity"].as_f64().unwrap()).abs()
+                < 1e-5
+        );
+        let expected = if fin["enabled"].as_bool().unwrap() {
+            fin["source"].as_str().unwrap().to_owned()
+        } else {
+            "new (not shipped)".to_owned()
+        };
+        assert!(shown.iter().all(|r| r["params"] == expected));
+        // Rows come in the order the account realized them.
+        assert!(
+            shown
+                .windows(2)
+                .all(|w| w[0]["exit_bar_time"] <= w[1]["exit_bar_time"])
+        );
+    }
+}
+
+/// report.html needs nothing but itself: no script, no external resource.
+#[test]
+fn report_html_is_self_contained() {
+    let html = String::from_utf8(baseline().report_html.clone()).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("<script"));
+    for attr in ["src=", "href=", "url(", "@import"] {
+        assert!(!html.contains(attr), "{attr}");
+    }
+    // The only URL is the SVG namespace, which is a name, not a fetch.
+    let urls = html.matches("http").count();
+    assert_eq!(
+        urls,
+        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+    );
+    // Four charts: equity and drawdown of both profiles; one card each.
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(!html.contains("chart not drawn"));
+    for card in ["<h2>SCALPING</h2>", "<h2>SWING</h2>"] {
+        assert!(html.contains(card), "{card}");
+    }
+    assert_eq!(html.matches("walk-forward verdict <b>").count(), 2);
+}
+
+/// Renders report.html in headless chromium: the screenshot is not blank and the page
+/// logs no error. SKIP without chromium (CI installs Debian's).
+#[test]
+fn report_html_renders_in_a_real_browser() {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        println!("SKIP: report_html_renders_in_a_real_browser: no chromium on PATH");
+        return;
+    };
+    let tmp = TempDir::new().unwrap();
+    let page = tmp.path().join("report.html");
+    std::fs::write(&page, &baseline().report_html).unwrap();
+    let shot = tmp.path().join("shot.png");
+    let o = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1100,1600",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    for bad in ["CONSOLE", "Failed to load resource", "net::ERR", "Uncaught"] {
+        assert!(!stderr.contains(bad), "{bad} in\n{stderr}");
+    }
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // A blank 1100×1600 page compresses to a few KiB; text, tables and charts do not.
+    assert!(
+        png.len() > 60_000,
+        "screenshot of {} bytes looks blank",
+        png.len()
+    );
+    let blank = tmp.path().join("blank.html");
+    std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
+    let blank_shot = tmp.path().join("blank.png");
+    let o = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1100,1600",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("profile2").display()
+        ))
+        .arg(format!("--screenshot={}", blank_shot.display()))
+        .arg(format!("file://{}", blank.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let blank_len = std::fs::read(&blank_shot).unwrap().len();
+    assert!(
+        png.len() > 10 * blank_len,
+        "{} vs blank {blank_len}",
+        png.len()
+    );
+}
