@@ -86,10 +86,18 @@ if s.minimal_roi != {0: 100.0}:
     problems.append(f"minimal_roi {s.minimal_roi}")
 if s.trailing_stop is not False:
     problems.append(f"trailing_stop {s.trailing_stop}")
+# Without the parameter file the strategy must not trade.
+import os
+os.rename("user_data/strategies/PhaseboundStrategy.json", "moved.json")
+bare = StrategyResolver.load_strategy(dict(config))
+bare.ft_bot_start()
+if bare.phasebound_shipped.value is not False:
+    problems.append("without a parameter file phasebound_shipped is not False")
 if problems:
     print("FAILED:", *problems, sep="\n  ")
     sys.exit(1)
 import freqtrade
 print(f"OK: freqtrade {freqtrade.__version__} loaded PhaseboundStrategy with every exported value "
-      f"({sum(len(exported['params'][sp]) for sp in ('buy', 'sell'))} parameters, stoploss, roi, trailing)")
+      f"({sum(len(exported['params'][sp]) for sp in ('buy', 'sell'))} parameters, stoploss, roi, trailing); "
+      "without the file phasebound_shipped stays False")
 PY
