@@ -29,6 +29,8 @@ pub enum Cmd {
     Exits(Box<crate::exits::ExitsArgs>),
     /// Fetch Binance public kline data (zip files, checksums verified, resumable).
     Download(Box<crate::download::DownloadArgs>),
+    /// Export the shipped parameters of params.json for another tool (freqtrade).
+    Export(Box<crate::export::ExportArgs>),
     /// Print the default configuration as a TOML file.
     Config,
     /// Print the core's compile-time memory budget.
@@ -248,6 +250,11 @@ pub enum Command {
         /// Validated options.
         opts: Box<crate::download::DownloadOptions>,
     },
+    /// Export shipped parameters.
+    Export {
+        /// Validated options.
+        opts: Box<crate::export::FreqtradeOptions>,
+    },
     /// Print defaults.
     Config,
     /// Print the budget.
@@ -320,6 +327,9 @@ impl Cli {
                 })
             }
             Some(Cmd::Download(a)) => Ok(Command::Download {
+                opts: Box::new(a.validate()?),
+            }),
+            Some(Cmd::Export(a)) => Ok(Command::Export {
                 opts: Box::new(a.validate()?),
             }),
             Some(Cmd::Config) => Ok(Command::Config),

@@ -4,8 +4,8 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | internal error (a bug: please report it) |
-//! | 2 | usage or configuration error (bad flag, bad config value, bad `--previous` file) |
-//! | 3 | input data error (unreadable layout, invalid bar, unsorted time, bad entry row, …): file and line named |
+//! | 2 | usage or configuration error (bad flag, bad config value, bad `--previous` file, a params file `export` cannot use) |
+//! | 3 | input data error (unreadable layout, invalid bar, unsorted time, bad entry row, …): file and line named; also a profile `export` is asked for that does not ship |
 //! | 4 | I/O error (reading inputs, writing outputs, cache) |
 //! | 5 | capacity error: the data or configuration needs more than the compiled capacities or `--max-memory` |
 
@@ -39,6 +39,10 @@ pub enum AppError {
     /// Bad row in an entries file (`phasebound exits`): file, line, problem.
     #[error("{0}")]
     Entries(#[from] crate::exits::EntryError),
+    /// `phasebound export`: an unusable params file (exit 2) or a profile that does not
+    /// ship (exit 3).
+    #[error("{0}")]
+    Export(#[from] crate::export::ExportError),
     /// I/O failure on a path.
     #[error("{path}: {source}")]
     Io {
@@ -63,6 +67,7 @@ impl AppError {
             AppError::Usage(_) | AppError::Config(_) | AppError::Previous { .. } => 2,
             AppError::Data(e) => e.exit_code(),
             AppError::Entries(_) => 3,
+            AppError::Export(e) => e.exit_code(),
             AppError::Io { .. } => 4,
             AppError::Capacity(_) => 5,
             AppError::Internal(_) => 1,

@@ -13,6 +13,7 @@ pub mod decision;
 pub mod download;
 pub mod error;
 pub mod exits;
+pub mod export;
 pub mod fixtures;
 pub mod input;
 pub mod memory;

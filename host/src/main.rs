@@ -62,6 +62,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let outcome = phasebound::download::run(&opts)?;
             w(&mut out, &outcome.summary)
         }
+        Command::Export { opts } => {
+            let exported = phasebound::export::run(&opts)?;
+            w(&mut out, &exported.summary)
+        }
         Command::Exits { opts, quiet } => {
             let outcome = phasebound::exits::run(&opts)?;
             if quiet {
