@@ -162,6 +162,10 @@ fn report_html_renders_in_a_real_browser() {
                 .is_ok_and(|o| o.status.success())
         })
     else {
+        assert!(
+            std::env::var_os("PHASEBOUND_REQUIRE_CHROMIUM").is_none(),
+            "PHASEBOUND_REQUIRE_CHROMIUM is set but no chromium is on PATH"
+        );
         println!("SKIP: report_html_renders_in_a_real_browser: no chromium on PATH");
         return;
     };
