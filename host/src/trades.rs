@@ -22,7 +22,7 @@ use phasebound_core::budget::DefaultWorkspace;
 use phasebound_core::phase::{self, BarSource, ProfileConfig};
 use phasebound_core::plan::CellDef;
 
-use crate::data::format_utc;
+use crate::data::Utc;
 use crate::error::AppError;
 use crate::source::CacheSource;
 
@@ -247,10 +247,10 @@ impl<'a, W: Write> Recorder<'a, W> {
                 Direction::Long => "long",
                 Direction::Short => "short",
             },
-            format_utc(p.signal_time),
-            format_utc(p.signal_time + self.tf_ms),
+            Utc(p.signal_time),
+            Utc(p.signal_time + self.tf_ms),
             p.entry_price,
-            format_utc(p.exit_bar_time),
+            Utc(p.exit_bar_time),
             o.exit_price,
             o.reason.name(),
             o.ambiguous,

@@ -62,7 +62,7 @@ pub use series::{
     SeriesSummary, for_each_bar,
 };
 pub use time::{
-    TimeUnit, civil_from_ms, format_duration, format_utc, format_yyyymmdd, ms_from_civil,
+    TimeUnit, Utc, civil_from_ms, format_duration, format_utc, format_yyyymmdd, ms_from_civil,
     parse_yyyymmdd,
 };
 
