@@ -493,6 +493,7 @@ fn run_profile(
         new_cell: fit.cell,
         reanalysis,
         curves,
+        landscape: fit.landscape,
         notes,
         spec: pc.spec.clone(),
     })

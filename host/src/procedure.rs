@@ -54,6 +54,9 @@ pub struct Fit {
     pub stats: CellStats,
     /// Every configuration evaluated (for the deflated Sharpe ratio).
     pub trials: Trials,
+    /// The dense check's grid: every exit of the lattice with the chosen entry filter
+    /// and its objective score, in grid order (bounded by the lattice, not the data).
+    pub landscape: Vec<(CellDef, f64)>,
 }
 
 /// The sampling stream of profile `profile` and fit `fit` (a fold index or
@@ -115,9 +118,14 @@ pub fn fit(
         .chosen()
         .ok_or_else(|| AppError::Internal("Phase 3 returned no start".into()))?;
     let (cell, stats) = (chosen.best, chosen.full.unwrap_or(chosen.stats));
+    let mut landscape = Vec::new();
     let dense = if cfg.search.dense_check {
         bar.set_message(format!("{label}: Phase 3 dense check"));
-        Some(phase::dense_check(ws, source, pc, search, &cell, span, sampled).map_err(core)?)
+        let mut visit = |c: &CellDef, _: &CellStats, score: f64| landscape.push((*c, score));
+        Some(
+            phase::dense_check_visited(ws, source, pc, search, &cell, span, sampled, &mut visit)
+                .map_err(core)?,
+        )
     } else {
         None
     };
@@ -132,6 +140,7 @@ pub fn fit(
         cell,
         stats,
         trials: ws.trials(),
+        landscape,
     })
 }
 

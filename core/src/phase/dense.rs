@@ -41,6 +41,40 @@ pub fn dense_check<B: BarSource + ?Sized, const S: usize, const H: usize, const 
     range: TimeRange,
     sample: Option<&[u32]>,
 ) -> Result<DenseCheck, Error> {
+    dense_check_visited(
+        ws,
+        source,
+        profile,
+        search,
+        filter,
+        range,
+        sample,
+        &mut |_, _, _| {},
+    )
+}
+
+/// [`dense_check`], showing `visit` every cell of the grid with its statistics and
+/// objective score, in grid order (a host draws the landscape from it; nothing is
+/// stored here).
+///
+/// # Errors
+/// As [`dense_check`].
+#[allow(clippy::too_many_arguments)]
+pub fn dense_check_visited<
+    B: BarSource + ?Sized,
+    const S: usize,
+    const H: usize,
+    const C: usize,
+>(
+    ws: &mut Workspace<S, H, C>,
+    source: &mut B,
+    profile: &ProfileConfig,
+    search: &SearchConfig,
+    filter: &CellDef,
+    range: TimeRange,
+    sample: Option<&[u32]>,
+    visit: &mut dyn FnMut(&CellDef, &CellStats, f64),
+) -> Result<DenseCheck, Error> {
     profile.validate()?;
     let space = &profile.space;
     let lattice = space.lattice()?;
@@ -86,6 +120,7 @@ pub fn dense_check<B: BarSource + ?Sized, const S: usize, const H: usize, const 
         {
             let k = start + i as u64;
             let score = search.objective.score(stats, search.min_trades);
+            visit(cell, stats, score);
             let better = match &best {
                 None => true,
                 Some((bk, b)) => ranks_before(score, k, b.score, *bk),

@@ -15,7 +15,7 @@ mod validate;
 mod walk_forward;
 
 pub use config::{ExitSpace, ProfileConfig, SearchConfig, ValidationConfig};
-pub use dense::{DenseCheck, dense_check};
+pub use dense::{DenseCheck, dense_check, dense_check_visited};
 pub use optimize::{OptimizeResult, START_LABELS, StartResult, optimize};
 pub use reanalysis::{Reanalysis, reanalyse};
 pub use scan::{ScanResult, scan};

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{ProfileOutcome, cell_line};
 use crate::data::format_utc;
 use crate::trades::Curve;
+use phasebound_core::plan::CellDef;
 
 /// Chart size, pixels.
 const CHART: (u32, u32) = (900, 320);
@@ -108,6 +109,7 @@ fn profile(s: &mut String, report: &Value, o: &ProfileOutcome, tf: u32) {
     per_symbol(s, p4, &o.symbols);
     reasons(s, report, name);
     incumbent(s, p4);
+    landscape(s, o, tf);
     phase2(s, &report["phase2"][name]);
 }
 
@@ -315,4 +317,166 @@ fn phase2(s: &mut String, p2: &Value) {
         );
     }
     s.push_str("</table>\n");
+}
+
+/// The dense check's landscape: best objective per (TP, SL) over holds and trailing
+/// stops, and per (hold, trailing) over TP and SL; tonight's choice framed.
+fn landscape(s: &mut String, o: &ProfileOutcome, tf: u32) {
+    if o.landscape.is_empty() {
+        return;
+    }
+    let trailing = |c: &CellDef| {
+        c.exit.trailing.map_or_else(
+            || "off".to_owned(),
+            |t| format!("{}/{}×ATR", t.activation, t.distance),
+        )
+    };
+    let hold = |c: &CellDef| format!("{}h", super::bars_to_hours(c.exit.hold, tf));
+    let chosen = &o.new_cell;
+    let _ = write!(
+        s,
+        "<h3>Exit landscape of tonight's entry filter ({} exits, objective per cell; best over the other axes; framed: tonight's choice)</h3>\n",
+        o.landscape.len()
+    );
+    s.push_str(&grid(
+        &o.landscape,
+        |c| format!("{}", c.exit.tp),
+        |c| format!("{}", c.exit.sl),
+        ("take profit (×ATR)", "stop loss (×ATR)"),
+        chosen,
+    ));
+    s.push_str(&grid(
+        &o.landscape,
+        hold,
+        trailing,
+        ("holding time", "trailing stop (activation/distance)"),
+        chosen,
+    ));
+}
+
+/// A heatmap of the best score per (x, y) label pair.
+fn grid(
+    cells: &[(CellDef, f64)],
+    x_of: impl Fn(&CellDef) -> String,
+    y_of: impl Fn(&CellDef) -> String,
+    (x_desc, y_desc): (&str, &str),
+    chosen: &CellDef,
+) -> String {
+    // Axis labels in grid order of first appearance, sorted numerically where they are numbers.
+    let axis = |f: &dyn Fn(&CellDef) -> String| -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for (c, _) in cells {
+            let l = f(c);
+            if !v.contains(&l) {
+                v.push(l);
+            }
+        }
+        let key = |l: &String| l.trim_end_matches('h').parse::<f64>().unwrap_or(f64::MAX);
+        v.sort_by(|a, b| key(a).total_cmp(&key(b)));
+        v
+    };
+    let xs = axis(&x_of);
+    let ys = axis(&y_of);
+    let mut best = vec![vec![f64::NEG_INFINITY; ys.len()]; xs.len()];
+    for (c, score) in cells {
+        let (Some(i), Some(j)) = (
+            xs.iter().position(|l| *l == x_of(c)),
+            ys.iter().position(|l| *l == y_of(c)),
+        ) else {
+            continue;
+        };
+        if score.is_finite() && *score > best[i][j] {
+            best[i][j] = *score;
+        }
+    }
+    let finite = best.iter().flatten().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let mark = (
+        xs.iter().position(|l| *l == x_of(chosen)),
+        ys.iter().position(|l| *l == y_of(chosen)),
+    );
+    let colour = |v: f64| -> RGBColor {
+        if !v.is_finite() || !lo.is_finite() {
+            return RGBColor(225, 225, 225);
+        }
+        let t = if hi > lo { (v - lo) / (hi - lo) } else { 1.0 };
+        // Red (worst) through pale yellow to green (best).
+        let mix = |a: f64, b: f64, t: f64| (a + (b - a) * t).round() as u8;
+        if t < 0.5 {
+            let u = t * 2.0;
+            RGBColor(
+                mix(200.0, 250.0, u),
+                mix(60.0, 240.0, u),
+                mix(50.0, 180.0, u),
+            )
+        } else {
+            let u = (t - 0.5) * 2.0;
+            RGBColor(
+                mix(250.0, 40.0, u),
+                mix(240.0, 150.0, u),
+                mix(180.0, 70.0, u),
+            )
+        }
+    };
+    let mut svg = String::new();
+    let size = (
+        (140 + 60 * xs.len() as u32).min(CHART.0),
+        (90 + 28 * ys.len() as u32).min(520),
+    );
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut ch = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(110)
+            .build_cartesian_2d(
+                (0..xs.len() as i32).into_segmented(),
+                (0..ys.len() as i32).into_segmented(),
+            )?;
+        let label = |v: &SegmentValue<i32>, names: &[String]| match v {
+            SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        ch.configure_mesh()
+            .disable_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_labels(xs.len())
+            .y_labels(ys.len())
+            .x_label_formatter(&|v| label(v, &xs))
+            .y_label_formatter(&|v| label(v, &ys))
+            .draw()?;
+        for (i, column) in best.iter().enumerate() {
+            for (j, v) in column.iter().enumerate() {
+                let (i, j) = (i as i32, j as i32);
+                let corners = || {
+                    [
+                        (SegmentValue::Exact(i), SegmentValue::Exact(j)),
+                        (SegmentValue::Exact(i + 1), SegmentValue::Exact(j + 1)),
+                    ]
+                };
+                ch.draw_series(std::iter::once(Rectangle::new(
+                    corners(),
+                    colour(*v).filled(),
+                )))?;
+                if (Some(i as usize), Some(j as usize)) == mark {
+                    ch.draw_series(std::iter::once(Rectangle::new(
+                        corners(),
+                        BLACK.stroke_width(3),
+                    )))?;
+                }
+            }
+        }
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => format!(
+            "{svg}<p class=\"meta\">Objective from {lo:.3} (red) to {hi:.3} (green); grey: no score (too few trades).</p>\n"
+        ),
+        Err(e) => format!("<p>chart not drawn: {}</p>", esc(&e.to_string())),
+    }
 }

@@ -195,6 +195,8 @@ pub struct ProfileOutcome {
     pub reanalysis: Reanalysis,
     /// The traced trades' equity curves (report.html).
     pub curves: crate::trades::Curves,
+    /// Tonight's dense check: every exit with the chosen filter and its score.
+    pub landscape: Vec<(CellDef, f64)>,
     /// Notes for the operator (short data, ignored incumbent, …).
     pub notes: Vec<String>,
     /// The profile's spec (for reporting thresholds).

@@ -140,8 +140,9 @@ fn report_html_is_self_contained() {
         urls,
         html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
     );
-    // Four charts: equity and drawdown of both profiles; one card each.
-    assert_eq!(html.matches("<svg").count(), 4);
+    // Per profile: equity, drawdown and the two views of the exit landscape.
+    assert_eq!(html.matches("<svg").count(), 8);
+    assert_eq!(html.matches("<h3>Exit landscape").count(), 2);
     assert!(!html.contains("chart not drawn"));
     for card in ["<h2>SCALPING</h2>", "<h2>SWING</h2>"] {
         assert!(html.contains(card), "{card}");
