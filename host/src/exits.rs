@@ -155,9 +155,13 @@ pub struct ExitsArgs {
     /// Cache folder (default: OUT/.cache).
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// Worker threads for grids of several passes (default: all cores but one).
+    /// Worker threads for grids of several passes (default: all cores but one; at most
+    /// the cores and one per two cells are used).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Refuse to start (exit 5) when the memory estimate exceeds this size (as for `run`).
+    #[arg(long, value_parser = crate::resources::parse_size)]
+    pub max_memory: Option<u64>,
     /// No summary on stdout; errors only.
     #[arg(long, short)]
     pub quiet: bool,
@@ -261,6 +265,8 @@ pub struct ExitsOptions {
     pub cache: PathBuf,
     /// Worker threads (>= 1).
     pub threads: usize,
+    /// `--max-memory`: refuse to start when the estimate exceeds it.
+    pub max_memory: Option<u64>,
     /// Evaluation engine.
     pub mode: EvalMode,
     /// Per-trade CSV, if wanted.
@@ -411,6 +417,7 @@ impl ExitsArgs {
                 out: self.out,
                 cache,
                 threads,
+                max_memory: self.max_memory,
                 mode: if self.reference {
                     EvalMode::Reference
                 } else {
@@ -525,6 +532,8 @@ pub struct ExitsOutcome {
     pub entries: EntryCounts,
     /// Passes (chunks of at most `MAX_CELLS` cells).
     pub passes: usize,
+    /// Worker threads used (`--threads` clamped to what helps).
+    pub workers: usize,
     /// Bar timeframe, minutes.
     pub timeframe: u32,
     /// The human summary.
@@ -1258,6 +1267,7 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
 /// # Errors
 /// Any [`AppError`]; the output file is then unchanged.
 pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
+    let lock = crate::resources::lock_output(&opts.out)?;
     let (specs, tf) = crate::source::discover_series(
         &opts.data,
         opts.symbol.as_deref(),
@@ -1266,13 +1276,22 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts.policy,
         &opts.cache,
     )?;
+    let grid = resolve_grid(opts, tf)?;
+    let workers = if opts.trades.is_some() {
+        1
+    } else {
+        crate::resources::exits_workers(opts.threads, grid.len())
+    };
+    crate::resources::check_memory(
+        &crate::memory::exits_need(workers, specs.len(), grid.len()),
+        opts.max_memory,
+    )?;
     let cache_use =
         data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series = Vec::with_capacity(specs.len());
     for spec in &specs {
         series.push(data::build_cache(spec, &opts.cache)?);
     }
-    let grid = resolve_grid(opts, tf)?;
     let pc = opts.config.profile(opts.profile, tf)?;
     let mut spec = pc.spec;
     spec.opportunity_horizon = 1;
@@ -1311,13 +1330,8 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         timeframe: tf,
         opts,
     };
-    let threads = if opts.trades.is_some() {
-        1
-    } else {
-        opts.threads.max(1)
-    };
-    let ranges = chunks(job.cells.len(), threads);
-    let results = run_chunks(&job, &ranges, threads)?;
+    let ranges = chunks(job.cells.len(), workers);
+    let results = run_chunks(&job, &ranges, workers)?;
 
     let mut stats = Vec::with_capacity(job.cells.len());
     let mut counts = EntryCounts::default();
@@ -1357,7 +1371,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         })
         .collect();
     let csv = cells_csv(&cells, tf);
-    std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
+    lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
     let target = opts.out.join(CSV_NAME);
     crate::output::write_atomic(&target, csv.as_bytes()).map_err(|e| AppError::io(&target, e))?;
     cache_use.finish(job.series);
@@ -1372,13 +1386,14 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         &cells,
         &order,
         &counts,
-        ranges.len(),
+        (ranges.len(), workers),
         &written,
     );
     Ok(ExitsOutcome {
         cells,
         entries: counts,
         passes: ranges.len(),
+        workers,
         timeframe: tf,
         summary,
         written,
@@ -1438,16 +1453,20 @@ fn worker(
     workers: usize,
 ) -> Result<Vec<(usize, ChunkResult)>, AppError> {
     let mut ws: Box<DefaultWorkspace> = Box::new(DefaultWorkspace::new());
-    let mut trace = match &job.opts.trades {
-        Some(p) => {
-            let tmp = crate::output::temp_path(p);
-            let f = File::create(&tmp).map_err(|e| AppError::io(&tmp, e))?;
+    let trace_tmp = job
+        .opts
+        .trades
+        .as_deref()
+        .map(crate::output::unique_temp_path);
+    let mut trace = match &trace_tmp {
+        Some(tmp) => {
+            let f = File::create(tmp).map_err(|e| AppError::io(tmp, e))?;
             let mut out = BufWriter::with_capacity(1 << 16, f);
             writeln!(
                 out,
                 "entry_line,cell,exit_bar,exit_reason,exit_price,profit_pct"
             )
-            .map_err(|e| AppError::io(&tmp, e))?;
+            .map_err(|e| AppError::io(tmp, e))?;
             Some(TraceWriter {
                 out,
                 queued: Vec::new(),
@@ -1465,8 +1484,7 @@ fn worker(
         }
         out.push((i, run_chunk(job, &mut ws, r.clone(), trace.as_mut())?));
     }
-    if let (Some(t), Some(p)) = (trace, &job.opts.trades) {
-        let tmp = crate::output::temp_path(p);
+    if let (Some(t), Some(p), Some(tmp)) = (trace, &job.opts.trades, trace_tmp) {
         let f = t
             .out
             .into_inner()
@@ -1563,7 +1581,7 @@ fn summary(
     cells: &[CellResult],
     order: &[usize],
     counts: &EntryCounts,
-    passes: usize,
+    (passes, workers): (usize, usize),
     written: &[PathBuf],
 ) -> String {
     let tf = job.timeframe;
@@ -1599,7 +1617,7 @@ fn summary(
     let trailing_axis: Vec<String> = grid.trailing.iter().map(|t| trailing_text(*t)).collect();
     let _ = writeln!(
         s,
-        "grid: {} tp × {} sl × {} holds × {} trailing = {} cells in {passes} pass(es); {} engine; \
+        "grid: {} tp × {} sl × {} holds × {} trailing = {} cells in {passes} pass(es) on {workers} worker(s); {} engine; \
          cost {} % round trip; entry at {}; {}",
         grid.tp.len(),
         grid.sl.len(),

@@ -6,6 +6,7 @@
 //! and `run.json` atomically. See the README for the commands and `error` for exit codes.
 #![forbid(unsafe_code)]
 
+pub mod cgroup;
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -20,6 +21,7 @@ pub mod output;
 pub mod pipeline;
 pub mod procedure;
 pub mod report;
+pub mod resources;
 pub mod scenarios;
 pub mod source;
 pub mod synth;

@@ -15,6 +15,7 @@ mod crash;
 mod data;
 mod download;
 mod exits;
+mod exits_limits;
 mod inputs;
 mod layouts;
 mod limits;
