@@ -158,6 +158,7 @@ pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, AppError> {
                 other => AppError::Config(crate::config::ConfigError {
                     key: p.display().to_string(),
                     problem: other.to_string(),
+                    capacity: false,
                 }),
             })?;
             Ok(Config::from_toml(&text, p)?)

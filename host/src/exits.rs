@@ -382,11 +382,15 @@ impl ExitsArgs {
             config.trading.one_position_per_symbol = true;
         }
         config.check().map_err(|e| {
-            AppError::Usage(
-                e.to_string()
-                    .replace("trading.max_open_trades", "--max-open-trades")
-                    .replace("trading.stake", "--stake"),
-            )
+            let text = e
+                .to_string()
+                .replace("trading.max_open_trades", "--max-open-trades")
+                .replace("trading.stake", "--stake");
+            if e.capacity {
+                AppError::Capacity(text)
+            } else {
+                AppError::Usage(text)
+            }
         })?;
         let account = AccountSpec {
             max_open_trades: config.trading.max_open_trades,
@@ -593,7 +597,8 @@ impl EntryReader {
         AppError::Entries(EntryError {
             path: self.path.clone(),
             line,
-            problem,
+            // Fields of the row are echoed: make control bytes in them visible.
+            problem: crate::text::escape_controls(&problem),
         })
     }
 
@@ -1214,8 +1219,15 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
     for h in hours {
         let bars = hours_to_bars(h, tf);
         if bars > H_MAX as u64 {
-            return Err(AppError::Usage(format!(
-                "hold {h} h = {bars} bars at {} exceeds the window capacity H_MAX = {H_MAX} bars",
+            return Err(AppError::Capacity(format!(
+                "{}: hold {h} h = {bars} bars at {}, over the compiled window capacity H_MAX = {H_MAX} bars; \
+                 shorten it or use a longer timeframe",
+                axis_key(
+                    opts,
+                    opts.axes.hold_hours.is_some(),
+                    "hold-hours",
+                    "hold_hours"
+                ),
                 data::timeframe_label(tf)
             )));
         }
@@ -1229,18 +1241,30 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
             trails.push(t);
         }
     }
-    for (name, n, cap) in [
-        ("take-profit", tp.len(), MAX_LEVELS),
-        ("stop-loss", sl.len(), MAX_LEVELS),
+    for (key, n, cap, cap_name) in [
         (
-            "trailing",
+            axis_key(opts, opts.axes.tp.is_some(), "tp", "tp_atr"),
+            tp.len(),
+            MAX_LEVELS,
+            "MAX_LEVELS",
+        ),
+        (
+            axis_key(opts, opts.axes.sl.is_some(), "sl", "sl_atr"),
+            sl.len(),
+            MAX_LEVELS,
+            "MAX_LEVELS",
+        ),
+        (
+            axis_key(opts, opts.axes.trailing.is_some(), "trailing", "trailing"),
             trails.iter().filter(|t| t.is_some()).count(),
             MAX_TRAILING,
+            "MAX_TRAILING",
         ),
     ] {
         if n > cap {
             return Err(AppError::Capacity(format!(
-                "{n} distinct {name} values; a pass holds at most {cap}"
+                "{key}: {n} distinct values, over the compiled capacity {cap_name} = {cap} of a pass; \
+                 give at most {cap} (run the rest as a second grid)"
             )));
         }
     }
@@ -1254,12 +1278,22 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
         return Err(AppError::Usage("the exit grid has no cells".into()));
     }
     if grid.len() > MAX_GRID_CELLS {
-        return Err(AppError::Usage(format!(
-            "{} cells; at most {MAX_GRID_CELLS}",
+        return Err(AppError::Capacity(format!(
+            "--tp × --sl × --hold-hours × --trailing: {} cells, over the limit MAX_GRID_CELLS = {MAX_GRID_CELLS}; \
+             give fewer values on an axis (or split the grid into several runs)",
             grid.len()
         )));
     }
     Ok(grid)
+}
+
+/// How a grid axis is named in messages: its flag, or the profile's config key.
+fn axis_key(opts: &ExitsOptions, given: bool, flag: &str, key: &str) -> String {
+    if given {
+        format!("--{flag}")
+    } else {
+        format!("{}.{key}", opts.profile.name())
+    }
 }
 
 /// Runs `phasebound exits` and writes `exits.csv` atomically.

@@ -9,6 +9,7 @@
 pub mod cgroup;
 pub mod cli;
 pub mod config;
+pub mod config_limits;
 pub mod data;
 pub mod decision;
 pub mod download;
@@ -25,3 +26,4 @@ pub mod resources;
 pub mod scenarios;
 pub mod source;
 pub mod synth;
+pub mod text;

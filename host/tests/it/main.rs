@@ -8,6 +8,7 @@
 )]
 
 mod bad_input;
+mod bad_input_more;
 mod cache_integrity;
 mod cli;
 mod config;
