@@ -10,6 +10,7 @@
 mod bad_input;
 mod bad_input_more;
 mod cache_integrity;
+mod cgroup;
 mod cli;
 mod config;
 mod crash;
