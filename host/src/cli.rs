@@ -340,8 +340,14 @@ impl RunArgs {
     /// `run` with every default (what a bare `phasebound` does).
     #[must_use]
     pub fn default_run() -> Self {
+        // Every default clap would give `run` (a derived `Default` gives `max_jump` 0,
+        // which turned the bad-print check off).
         Self {
             out: PathBuf::from("phasebound-out"),
+            input: InputArgs {
+                max_jump: crate::data::DEFAULT_MAX_JUMP,
+                ..InputArgs::default()
+            },
             ..Self::default()
         }
     }
