@@ -174,6 +174,7 @@ pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, AppError> {
                 other => AppError::Config(crate::config::ConfigError {
                     key: p.display().to_string(),
                     problem: other.to_string(),
+                    capacity: false,
                 }),
             })?;
             Ok(Config::from_toml(&text, p)?)
@@ -209,8 +210,9 @@ pub struct RunArgs {
     /// Worker threads (default: all cores but one). Results never depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Refuse to start (exit 5) when the run's memory estimate exceeds this many bytes
-    /// (suffixes K, M, G: powers of 1024), instead of risking an OOM kill.
+    /// Refuse to start (exit 5) when the run's memory estimate exceeds this size (bytes,
+    /// or K, M, G with an optional B or iB: all powers of 1024, so 5MB = 5 MiB),
+    /// instead of risking an OOM kill.
     #[arg(long, value_parser = parse_size)]
     pub max_memory: Option<u64>,
     /// Keep normal CPU priority (default: lowered, to leave the live bot room).
@@ -362,32 +364,20 @@ impl RunArgs {
     /// `run` with every default (what a bare `phasebound` does).
     #[must_use]
     pub fn default_run() -> Self {
+        // Every default clap would give `run` (a derived `Default` gives `max_jump` 0,
+        // which turned the bad-print check off).
         Self {
             out: PathBuf::from("phasebound-out"),
+            input: InputArgs {
+                max_jump: crate::data::DEFAULT_MAX_JUMP,
+                ..InputArgs::default()
+            },
             ..Self::default()
         }
     }
 }
 
-/// Parses `123`, `64K`, `512M`, `2G` (powers of 1024) into bytes.
-///
-/// # Errors
-/// Anything else.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mul) = match t.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
-        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
-        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
-        _ => (t, 1),
-    };
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mul))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("'{s}' is not a size like 512M or 2G"))
-}
+pub use crate::resources::parse_size;
 
 /// The options `run` and `exits` share besides the inputs: worker threads (default all
 /// cores but one) and the cache folder (default `OUT/.cache`).

@@ -27,12 +27,15 @@ pub struct ConfigError {
     pub key: String,
     /// What is wrong.
     pub problem: String,
+    /// The value is valid but beyond the compiled capacities (exit 5, not 2).
+    pub capacity: bool,
 }
 
 fn err(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.into(),
         problem: problem.into(),
+        capacity: false,
     }
 }
 
@@ -380,13 +383,16 @@ fn bars_checked(key: &str, hours: f64, tf: u32) -> Result<u16, ConfigError> {
     }
     let bars = hours_to_bars(hours, tf);
     if bars > H_MAX as u64 {
-        return Err(err(
-            key,
-            format!(
-                "{hours} h = {bars} bars at {tf}m exceeds the window capacity H_MAX = {H_MAX} bars; \
-                 shorten it or use a longer timeframe"
-            ),
-        ));
+        return Err(ConfigError {
+            capacity: true,
+            ..err(
+                key,
+                format!(
+                    "{hours} h = {bars} bars at {tf}m, over the compiled window capacity H_MAX = {H_MAX} bars; \
+                     shorten it or use a longer timeframe"
+                ),
+            )
+        });
     }
     Ok(bars as u16)
 }
@@ -397,6 +403,7 @@ impl Config {
     /// # Errors
     /// Syntax errors (with line and column), unknown keys, wrong types, invalid values.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        crate::config_limits::check_finite(text, origin)?;
         let cfg: Config = toml::from_str(text).map_err(|e| {
             let at = e
                 .span()
@@ -407,8 +414,10 @@ impl Config {
                 .unwrap_or_default();
             err(format!("{}{at}", origin.display()), e.message().to_string())
         })?;
-        cfg.check()
-            .map_err(|e| err(format!("{}: {}", origin.display(), e.key), e.problem))?;
+        cfg.check().map_err(|e| ConfigError {
+            key: format!("{}: {}", origin.display(), e.key),
+            ..e
+        })?;
         Ok(cfg)
     }
 
@@ -432,6 +441,7 @@ impl Config {
     /// # Errors
     /// The first invalid value, by key.
     pub fn check(&self) -> Result<(), ConfigError> {
+        crate::config_limits::check_capacities(self)?;
         if !(self.in_sample_fraction > 0.0 && self.in_sample_fraction < 1.0) {
             return Err(err(
                 "in_sample_fraction",
@@ -625,26 +635,58 @@ impl Config {
         for &h in &t.hold_hours {
             let b = bars_checked(&key("hold_hours"), h, tf)?;
             // Two hour values may round to the same bar count on long timeframes.
-            if hold.last() != Some(&b) {
-                let _ = hold.push(b);
+            if hold.last() != Some(&b) && hold.push(b).is_err() {
+                return Err(crate::config_limits::capacity(
+                    key("hold_hours"),
+                    format!("{} values", t.hold_hours.len()),
+                    "MAX_LEVELS",
+                    MAX_LEVELS,
+                ));
             }
         }
         let space = ExitSpace {
-            tp: heapless::Vec::from_slice(&t.tp_atr)
-                .map_err(|_| err(key("tp_atr"), format!("at most {MAX_LEVELS} values")))?,
-            sl: heapless::Vec::from_slice(&t.sl_atr)
-                .map_err(|_| err(key("sl_atr"), format!("at most {MAX_LEVELS} values")))?,
+            tp: heapless::Vec::from_slice(&t.tp_atr).map_err(|_| {
+                crate::config_limits::capacity(
+                    key("tp_atr"),
+                    "too many values",
+                    "MAX_LEVELS",
+                    MAX_LEVELS,
+                )
+            })?,
+            sl: heapless::Vec::from_slice(&t.sl_atr).map_err(|_| {
+                crate::config_limits::capacity(
+                    key("sl_atr"),
+                    "too many values",
+                    "MAX_LEVELS",
+                    MAX_LEVELS,
+                )
+            })?,
             hold,
-            trailing: t
-                .trailing
-                .iter()
-                .map(|x| Trailing {
-                    activation: x.activation_atr,
-                    distance: x.distance_atr,
-                })
-                .collect::<heapless::Vec<_, MAX_TRAILING>>(),
-            min_score: heapless::Vec::from_slice(&t.min_scores)
-                .map_err(|_| err(key("min_scores"), "too many values"))?,
+            trailing: heapless::Vec::from_slice(
+                &t.trailing
+                    .iter()
+                    .map(|x| Trailing {
+                        activation: x.activation_atr,
+                        distance: x.distance_atr,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|_| {
+                crate::config_limits::capacity(
+                    key("trailing"),
+                    format!("{} values", t.trailing.len()),
+                    "MAX_TRAILING",
+                    MAX_TRAILING,
+                )
+            })?,
+            min_score: heapless::Vec::from_slice(&t.min_scores).map_err(|_| {
+                crate::config_limits::capacity(
+                    key("min_scores"),
+                    format!("{} values", t.min_scores.len()),
+                    "MAX_FILTER_VALUES",
+                    crate::config_limits::MAX_FILTER_VALUES,
+                )
+            })?,
             min_consensus: heapless::Vec::from_slice(&t.min_consensus)
                 .map_err(|_| err(key("min_consensus"), "too many values"))?,
         };

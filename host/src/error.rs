@@ -22,8 +22,9 @@ pub enum AppError {
     /// Bad command line.
     #[error("usage: {0}")]
     Usage(String),
-    /// Bad configuration value.
-    #[error("config: {0}")]
+    /// Bad configuration value, or one beyond the compiled capacities
+    /// ([`ConfigError::capacity`]: shown as `capacity: config: …`, exit 5).
+    #[error("{prefix}config: {0}", prefix = if .0.capacity { "capacity: " } else { "" })]
     Config(#[from] ConfigError),
     /// Bad `--previous` parameters file.
     #[error("{path}: {problem}")]
@@ -64,6 +65,7 @@ impl AppError {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
+            AppError::Config(e) if e.capacity => 5,
             AppError::Usage(_) | AppError::Config(_) | AppError::Previous { .. } => 2,
             AppError::Data(e) => e.exit_code(),
             AppError::Entries(_) => 3,
@@ -92,6 +94,7 @@ impl AppError {
             phasebound_core::Error::InvalidParameter { .. } => AppError::Config(ConfigError {
                 key: CORE_PARAMETER_KEY.into(),
                 problem: e.to_string(),
+                capacity: false,
             }),
             _ => AppError::Internal(e.to_string()),
         }

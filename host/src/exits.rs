@@ -155,9 +155,13 @@ pub struct ExitsArgs {
     /// Cache folder (default: OUT/.cache).
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// Worker threads for grids of several passes (default: all cores but one).
+    /// Worker threads for grids of several passes (default: all cores but one; at most
+    /// the cores and one per two cells are used).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Refuse to start (exit 5) when the memory estimate exceeds this size (as for `run`).
+    #[arg(long, value_parser = crate::resources::parse_size)]
+    pub max_memory: Option<u64>,
     /// No summary on stdout; errors only.
     #[arg(long, short)]
     pub quiet: bool,
@@ -261,6 +265,8 @@ pub struct ExitsOptions {
     pub cache: PathBuf,
     /// Worker threads (>= 1).
     pub threads: usize,
+    /// `--max-memory`: refuse to start when the estimate exceeds it.
+    pub max_memory: Option<u64>,
     /// Evaluation engine.
     pub mode: EvalMode,
     /// Per-trade CSV, if wanted.
@@ -376,11 +382,15 @@ impl ExitsArgs {
             config.trading.one_position_per_symbol = true;
         }
         config.check().map_err(|e| {
-            AppError::Usage(
-                e.to_string()
-                    .replace("trading.max_open_trades", "--max-open-trades")
-                    .replace("trading.stake", "--stake"),
-            )
+            let text = e
+                .to_string()
+                .replace("trading.max_open_trades", "--max-open-trades")
+                .replace("trading.stake", "--stake");
+            if e.capacity {
+                AppError::Capacity(text)
+            } else {
+                AppError::Usage(text)
+            }
         })?;
         let account = AccountSpec {
             max_open_trades: config.trading.max_open_trades,
@@ -411,6 +421,7 @@ impl ExitsArgs {
                 out: self.out,
                 cache,
                 threads,
+                max_memory: self.max_memory,
                 mode: if self.reference {
                     EvalMode::Reference
                 } else {
@@ -525,6 +536,8 @@ pub struct ExitsOutcome {
     pub entries: EntryCounts,
     /// Passes (chunks of at most `MAX_CELLS` cells).
     pub passes: usize,
+    /// Worker threads used (`--threads` clamped to what helps).
+    pub workers: usize,
     /// Bar timeframe, minutes.
     pub timeframe: u32,
     /// The human summary.
@@ -584,7 +597,8 @@ impl EntryReader {
         AppError::Entries(EntryError {
             path: self.path.clone(),
             line,
-            problem,
+            // Fields of the row are echoed: make control bytes in them visible.
+            problem: crate::text::escape_controls(&problem),
         })
     }
 
@@ -1205,8 +1219,15 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
     for h in hours {
         let bars = hours_to_bars(h, tf);
         if bars > H_MAX as u64 {
-            return Err(AppError::Usage(format!(
-                "hold {h} h = {bars} bars at {} exceeds the window capacity H_MAX = {H_MAX} bars",
+            return Err(AppError::Capacity(format!(
+                "{}: hold {h} h = {bars} bars at {}, over the compiled window capacity H_MAX = {H_MAX} bars; \
+                 shorten it or use a longer timeframe",
+                axis_key(
+                    opts,
+                    opts.axes.hold_hours.is_some(),
+                    "hold-hours",
+                    "hold_hours"
+                ),
                 data::timeframe_label(tf)
             )));
         }
@@ -1220,18 +1241,30 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
             trails.push(t);
         }
     }
-    for (name, n, cap) in [
-        ("take-profit", tp.len(), MAX_LEVELS),
-        ("stop-loss", sl.len(), MAX_LEVELS),
+    for (key, n, cap, cap_name) in [
         (
-            "trailing",
+            axis_key(opts, opts.axes.tp.is_some(), "tp", "tp_atr"),
+            tp.len(),
+            MAX_LEVELS,
+            "MAX_LEVELS",
+        ),
+        (
+            axis_key(opts, opts.axes.sl.is_some(), "sl", "sl_atr"),
+            sl.len(),
+            MAX_LEVELS,
+            "MAX_LEVELS",
+        ),
+        (
+            axis_key(opts, opts.axes.trailing.is_some(), "trailing", "trailing"),
             trails.iter().filter(|t| t.is_some()).count(),
             MAX_TRAILING,
+            "MAX_TRAILING",
         ),
     ] {
         if n > cap {
             return Err(AppError::Capacity(format!(
-                "{n} distinct {name} values; a pass holds at most {cap}"
+                "{key}: {n} distinct values, over the compiled capacity {cap_name} = {cap} of a pass; \
+                 give at most {cap} (run the rest as a second grid)"
             )));
         }
     }
@@ -1245,12 +1278,22 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
         return Err(AppError::Usage("the exit grid has no cells".into()));
     }
     if grid.len() > MAX_GRID_CELLS {
-        return Err(AppError::Usage(format!(
-            "{} cells; at most {MAX_GRID_CELLS}",
+        return Err(AppError::Capacity(format!(
+            "--tp × --sl × --hold-hours × --trailing: {} cells, over the limit MAX_GRID_CELLS = {MAX_GRID_CELLS}; \
+             give fewer values on an axis (or split the grid into several runs)",
             grid.len()
         )));
     }
     Ok(grid)
+}
+
+/// How a grid axis is named in messages: its flag, or the profile's config key.
+fn axis_key(opts: &ExitsOptions, given: bool, flag: &str, key: &str) -> String {
+    if given {
+        format!("--{flag}")
+    } else {
+        format!("{}.{key}", opts.profile.name())
+    }
 }
 
 /// Runs `phasebound exits` and writes `exits.csv` atomically.
@@ -1258,6 +1301,7 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
 /// # Errors
 /// Any [`AppError`]; the output file is then unchanged.
 pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
+    let lock = crate::resources::lock_output(&opts.out)?;
     let (specs, tf) = crate::source::discover_series(
         &opts.data,
         opts.symbol.as_deref(),
@@ -1266,13 +1310,22 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts.policy,
         &opts.cache,
     )?;
+    let grid = resolve_grid(opts, tf)?;
+    let workers = if opts.trades.is_some() {
+        1
+    } else {
+        crate::resources::exits_workers(opts.threads, grid.len())
+    };
+    crate::resources::check_memory(
+        &crate::memory::exits_need(workers, specs.len(), grid.len()),
+        opts.max_memory,
+    )?;
     let cache_use =
         data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series = Vec::with_capacity(specs.len());
     for spec in &specs {
         series.push(data::build_cache(spec, &opts.cache)?);
     }
-    let grid = resolve_grid(opts, tf)?;
     let pc = opts.config.profile(opts.profile, tf)?;
     let mut spec = pc.spec;
     spec.opportunity_horizon = 1;
@@ -1311,13 +1364,8 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         timeframe: tf,
         opts,
     };
-    let threads = if opts.trades.is_some() {
-        1
-    } else {
-        opts.threads.max(1)
-    };
-    let ranges = chunks(job.cells.len(), threads);
-    let results = run_chunks(&job, &ranges, threads)?;
+    let ranges = chunks(job.cells.len(), workers);
+    let results = run_chunks(&job, &ranges, workers)?;
 
     let mut stats = Vec::with_capacity(job.cells.len());
     let mut counts = EntryCounts::default();
@@ -1357,7 +1405,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         })
         .collect();
     let csv = cells_csv(&cells, tf);
-    std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
+    lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
     let target = opts.out.join(CSV_NAME);
     crate::output::write_atomic(&target, csv.as_bytes()).map_err(|e| AppError::io(&target, e))?;
     cache_use.finish(job.series);
@@ -1372,13 +1420,14 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         &cells,
         &order,
         &counts,
-        ranges.len(),
+        (ranges.len(), workers),
         &written,
     );
     Ok(ExitsOutcome {
         cells,
         entries: counts,
         passes: ranges.len(),
+        workers,
         timeframe: tf,
         summary,
         written,
@@ -1438,16 +1487,20 @@ fn worker(
     workers: usize,
 ) -> Result<Vec<(usize, ChunkResult)>, AppError> {
     let mut ws: Box<DefaultWorkspace> = Box::new(DefaultWorkspace::new());
-    let mut trace = match &job.opts.trades {
-        Some(p) => {
-            let tmp = crate::output::temp_path(p);
-            let f = File::create(&tmp).map_err(|e| AppError::io(&tmp, e))?;
+    let trace_tmp = job
+        .opts
+        .trades
+        .as_deref()
+        .map(crate::output::unique_temp_path);
+    let mut trace = match &trace_tmp {
+        Some(tmp) => {
+            let f = File::create(tmp).map_err(|e| AppError::io(tmp, e))?;
             let mut out = BufWriter::with_capacity(1 << 16, f);
             writeln!(
                 out,
                 "entry_line,cell,exit_bar,exit_reason,exit_price,profit_pct"
             )
-            .map_err(|e| AppError::io(&tmp, e))?;
+            .map_err(|e| AppError::io(tmp, e))?;
             Some(TraceWriter {
                 out,
                 queued: Vec::new(),
@@ -1465,8 +1518,7 @@ fn worker(
         }
         out.push((i, run_chunk(job, &mut ws, r.clone(), trace.as_mut())?));
     }
-    if let (Some(t), Some(p)) = (trace, &job.opts.trades) {
-        let tmp = crate::output::temp_path(p);
+    if let (Some(t), Some(p), Some(tmp)) = (trace, &job.opts.trades, trace_tmp) {
         let f = t
             .out
             .into_inner()
@@ -1563,7 +1615,7 @@ fn summary(
     cells: &[CellResult],
     order: &[usize],
     counts: &EntryCounts,
-    passes: usize,
+    (passes, workers): (usize, usize),
     written: &[PathBuf],
 ) -> String {
     let tf = job.timeframe;
@@ -1599,7 +1651,7 @@ fn summary(
     let trailing_axis: Vec<String> = grid.trailing.iter().map(|t| trailing_text(*t)).collect();
     let _ = writeln!(
         s,
-        "grid: {} tp × {} sl × {} holds × {} trailing = {} cells in {passes} pass(es); {} engine; \
+        "grid: {} tp × {} sl × {} holds × {} trailing = {} cells in {passes} pass(es) on {workers} worker(s); {} engine; \
          cost {} % round trip; entry at {}; {}",
         grid.tp.len(),
         grid.sl.len(),

@@ -6,8 +6,10 @@
 //! and `run.json` atomically. See the README for the commands and `error` for exit codes.
 #![forbid(unsafe_code)]
 
+pub mod cgroup;
 pub mod cli;
 pub mod config;
+pub mod config_limits;
 pub mod data;
 pub mod decision;
 pub mod download;
@@ -21,7 +23,9 @@ pub mod output;
 pub mod pipeline;
 pub mod procedure;
 pub mod report;
+pub mod resources;
 pub mod scenarios;
 pub mod source;
 pub mod synth;
 pub mod trades;
+pub mod text;

@@ -87,3 +87,64 @@ pub fn budget_text() -> String {
 pub fn address_space_bytes(workers: usize, symbols: usize) -> u64 {
     estimate_bytes(workers, symbols) + workers as u64 * WORKER_STACK_BYTES as u64
 }
+
+/// What `run` needs with `workers` workers and `symbols` symbols (see
+/// [`crate::resources::check_memory`]).
+#[must_use]
+pub fn run_need(workers: usize, symbols: usize) -> crate::resources::MemoryNeed {
+    crate::resources::MemoryNeed {
+        estimate: estimate_bytes(workers, symbols),
+        address_space: address_space_bytes(workers, symbols),
+        made_of: format!(
+            "{workers} worker(s) with a workspace of {} bytes and a {} MiB stack each, I/O buffers for {symbols} symbol(s), runtime",
+            workspace_bytes(),
+            WORKER_STACK_BYTES >> 20
+        ),
+        remedy: "use fewer --threads or symbols, or raise the limit",
+    }
+}
+
+/// Bytes `phasebound exits` holds per grid cell: the cell, its exit parameters, its
+/// statistics (twice: per pass and gathered), its result, its score, rank and order, and
+/// its `exits.csv` row (at most 512 bytes).
+pub const EXITS_BYTES_PER_CELL: u64 = (size_of::<phasebound_core::plan::CellDef>()
+    + size_of::<phasebound_core::ExitParams>()
+    + 2 * size_of::<phasebound_core::stats::CellStats>()
+    + size_of::<crate::exits::CellResult>()
+    + 3 * 8
+    + 512) as u64;
+
+/// Memory `phasebound exits` needs, estimated before it starts: per worker a workspace,
+/// a read buffer per symbol and one for the entries; the cache building buffers; the
+/// grid ([`EXITS_BYTES_PER_CELL`] a cell); the runtime.
+#[must_use]
+pub fn exits_estimate_bytes(workers: usize, symbols: usize, cells: usize) -> u64 {
+    let buf = crate::data::READ_BUFFER_BYTES as u64;
+    let per_worker = workspace_bytes() as u64 + (symbols as u64 + 1) * buf;
+    workers as u64 * per_worker
+        + 2 * buf * symbols as u64
+        + cells as u64 * EXITS_BYTES_PER_CELL
+        + RUNTIME_OVERHEAD_BYTES
+}
+
+/// Address space `phasebound exits` needs: [`exits_estimate_bytes`] plus the reserved
+/// stack of every worker.
+#[must_use]
+pub fn exits_address_space_bytes(workers: usize, symbols: usize, cells: usize) -> u64 {
+    exits_estimate_bytes(workers, symbols, cells) + workers as u64 * WORKER_STACK_BYTES as u64
+}
+
+/// What `phasebound exits` needs (see [`crate::resources::check_memory`]).
+#[must_use]
+pub fn exits_need(workers: usize, symbols: usize, cells: usize) -> crate::resources::MemoryNeed {
+    crate::resources::MemoryNeed {
+        estimate: exits_estimate_bytes(workers, symbols, cells),
+        address_space: exits_address_space_bytes(workers, symbols, cells),
+        made_of: format!(
+            "{workers} worker(s) with a workspace of {} bytes and a {} MiB stack each, I/O buffers for {symbols} symbol(s), {cells} grid cell(s), runtime",
+            workspace_bytes(),
+            WORKER_STACK_BYTES >> 20
+        ),
+        remedy: "use fewer --threads, symbols or grid values, or raise the limit",
+    }
+}

@@ -11,9 +11,17 @@
 //! marker says the commit is unfinished; the next run's [`recover`] completes it (roll
 //! forward) before anything else, so the folder returns to one consistent generation.
 //!
-//! [`lock`] keeps two runs from sharing an output folder: the lock is an advisory
-//! `flock` on [`LOCK_FILE`], released by the kernel when its holder exits however it
-//! exits, so a lock file left by a killed run never blocks the next one.
+//! [`lock`] keeps two runs (`run` or `exits`) from sharing an output folder: the lock is
+//! an advisory `flock` on [`LOCK_FILE`], released by the kernel when its holder exits
+//! however it exits, so a lock file left by a killed run never blocks the next one.
+//! [`OutputLock::verify`] checks, just before the commit, that the folder is still the
+//! one locked (not deleted or replaced during the run).
+//!
+//! The temporaries of a commit have fixed names (the marker and [`recover`] rely on them;
+//! the lock keeps them to one writer). A single file written by [`write_atomic`] uses a
+//! name unique to the process and the write (`<name>.<pid>-<n>.phasebound-tmp`), so two
+//! writers of one target never share a temporary; [`sweep`] removes the ones a killed
+//! run left behind.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
@@ -41,12 +49,55 @@ pub fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(name)
 }
 
-/// Writes `bytes` to `target` atomically (temp file, fsync, rename, fsync of the folder).
+/// A temporary path for `target` unique to this process and call:
+/// `<name>.<pid>-<n>.phasebound-tmp`.
+#[must_use]
+pub fn unique_temp_path(target: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = target
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".{}-{n}{TEMP_SUFFIX}", std::process::id()));
+    target.with_file_name(name)
+}
+
+/// Removes the temporaries of single-file writes ([`unique_temp_path`]) that a killed
+/// run left in `dir`. Call it with the [`lock`] held (no other writer can be using them)
+/// and after [`recover`]. Best effort.
+pub fn sweep(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Some(stem) = name.strip_suffix(TEMP_SUFFIX) else {
+            continue;
+        };
+        // `<name>.<pid>-<n>`: a unique temporary (commit temporaries have no `-<n>`).
+        let unique = stem.rsplit_once('.').is_some_and(|(_, tag)| {
+            tag.split_once('-').is_some_and(|(pid, n)| {
+                !pid.is_empty()
+                    && !n.is_empty()
+                    && pid.bytes().all(|b| b.is_ascii_digit())
+                    && n.bytes().all(|b| b.is_ascii_digit())
+            })
+        });
+        if unique && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Writes `bytes` to `target` atomically (a temporary unique to this write, fsync,
+/// rename, fsync of the folder).
 ///
 /// # Errors
 /// Any I/O error; `target` is then unchanged.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temp_path(target);
+    let tmp = unique_temp_path(target);
     let result = (|| {
         write_synced(&tmp, bytes)?;
         fs::rename(&tmp, target)?;
@@ -171,22 +222,63 @@ pub fn recover(dir: &Path) -> io::Result<bool> {
 /// An exclusive lock on an output folder, held until dropped (or the process ends).
 #[derive(Debug)]
 pub struct OutputLock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+}
+
+impl OutputLock {
+    /// Checks that the locked folder is still there and still the one locked: its
+    /// [`LOCK_FILE`] is the file this lock holds. Call it just before committing, so a
+    /// folder deleted (or replaced) during the run is an error, not silently recreated.
+    ///
+    /// # Errors
+    /// `NotFound` (deleted) or `Other` (replaced), with an explanation.
+    pub fn verify(&self) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt as _;
+        let held = self.file.metadata()?;
+        let gone = |what: &str| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the output folder was {what} during the run; nothing was written"),
+            )
+        };
+        match fs::metadata(&self.path) {
+            Ok(m) if (m.dev(), m.ino()) == (held.dev(), held.ino()) => Ok(()),
+            Ok(_) => Err(gone("replaced")),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Err(gone("deleted"))
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Takes the lock of output folder `dir` (created if missing) without waiting.
 ///
 /// # Errors
-/// `WouldBlock` with an explanation when another process holds it; other I/O errors.
+/// `WouldBlock` with an explanation when another process holds it; `NotADirectory` when
+/// `dir` is an existing file (or under one); other I/O errors.
 pub fn lock(dir: &Path) -> io::Result<OutputLock> {
+    if fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            "is a file, not a folder",
+        ));
+    }
     fs::create_dir_all(dir)?;
+    let path = dir.join(LOCK_FILE);
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join(LOCK_FILE))?;
+        .open(&path)?;
     match file.try_lock() {
-        Ok(()) => Ok(OutputLock { _file: file }),
+        Ok(()) => Ok(OutputLock { file, path }),
         Err(TryLockError::WouldBlock) => Err(io::Error::new(
             io::ErrorKind::WouldBlock,
             format!(

@@ -85,9 +85,7 @@ pub fn run_announced(
     announce: impl FnOnce(&Value, &str) -> Result<(), AppError>,
 ) -> Result<RunOutcome, AppError> {
     let started = std::time::Instant::now();
-    let _lock = crate::output::lock(&opts.out)
-        .map_err(|e| AppError::io(opts.out.join(crate::output::LOCK_FILE), e))?;
-    crate::output::recover(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
+    let lock = crate::resources::lock_output(&opts.out)?;
     let embedded = opts.data.is_empty();
     let (specs, tf) = crate::source::discover_series(
         &opts.data,
@@ -98,34 +96,10 @@ pub fn run_announced(
         &opts.cache,
     )?;
     let workers = opts.threads.clamp(1, Profile::ALL.len());
-    let estimate = crate::memory::estimate_bytes(workers, specs.len());
-    if let Some(limit) = opts.max_memory
-        && estimate > limit
-    {
-        return Err(AppError::Capacity(format!(
-            "this run needs about {} MiB ({workers} workspace(s) of {} bytes, I/O buffers for {} symbols, runtime) \
-             but --max-memory is {} MiB; use fewer --threads or symbols",
-            estimate >> 20,
-            crate::memory::workspace_bytes(),
-            specs.len(),
-            limit >> 20
-        )));
-    }
-    // A hard address-space limit below the bound would end in an allocation abort
-    // mid-run; say so now instead.
-    let needed = crate::memory::address_space_bytes(workers, specs.len());
-    if let Some(limit) = rustix::process::getrlimit(rustix::process::Resource::As).current
-        && limit < needed
-    {
-        return Err(AppError::Capacity(format!(
-            "the address-space limit (ulimit -v / prlimit --as) is {} MiB, below the {} MiB this run \
-             reserves ({workers} worker(s) with a {} MiB stack each, workspaces, I/O buffers); \
-             raise the limit or use fewer --threads",
-            limit >> 20,
-            needed >> 20,
-            crate::memory::WORKER_STACK_BYTES >> 20
-        )));
-    }
+    crate::resources::check_memory(
+        &crate::memory::run_need(workers, specs.len()),
+        opts.max_memory,
+    )?;
     let cache_use =
         data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
     let mut series: Vec<CachedSeries> = Vec::new();
@@ -229,7 +203,7 @@ pub fn run_announced(
         });
         r.map_err(|e| source.take_error().map_or(e, |io| io))
     };
-    let outcomes: Vec<ProfileOutcome> = if opts.threads >= 2 {
+    let outcomes: Vec<ProfileOutcome> = if workers >= 2 {
         std::thread::scope(|s| {
             let handles: Vec<_> = Profile::ALL
                 .iter()
@@ -303,9 +277,12 @@ pub fn run_announced(
         "peak_rss_bytes": crate::memory::peak_rss_bytes(),
         "workspace_bytes_each": crate::memory::workspace_bytes(),
         "threads": opts.threads,
+        "workers": workers,
     });
+    // The folder locked at the start must still be there: one deleted (or replaced)
+    // during the run is an I/O error, not silently recreated.
+    lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
     announce(&report, &summary)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| AppError::io(&opts.out, e))?;
     let trades_csv = opts.out.join("trades.csv");
     parts
         .join(&crate::output::temp_path(&trades_csv))

@@ -492,7 +492,26 @@ impl SeriesReader {
     /// As [`SeriesReader::open`], and [`DataErrorKind::BadCache`] when the file
     /// changed since.
     pub fn open_cached(series: &CachedSeries) -> Result<Self, DataError> {
-        let reader = Self::open(&series.path)?;
+        let reader = Self::open(&series.path).map_err(|e| {
+            // Built (and checked) at the start of this run: a missing file now is an I/O
+            // problem (a cleaner, a deleted output folder), not a missing input.
+            if !matches!(e.kind, DataErrorKind::NotFound) {
+                return e;
+            }
+            let folder = series.path.parent().unwrap_or(Path::new("."));
+            let what = if folder.is_dir() {
+                "the cache file was deleted during the run".to_owned()
+            } else {
+                format!(
+                    "the cache folder {} was deleted during the run",
+                    folder.display()
+                )
+            };
+            DataError::new(
+                &series.path,
+                DataErrorKind::Io(io::Error::new(io::ErrorKind::NotFound, what)),
+            )
+        })?;
         let h = &reader.header;
         if (h.checksum, h.bars, h.first_time, h.last_time)
             != (

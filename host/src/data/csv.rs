@@ -51,7 +51,7 @@ pub(crate) fn parse_value(column: usize, text: &str) -> Result<f64, DataErrorKin
 pub(crate) fn not_number(column: usize, text: &str) -> DataErrorKind {
     DataErrorKind::NotNumber {
         column: COLUMN_NAMES.get(column).copied().unwrap_or("value"),
-        text: text.chars().take(40).collect(),
+        text: crate::text::escape_controls(&text.chars().take(40).collect::<String>()),
     }
 }
 

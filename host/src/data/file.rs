@@ -174,6 +174,14 @@ impl BarFile {
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             == Some(&b'[');
+        if let Some(detail) = super::layout::sniff_text_encoding(start, !is_json) {
+            return Err(DataError::new(
+                path,
+                DataErrorKind::UnknownLayout {
+                    detail: detail.to_owned(),
+                },
+            ));
+        }
         input.consume(bom);
         let located = |l: Located| l.in_file(path);
         let (rows, layout) = if is_json {

@@ -128,7 +128,8 @@ pub(crate) fn classify_first_line(
     let time_ok = TIME_COLUMN_NAMES.contains(&first.to_ascii_lowercase().as_str());
     let ohlcv_ok = lower.len() >= 6 && lower.iter().skip(1).zip(OHLCV_NAMES).all(|(a, b)| a == b);
     if !(time_ok && ohlcv_ok && (count == 6 || count == 12)) {
-        let shown: String = fields.join(",").chars().take(120).collect();
+        let shown =
+            crate::text::escape_controls(&fields.join(",").chars().take(120).collect::<String>());
         return Err(DataErrorKind::UnknownLayout {
             detail: format!(
                 "header \"{shown}\" not recognized; expected a time column (open_time, open_time_ms, timestamp, time or ts) then open,high,low,close,volume, 6 or 12 columns"
@@ -158,4 +159,43 @@ pub(crate) fn sniff_binary(prefix: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// A hint when a text file is in an encoding or with line ends the readers do not take:
+/// UTF-16 (a byte-order mark `FF FE` / `FE FF`, or a NUL in every other byte of the
+/// start) or, for CSV (`csv`), lines ending in CR alone (classic Mac OS).
+pub(crate) fn sniff_text_encoding(start: &[u8], csv: bool) -> Option<&'static str> {
+    const UTF16: &str = "UTF-16 text: save it as UTF-8";
+    if start.starts_with(b"\xFF\xFE") || start.starts_with(b"\xFE\xFF") {
+        return Some(UTF16);
+    }
+    // Without a mark: ASCII text as UTF-16 has a NUL in one half of the bytes and
+    // (almost) none in the other. A file of NULs only is not text at all.
+    let head = &start[..start.len().min(256) & !1];
+    if head.len() >= 8 {
+        let pairs = head.len() / 2;
+        let nul_at = |parity: usize| {
+            head.iter()
+                .skip(parity)
+                .step_by(2)
+                .filter(|&&b| b == 0)
+                .count()
+        };
+        let (even, odd) = (nul_at(0), nul_at(1));
+        let one_sided = |a: usize, b: usize| a * 10 >= pairs * 9 && b * 10 <= pairs;
+        if one_sided(even, odd) || one_sided(odd, even) {
+            return Some(UTF16);
+        }
+    }
+    if csv && !start.contains(&b'\n') {
+        // A CR followed by more text, and no LF anywhere in the first block.
+        let text_after_cr = start
+            .iter()
+            .position(|&b| b == b'\r')
+            .is_some_and(|i| start[i..].iter().any(|b| !b.is_ascii_whitespace()));
+        if text_after_cr {
+            return Some("lines end in CR only (old Mac): convert to LF");
+        }
+    }
+    None
 }

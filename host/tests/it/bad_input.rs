@@ -256,16 +256,16 @@ impl Lay {
 // ------------------------------------------------------------------ cases
 
 /// One hostile run: files to create, arguments, and what must happen.
-struct Case {
-    name: String,
+pub(crate) struct Case {
+    pub(crate) name: String,
     /// Files relative to the case folder (parents created).
-    files: Vec<(String, Vec<u8>)>,
+    pub(crate) files: Vec<(String, Vec<u8>)>,
     /// Arguments after `run --quiet --no-nice --out OUT`; `{dir}` is the case folder.
-    args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// Expected exit code.
-    code: i32,
+    pub(crate) code: i32,
     /// Substrings of stderr (`{dir}` is the case folder).
-    expect: Vec<String>,
+    pub(crate) expect: Vec<String>,
 }
 
 impl Case {
@@ -506,7 +506,7 @@ fn layout_cases(lay: Lay, bars: &[Bar]) -> Vec<Case> {
     cases
 }
 
-fn csv_normalized(bars: &[Bar], unit: i64) -> Vec<u8> {
+pub(crate) fn csv_normalized(bars: &[Bar], unit: i64) -> Vec<u8> {
     let mut s = String::from("open_time_ms,open,high,low,close,volume\n");
     for b in bars {
         s.push_str(&format!(
@@ -602,8 +602,8 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
             &["cfg.toml", "trading.fee_pct_per_side", "-0.1"],
         ),
         (
-            "config: too many folds",
-            "[validation]\nwalk_forward_folds = 99\n",
+            "config: no folds",
+            "[validation]\nwalk_forward_folds = 0\n",
             &["cfg.toml", "validation.walk_forward_folds"],
         ),
         (
@@ -1038,6 +1038,7 @@ fn bad_input_corpus_fails_cleanly_and_keeps_previous_outputs() {
         .flat_map(|&l| layout_cases(l, &bars))
         .collect();
     cases.extend(global_cases(&bars));
+    cases.extend(crate::bad_input_more::cases(&bars));
     let mut failures: Vec<String> = Vec::new();
     for case in &cases {
         if let Err(e) = run_case(case, tmp.path(), &out, &previous) {

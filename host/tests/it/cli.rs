@@ -544,15 +544,21 @@ fn max_memory_below_the_estimate_exits_5_and_writes_nothing() {
     assert!(out.stderr.contains("MiB"), "{}", out.stderr);
     assert_no_outputs(&tmp.path().join("m"));
     // The estimate in the message is below the limit that `--quiet` runs with.
-    let needed_mib: u64 = out
+    assert!(
+        out.stderr
+            .contains("--max-memory is 1.0 MiB (1048576 bytes)"),
+        "{}",
+        out.stderr
+    );
+    let needed_mib: f64 = out
         .stderr
-        .split("needs about ")
+        .split("below the ")
         .nth(1)
         .and_then(|s| s.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no estimate in {}", out.stderr));
     assert!(
-        (1..QUIET_LIMIT_MIB).contains(&needed_mib),
+        (1.0..QUIET_LIMIT_MIB as f64).contains(&needed_mib),
         "{needed_mib} MiB"
     );
 }

@@ -22,10 +22,14 @@ fn defaults_with(old: &str, new: &str) -> String {
 /// Runs with `toml` as the config file and checks: exit 2, every `needles` in the message,
 /// no output written.
 fn rejected(toml: &str, needles: &[&str]) {
+    rejected_with(2, toml, needles);
+}
+
+fn rejected_with(code: i32, toml: &str, needles: &[&str]) {
     let tmp = TempDir::new().unwrap();
     fs::write(tmp.path().join("c.toml"), toml).unwrap();
     let out = phasebound(&["run", "--config", "c.toml", "--out", "o"], tmp.path());
-    assert_eq!(out.code, Some(2), "{needles:?}: {}", out.stderr);
+    assert_eq!(out.code, Some(code), "{needles:?}: {}", out.stderr);
     for n in needles {
         assert!(out.stderr.contains(n), "'{n}' not in: {}", out.stderr);
     }
@@ -193,7 +197,6 @@ fn syntax_and_type_errors_exit_2_with_the_line() {
 fn out_of_range_values_exit_2_naming_the_key() {
     rejected("in_sample_fraction = 1.5\n", &["in_sample_fraction"]);
     rejected("in_sample_fraction = 0.0\n", &["in_sample_fraction"]);
-    rejected("sample = 100000\n", &["sample", "MAX_SAMPLE"]);
     rejected(
         "[trading]\nfee_pct_per_side = -0.1\n",
         &["trading.fee_pct_per_side"],
@@ -208,23 +211,8 @@ fn out_of_range_values_exit_2_naming_the_key() {
         &["search.objective", "luck"],
     );
     rejected(
-        "[validation]\nwalk_forward_folds = 13\n",
+        "[validation]\nwalk_forward_folds = 0\n",
         &["validation.walk_forward_folds"],
-    );
-    // A holding time longer than the core's window (H_MAX bars at 15m).
-    rejected(
-        &defaults_with(
-            "hold_hours = [1.0, 2.0, 4.0, 6.0, 8.0]",
-            "hold_hours = [1.0, 2.0, 4.0, 6.0, 9999.0]",
-        ),
-        &["scalping.hold_hours", "H_MAX"],
-    );
-    rejected(
-        &defaults_with(
-            "opportunity_horizon_hours = 72.0",
-            "opportunity_horizon_hours = 720.0",
-        ),
-        &["swing.opportunity_horizon_hours", "H_MAX"],
     );
     // A weight group that does not exist, and a component that does not exist.
     rejected(
@@ -250,15 +238,124 @@ fn out_of_range_values_exit_2_naming_the_key() {
         ),
         &["swing.min_scores"],
     );
-    // The same through a partial section.
-    rejected(
-        "[scalping]\nhold_hours = [1.0, 9999.0]\n",
-        &["scalping.hold_hours"],
-    );
     rejected(
         "[swing.baseline]\ngroup = \"nope\"\n",
         &["swing.baseline.group", "nope"],
     );
+}
+
+#[test]
+fn values_over_the_compiled_capacities_exit_5_naming_key_limit_and_remedy() {
+    let cap = |toml: &str, needles: &[&str]| {
+        let mut all = vec!["capacity: config:", "c.toml"];
+        all.extend_from_slice(needles);
+        rejected_with(5, toml, &all);
+    };
+    let remedy = "use at most";
+    cap(
+        "sample = 100000\n",
+        &["sample", "MAX_SAMPLE = 4096", remedy],
+    );
+    cap(
+        "[validation]\nwalk_forward_folds = 13\n",
+        &[
+            "validation.walk_forward_folds",
+            "13 folds",
+            "MAX_FOLDS = 12",
+            remedy,
+        ],
+    );
+    cap(
+        "[trading]\nmax_open_trades = 40\n",
+        &["trading.max_open_trades", "MAX_OPEN_TRADES = 16", remedy],
+    );
+    let list = |n: usize| {
+        (1..=n)
+            .map(|i| format!("{i}.0"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    cap(
+        &format!("[scalping]\ntp_atr = [{}]\n", list(33)),
+        &["scalping.tp_atr", "33 values", "MAX_LEVELS = 32", remedy],
+    );
+    cap(
+        &format!("[swing]\nmin_scores = [{}]\n", list(17)),
+        &[
+            "swing.min_scores",
+            "17 values",
+            "MAX_FILTER_VALUES = 16",
+            remedy,
+        ],
+    );
+    // Was a panic (a fixed-size list overflowing).
+    let trailing: Vec<String> = (1..=33)
+        .map(|i| format!("{{ activation_atr = {i}.0, distance_atr = 1.0 }}"))
+        .collect();
+    cap(
+        &format!("[scalping]\ntrailing = [{}]\n", trailing.join(", ")),
+        &[
+            "scalping.trailing",
+            "33 values",
+            "MAX_TRAILING = 32",
+            remedy,
+        ],
+    );
+    // A holding time longer than the core's window (H_MAX bars at 15m).
+    for toml in [
+        defaults_with(
+            "hold_hours = [1.0, 2.0, 4.0, 6.0, 8.0]",
+            "hold_hours = [1.0, 2.0, 4.0, 6.0, 9999.0]",
+        ),
+        "[scalping]\nhold_hours = [1.0, 9999.0]\n".to_owned(),
+    ] {
+        rejected_with(
+            5,
+            &toml,
+            &[
+                "capacity: config:",
+                "scalping.hold_hours",
+                "H_MAX = 1024",
+                "shorten it",
+            ],
+        );
+    }
+    rejected_with(
+        5,
+        &defaults_with(
+            "opportunity_horizon_hours = 72.0",
+            "opportunity_horizon_hours = 720.0",
+        ),
+        &["swing.opportunity_horizon_hours", "H_MAX"],
+    );
+}
+
+#[test]
+fn nan_and_infinity_name_the_key_and_its_line() {
+    for (toml, needles) in [
+        (
+            "seed = 1\nin_sample_fraction = nan\n",
+            [
+                "c.toml:2",
+                "in_sample_fraction",
+                "nan is not a finite number",
+            ],
+        ),
+        (
+            "seed = 1\n[scalping]\n\ntp_atr = [1.0, -inf]\n",
+            ["c.toml:4", "scalping.tp_atr[1]", "-inf is not"],
+        ),
+        (
+            "[trading]\nfee_pct_per_side = +inf\n",
+            ["c.toml:2", "trading.fee_pct_per_side", "+inf is not"],
+        ),
+        (
+            "[[swing.groups]]\nname = \"g\"\n[swing.groups.weights]\ntrend = nan\n",
+            ["c.toml:4", "swing.groups[0].weights.trend", "nan is not"],
+        ),
+    ] {
+        rejected(toml, &needles);
+    }
 }
 
 #[test]

@@ -592,14 +592,14 @@ fn grid_flags_and_profile_lattice() {
     assert_eq!(g.sl.len(), 5);
     assert_eq!(g.hold, vec![6, 12, 24, 48, 72]);
     assert_eq!(g.len(), 2 * 5 * 5);
-    // Holds beyond the window capacity, too many levels, bad trailing: usage errors.
+    // Holds beyond the window capacity, too many levels: capacity (5); bad trailing: usage.
     let o = options(&["--entries", "x.csv", "--hold-hours", "300"]);
+    let e = exits::resolve_grid(&o, 15).unwrap_err();
     assert!(
-        exits::resolve_grid(&o, 15)
-            .unwrap_err()
-            .to_string()
-            .contains("H_MAX")
+        e.to_string().contains("--hold-hours") && e.to_string().contains("H_MAX"),
+        "{e}"
     );
+    assert_eq!(e.exit_code(), 5);
     let many: Vec<String> = (1..=33).map(|i| i.to_string()).collect();
     let o = options(&["--entries", "x.csv", "--tp", &many.join(",")]);
     assert_eq!(exits::resolve_grid(&o, 15).unwrap_err().exit_code(), 5);

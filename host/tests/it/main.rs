@@ -8,7 +8,9 @@
 )]
 
 mod bad_input;
+mod bad_input_more;
 mod cache_integrity;
+mod cgroup;
 mod cli;
 mod config;
 mod crash;
@@ -16,6 +18,7 @@ mod data;
 mod download;
 mod exits;
 mod export;
+mod exits_limits;
 mod inputs;
 mod layouts;
 mod limits;
