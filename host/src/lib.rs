@@ -27,5 +27,5 @@ pub mod resources;
 pub mod scenarios;
 pub mod source;
 pub mod synth;
-pub mod trades;
 pub mod text;
+pub mod trades;

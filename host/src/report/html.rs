@@ -29,9 +29,9 @@ pub fn page(report: &Value, outcomes: &[ProfileOutcome], tf: u32) -> String {
         .as_array()
         .map(|a| a.iter().filter_map(|i| i["symbol"].as_str()).collect())
         .unwrap_or_default();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>phasebound report</title>\n<style>{STYLE}</style></head><body>\n<h1>phasebound report</h1>\n<p class=\"meta\">{} symbol(s) of {} bars: {} · seed {} · phasebound {} · params.json SHA-256 <code>{}</code></p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>phasebound report</title>\n<style>{STYLE}</style></head><body>\n<h1>phasebound report</h1>\n<p class=\"meta\">{} symbol(s) of {} bars: {} · seed {} · phasebound {} · params.json SHA-256 <code>{}</code></p>",
         symbols.len(),
         esc(run["timeframe"].as_str().unwrap_or("?")),
         esc(&symbols.join(", ")),
@@ -72,9 +72,9 @@ fn profile(s: &mut String, report: &Value, o: &ProfileOutcome, tf: u32) {
     let enabled = decision["enabled"].as_bool().unwrap_or(false);
     let proc_ = &p4["procedure"];
     let oos = &proc_["out_of_sample"];
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<h2>{}</h2>\n<div class=\"card {}\"><b>{}</b> — source <b>{}</b>: {}<br>walk-forward verdict <b>{}</b>: out of sample {} trades over {} days, return {} %, Sharpe {}, max drawdown {} %, t = {}, p = {} (α = {}); deflated Sharpe ratio of tonight's choice {}</div>\n",
+        "<h2>{}</h2>\n<div class=\"card {}\"><b>{}</b> — source <b>{}</b>: {}<br>walk-forward verdict <b>{}</b>: out of sample {} trades over {} days, return {} %, Sharpe {}, max drawdown {} %, t = {}, p = {} (α = {}); deflated Sharpe ratio of tonight's choice {}</div>",
         name.to_uppercase(),
         if enabled { "ships" } else { "off" },
         if enabled {
@@ -97,9 +97,9 @@ fn profile(s: &mut String, report: &Value, o: &ProfileOutcome, tf: u32) {
     );
     let c = &o.curves;
     let starts: Vec<i64> = o.folds.iter().map(|f| f.fold.test.from).collect();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<h3>Equity (start = 1) and drawdown</h3><p class=\"meta\">Blue: walk-forward out of sample, each fold traded by the parameters fitted before it, folds chained. Grey: the parameters shown ({}) on all data, in sample for tonight's fit. Dashed lines: fold starts. Curves keep each of {} time buckets' lowest and highest value.</p>\n",
+        "<h3>Equity (start = 1) and drawdown</h3><p class=\"meta\">Blue: walk-forward out of sample, each fold traded by the parameters fitted before it, folds chained. Grey: the parameters shown ({}) on all data, in sample for tonight's fit. Dashed lines: fold starts. Curves keep each of {} time buckets' lowest and highest value.</p>",
         esc(&c.shown_params),
         crate::trades::CURVE_BUCKETS
     );
@@ -298,9 +298,9 @@ fn incumbent(s: &mut String, p4: &Value) {
 }
 
 fn phase2(s: &mut String, p2: &Value) {
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<h3>Phase 2: the best entry filters ({} combinations of weight group × minimum score × minimum consensus, with the baseline exits)</h3><table><tr><th>rank</th><th class=\"l\">weight group</th><th>min score</th><th>min consensus</th><th>objective</th><th>trades</th><th>return %</th></tr>\n",
+        "<h3>Phase 2: the best entry filters ({} combinations of weight group × minimum score × minimum consensus, with the baseline exits)</h3><table><tr><th>rank</th><th class=\"l\">weight group</th><th>min score</th><th>min consensus</th><th>objective</th><th>trades</th><th>return %</th></tr>",
         p2["combinations"],
     );
     for t in p2["top"].as_array().into_iter().flatten() {
@@ -333,9 +333,9 @@ fn landscape(s: &mut String, o: &ProfileOutcome, tf: u32) {
     };
     let hold = |c: &CellDef| format!("{}h", super::bars_to_hours(c.exit.hold, tf));
     let chosen = &o.new_cell;
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<h3>Exit landscape of tonight's entry filter ({} exits, objective per cell; best over the other axes; framed: tonight's choice)</h3>\n",
+        "<h3>Exit landscape of tonight's entry filter ({} exits, objective per cell; best over the other axes; framed: tonight's choice)</h3>",
         o.landscape.len()
     );
     s.push_str(&grid(
