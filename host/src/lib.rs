@@ -22,6 +22,7 @@ pub mod memory;
 pub mod output;
 pub mod pipeline;
 pub mod procedure;
+pub mod progress;
 pub mod report;
 pub mod resources;
 pub mod scenarios;

@@ -6,6 +6,7 @@
 use crate::config::Config;
 use crate::data::{self, CachedSeries};
 use crate::error::AppError;
+use crate::progress::Progress;
 use crate::report::{self, ProfileOutcome};
 use crate::source::CacheSource;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -160,28 +161,39 @@ pub fn run_announced(
     // Each profile streams its trades to a part file; trades.csv joins them in profile
     // order, so its bytes do not depend on the thread count.
     let parts = crate::trades::Parts::new(&opts.out, &Profile::ALL.map(|p| p.name()));
-    let multi = MultiProgress::with_draw_target(if opts.progress {
+    // A write in the output folder that fails because the folder went away says so.
+    let out_io = |path: &Path, e: std::io::Error| match lock.verify() {
+        Err(gone) => AppError::io(&opts.out, gone),
+        Ok(()) => AppError::io(path, e),
+    };
+    // A spinner on a terminal, log lines elsewhere (see `progress`).
+    let log_lines = opts.progress && !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let multi = MultiProgress::with_draw_target(if opts.progress && !log_lines {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     });
     let run_one = |p: Profile, idx: usize| -> Result<ProfileOutcome, AppError> {
-        let bar = multi.add(ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix:>8} {msg} [{elapsed}]")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.set_prefix(p.name());
-        if opts.progress {
-            // The ticker is a thread: none when nothing is drawn (--quiet, --json), which also
-            // keeps a thread spawn (a panic inside indicatif if it fails) out of quiet runs.
+        let bar = if log_lines {
+            Progress::lines(started, p.name())
+        } else if opts.progress {
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix:>8} {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(p.name());
+            // The ticker is a thread: none when nothing is drawn (--quiet, --json), which
+            // also keeps a thread spawn (a panic inside indicatif if it fails) out of quiet runs.
             bar.enable_steady_tick(Duration::from_millis(200));
-        }
+            Progress::spinner(bar)
+        } else {
+            Progress::hidden()
+        };
         let mut source = CacheSource::new(&series, tf)?;
         let part = &parts.paths[idx];
-        let mut trades = std::io::BufWriter::new(
-            std::fs::File::create(part).map_err(|e| AppError::io(part, e))?,
-        );
+        let mut trades =
+            std::io::BufWriter::new(std::fs::File::create(part).map_err(|e| out_io(part, e))?);
         let r = run_profile(
             p,
             idx,
@@ -196,9 +208,9 @@ pub fn run_announced(
             &bar,
             &mut trades,
         );
-        bar.finish_and_clear();
+        bar.finish();
         let r = r.and_then(|o| {
-            std::io::Write::flush(&mut trades).map_err(|e| AppError::io(part, e))?;
+            std::io::Write::flush(&mut trades).map_err(|e| out_io(part, e))?;
             Ok(o)
         });
         r.map_err(|e| source.take_error().map_or(e, |io| io))
@@ -286,7 +298,7 @@ pub fn run_announced(
     let trades_csv = opts.out.join("trades.csv");
     parts
         .join(&crate::output::temp_path(&trades_csv))
-        .map_err(|e| AppError::io(&trades_csv, e))?;
+        .map_err(|e| out_io(&trades_csv, e))?;
     let files = vec![
         (opts.out.join("report.json"), to_bytes(&report)),
         (opts.out.join("params.json"), params_bytes),
@@ -358,7 +370,7 @@ fn run_profile(
     incumbent: Option<(&CellDef, &str)>,
     mut notes: Vec<String>,
     symbols: &[String],
-    bar: &ProgressBar,
+    bar: &Progress,
     trades: &mut impl std::io::Write,
 ) -> Result<ProfileOutcome, AppError> {
     use crate::procedure::{self as proc, FINAL_FIT_STREAM};

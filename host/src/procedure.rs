@@ -10,8 +10,8 @@
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::progress::Progress;
 use crate::source::CacheSource;
-use indicatif::ProgressBar;
 use phasebound_core::TradeOutcome;
 use phasebound_core::budget::{DefaultWorkspace, MAX_FOLDS, MAX_SAMPLE};
 use phasebound_core::engine::{EntryEvent, Observer};
@@ -79,7 +79,7 @@ pub fn fit(
     search: &SearchConfig,
     span: TimeRange,
     stream: u32,
-    bar: &ProgressBar,
+    bar: &Progress,
     label: &str,
 ) -> Result<Fit, AppError> {
     let core = AppError::core;
@@ -287,7 +287,7 @@ pub fn walk_forward(
     search: &SearchConfig,
     profile: usize,
     folds: &[Fold],
-    bar: &ProgressBar,
+    bar: &Progress,
 ) -> Result<Vec<FoldOutcome>, AppError> {
     let mut out = Vec::with_capacity(folds.len());
     for (k, fold) in folds.iter().enumerate() {

@@ -104,6 +104,8 @@ pub(crate) struct Baseline {
     pub stdout: String,
     /// Its outputs.
     pub files: Files,
+    /// Its stderr (a pipe: progress as log lines).
+    pub stderr: String,
     /// Its trades.csv.
     pub trades_csv: Vec<u8>,
     /// Its report.html.
@@ -120,6 +122,7 @@ pub(crate) fn baseline() -> &'static Baseline {
         let dir = tmp.path().join("out");
         Baseline {
             stdout: out.stdout,
+            stderr: out.stderr,
             files: Files::read(&dir),
             trades_csv: fs::read(dir.join("trades.csv")).unwrap(),
             report_html: fs::read(dir.join("report.html")).unwrap(),
@@ -248,6 +251,50 @@ fn readme_sample_output_is_real() {
         checked += 1;
     }
     assert!(checked >= 30, "only {checked} lines checked");
+}
+
+/// With stderr not a terminal (cron, a pipe), progress comes as one line per step with
+/// the time since the start, for both profiles, each fold and tonight's fit.
+#[test]
+fn progress_is_logged_line_by_line_when_stderr_is_not_a_terminal() {
+    let stderr = &baseline().stderr;
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() > 20, "{stderr}");
+    for line in &lines {
+        let (time, rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once(" s] "))
+            .unwrap_or_else(|| panic!("not a progress line: {line}"));
+        assert!(time.trim().parse::<f64>().is_ok_and(|t| t >= 0.0), "{line}");
+        assert!(
+            rest.starts_with("scalping: ") || rest.starts_with("swing: "),
+            "{line}"
+        );
+    }
+    for profile in ["scalping", "swing"] {
+        for step in [
+            "fold 1/4: Phase 1 scan",
+            "fold 4/4: trading the fold",
+            "final fit: Phase 3 multi-start search",
+            "Final: full re-analysis",
+            "done",
+        ] {
+            let want = format!("{profile}: {step}");
+            assert!(
+                lines.iter().any(|l| l.ends_with(&want)),
+                "no '{want}' in\n{stderr}"
+            );
+        }
+    }
+    // Times never go back within a profile.
+    for profile in ["scalping", "swing"] {
+        let times: Vec<f64> = lines
+            .iter()
+            .filter(|l| l.contains(&format!("] {profile}: ")))
+            .map(|l| l[1..].split(" s]").next().unwrap().trim().parse().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    }
 }
 
 /// The three file names of the final `Wrote …` line under `out`.

@@ -208,22 +208,39 @@ fn sigkill_at_random_moments_never_leaves_a_mix_or_a_partial_file() {
                 "kill {i}: marker present but nothing recovered"
             );
         }
-        for name in OUTPUTS {
+        for name in OUTPUTS.iter().filter(|n| n.ends_with(".json")) {
             let path = out.join(name);
             let v = json_file(&path); // complete, parseable JSON
             assert!(v.is_object(), "kill {i}: {name} is not an object");
         }
+        // report.html names the params.json it belongs to, like report.json.
+        let html = fs::read_to_string(out.join("report.html")).unwrap();
+        assert!(
+            html.contains(&claimed(&out.join("report.json"))) && html.ends_with("</html>\n"),
+            "kill {i}: report.html is partial or of another run"
+        );
         assert_eq!(
             claimed(&out.join("run.json")),
             claimed(&out.join("report.json")),
             "kill {i}: run.json belongs to another run"
         );
         let now = pair(&out);
+        let trades_of =
+            |k: usize| fs::read(tmp.path().join(format!("ref-{k}")).join("trades.csv")).unwrap();
+        let trades = fs::read(out.join("trades.csv")).unwrap();
         if now == refs[state] {
             kept += 1;
+            assert!(
+                trades == trades_of(state),
+                "kill {i}: trades.csv of another run"
+            );
         } else if now == refs[next] {
             replaced += 1;
             state = next;
+            assert!(
+                trades == trades_of(state),
+                "kill {i}: trades.csv of another run"
+            );
         } else {
             panic!(
                 "kill {i}: the outputs are neither the previous nor the new run's: \
@@ -276,14 +293,18 @@ fn a_commit_cut_between_renames_is_finished_by_the_next_run() {
     let write =
         |name: &str, bytes: &Option<Vec<u8>>| fs::write(name, bytes.as_ref().unwrap()).unwrap();
     let at = |name: &str| out.join(name).to_string_lossy().into_owned();
+    // Cut after the first two renames (the commit renames trades.csv first).
+    write(&at("trades.csv"), &new[4]);
     write(&at("report.json"), &new[0]);
     write(&at("params.json"), &old[1]);
     write(&at("run.json"), &old[2]);
+    write(&at("report.html"), &old[3]);
     write(&at("params.json.phasebound-tmp"), &new[1]);
     write(&at("run.json.phasebound-tmp"), &new[2]);
+    write(&at("report.html.phasebound-tmp"), &new[3]);
     fs::write(
         out.join(COMMIT_MARKER),
-        "report.json\nparams.json\nrun.json\n",
+        "trades.csv\nreport.json\nparams.json\nrun.json\nreport.html\n",
     )
     .unwrap();
     assert_ne!(
