@@ -137,22 +137,8 @@ pub fn write_all_atomic_with(files: &[(PathBuf, Vec<u8>)], streamed: &[PathBuf])
             let _ = fs::remove_file(temp_path(t));
         }
     };
-    for target in streamed {
-        match target.file_name() {
-            Some(name) if folder_of(target) == dir => {
-                names.push_str(&name.to_string_lossy());
-                names.push('\n');
-            }
-            _ => {
-                remove_streamed();
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "the files of one commit must share one folder",
-                ));
-            }
-        }
-    }
-    for (target, _) in files {
+    // The commit order: streamed files first, then `files` in their order.
+    for target in streamed.iter().chain(files.iter().map(|(t, _)| t)) {
         match target.file_name() {
             Some(name) if folder_of(target) == dir => {
                 names.push_str(&name.to_string_lossy());
