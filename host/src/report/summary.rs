@@ -1,5 +1,5 @@
-//! The human summary of one profile: Phase 3 shaped like the original system's output,
-//! then the walk-forward folds, the verdict, the decision and the final re-analysis.
+//! The human summary of one profile: Phases 1 and 2 in a line each, Phase 3 shaped like
+//! the original system's output, then the walk-forward folds, the verdict, the decision and the final re-analysis.
 
 use super::{ProfileOutcome, cell_line};
 use phasebound_core::stats::{self, capture_rate, max_drawdown};
@@ -11,6 +11,31 @@ pub fn summary(o: &ProfileOutcome, tf: u32, seed: u64) -> String {
     let mut s = String::new();
     let name = o.profile.name().to_uppercase();
     let r = &o.optimize;
+    let scan = &o.scan.totals;
+    let _ = writeln!(
+        s,
+        "Phase 1 {name} opportunity scan (all data): {} candidates ({} long, {} short), {} opportunities in hindsight, mean ideal move {:+.2} %",
+        scan.candidates,
+        scan.longs,
+        scan.candidates.saturating_sub(scan.longs),
+        scan.opportunities,
+        o.scan.mean_ideal_profit_pct()
+    );
+    if let Some(best) = o.screen.top.first() {
+        let _ = writeln!(
+            s,
+            "Phase 2 {name} signal screening: {} entry filters with the baseline exits; best: group '{}', score ≥ {}, consensus ≥ {}: {} trades, return {:+.2} %, objective {:.3}",
+            o.screen.cells,
+            o.groups
+                .get(usize::from(best.cell.group))
+                .map_or("?", String::as_str),
+            best.cell.min_score,
+            best.cell.min_consensus,
+            best.stats.trades,
+            stats::total_return(&best.stats),
+            best.score
+        );
+    }
     let _ = writeln!(s, "Phase 3 {name} exit optimization");
     let _ = writeln!(
         s,

@@ -226,6 +226,31 @@ fn summary_starts_with_the_data_and_the_split_dates() {
         .collect();
     let scalping: Vec<&Value> = folds.iter().map(|f| &f["test"]).collect();
     assert_eq!(swing, scalping);
+    // Then Phases 1 and 2 in a line each, before Phase 3.
+    let p1 = &report["phase1"]["scalping"];
+    let phase1 = lines.next().unwrap();
+    assert!(
+        phase1.starts_with(&format!(
+            "Phase 1 SCALPING opportunity scan (all data): {} candidates",
+            p1["candidates"]
+        )),
+        "{phase1}\n{p1}"
+    );
+    let p2 = &report["phase2"]["scalping"];
+    let best = &p2["top"][0];
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(
+            "Phase 2 SCALPING signal screening: {} entry filters with the baseline exits; best: group {}, score ≥ {}, consensus ≥ {}: {} trades, return {:+.2} %, objective {:.3}",
+            p2["combinations"],
+            best["weight_group"].to_string().replace('"', "'"),
+            best["min_signal_score"].as_f64().unwrap(),
+            best["min_indicator_consensus"],
+            best["in_sample"]["trades"],
+            best["in_sample"]["total_return_pct"].as_f64().unwrap(),
+            best["objective"].as_f64().unwrap()
+        )
+    );
     assert!(lines.next().unwrap().starts_with("Phase 3 SCALPING"));
 }
 
