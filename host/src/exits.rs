@@ -88,6 +88,36 @@ pub const MAX_SAME_TIME_ENTRIES: usize = phasebound_core::budget::MAX_SYMBOLS * 
 
 /// Name of the all-cells CSV in the output folder.
 pub const CSV_NAME: &str = "exits.csv";
+/// The heatmap page beside it.
+pub const HTML_NAME: &str = "exits.html";
+
+/// `exits.html` for the ranked `cells` (see [`crate::report::exits_html`]).
+fn exits_page(
+    cells: &[CellResult],
+    scores: &[f64],
+    tf: u32,
+    opts: &ExitsOptions,
+    counts: &EntryCounts,
+) -> String {
+    let view: Vec<crate::report::exits_html::ExitCell<'_>> = cells
+        .iter()
+        .zip(scores)
+        .map(|(c, &score)| crate::report::exits_html::ExitCell {
+            exit: &c.exit,
+            stats: &c.stats,
+            score,
+            rank: c.rank,
+        })
+        .collect();
+    let about = format!(
+        "{} entries evaluated at {}; objective {} (cells with fewer than {} trades rank last)",
+        counts.used,
+        data::timeframe_label(tf),
+        opts.objective.name(),
+        opts.min_trades
+    );
+    crate::report::exits_html::page(&view, tf, &about)
+}
 
 /// Arguments of `phasebound exits`.
 #[derive(Debug, Default, clap::Args)]
@@ -1405,11 +1435,18 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         })
         .collect();
     let csv = cells_csv(&cells, tf);
+    let html = exits_page(&cells, &scores, tf, opts, &counts);
     lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
     let target = opts.out.join(CSV_NAME);
-    crate::output::write_atomic(&target, csv.as_bytes()).map_err(|e| AppError::io(&target, e))?;
+    let page = opts.out.join(HTML_NAME);
+    // One commit (the folder is locked): exits.html never describes another grid.
+    crate::output::write_all_atomic(&[
+        (target.clone(), csv.into_bytes()),
+        (page.clone(), html.into_bytes()),
+    ])
+    .map_err(|e| AppError::io(&opts.out, e))?;
     cache_use.finish(job.series);
-    let mut written = vec![target];
+    let mut written = vec![target, page];
     if let Some(t) = &opts.trades {
         written.push(t.clone());
     }

@@ -46,21 +46,21 @@ pub fn page(report: &Value, outcomes: &[ProfileOutcome], tf: u32) -> String {
     s
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1000px}\
+pub(super) const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1000px}\
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #ccc}h3{font-size:1.05em}\
 .meta{color:#555}.card{border:2px solid #999;border-radius:6px;padding:.8em 1.2em;margin:1em 0}\
 .ships{border-color:#2a7;background:#f0fff5}.off{border-color:#c53;background:#fff5f2}\
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f2f2f2}td.l,th.l{text-align:left}code{font-size:.85em}svg{display:block;margin:.5em 0}";
 
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn f(v: &Value, digits: usize) -> String {
+pub(super) fn f(v: &Value, digits: usize) -> String {
     v.as_f64()
         .map_or_else(|| "–".to_owned(), |x| format!("{x:.digits$}"))
 }
@@ -354,16 +354,16 @@ fn landscape(s: &mut String, o: &ProfileOutcome, tf: u32) {
     ));
 }
 
-/// A heatmap of the best score per (x, y) label pair.
-fn grid(
-    cells: &[(CellDef, f64)],
-    x_of: impl Fn(&CellDef) -> String,
-    y_of: impl Fn(&CellDef) -> String,
+/// A heatmap of the best score per (x, y) label pair; `chosen`'s square framed.
+pub(super) fn grid<T>(
+    cells: &[(T, f64)],
+    x_of: impl Fn(&T) -> String,
+    y_of: impl Fn(&T) -> String,
     (x_desc, y_desc): (&str, &str),
-    chosen: &CellDef,
+    chosen: &T,
 ) -> String {
     // Axis labels in grid order of first appearance, sorted numerically where they are numbers.
-    let axis = |f: &dyn Fn(&CellDef) -> String| -> Vec<String> {
+    let axis = |f: &dyn Fn(&T) -> String| -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
         for (c, _) in cells {
             let l = f(c);

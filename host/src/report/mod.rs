@@ -18,6 +18,7 @@ use phasebound_core::stats::{
 };
 use serde_json::{Value, json};
 
+pub mod exits_html;
 mod html;
 mod loaded;
 mod summary;

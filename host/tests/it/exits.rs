@@ -342,6 +342,7 @@ fn chunking_threads_and_engine_leave_the_output_identical() {
     let sls = "0.5,0.75,1,1.25,1.5,1.75,2,2.5,3,4";
     let holds = "0.25,0.5,1,1.5,2,3,4,5,6,8";
     let mut csvs = Vec::new();
+    let mut pages = Vec::new();
     for (threads, reference) in [("1", false), ("3", false), ("2", true)] {
         let out = d.path(&format!("out{threads}"));
         let mut a = vec![
@@ -370,8 +371,33 @@ fn chunking_threads_and_engine_leave_the_output_identical() {
         assert_eq!(o.cells.len(), 1100);
         assert!(o.passes >= 2, "{} passes", o.passes);
         csvs.push(fs::read(Path::new(&out).join("exits.csv")).unwrap());
+        pages.push(fs::read_to_string(Path::new(&out).join("exits.html")).unwrap());
+        assert!(o.written.iter().any(|p| p.ends_with("exits.html")));
     }
     assert!(csvs.iter().all(|c| *c == csvs[0]));
+    // exits.html beside it: the same bytes for any thread count, self-contained, the two
+    // heatmaps and the ten best cells, the best (rank 1 in the CSV) first.
+    assert!(pages.iter().all(|p| *p == pages[0]));
+    let page = &pages[0];
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
+    assert_eq!(page.matches("<svg").count(), 2);
+    assert!(page.contains("<h1>phasebound exits: 1100 cells</h1>"));
+    let best: Vec<String> = String::from_utf8(csvs[0].clone())
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .find(|f| f[1] == "1")
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "<tr><td>1</td><td>{}</td><td>{}</td>",
+            best[2], best[3]
+        )),
+        "best cell {best:?} not first in the table"
+    );
+    assert_eq!(page.matches("<tr><td>").count(), 10);
     // One position per symbol: the long-hold, wide cells trade fewer entries.
     let text = String::from_utf8(csvs[0].clone()).unwrap();
     let trades: Vec<u64> = text
