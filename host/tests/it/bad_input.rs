@@ -527,20 +527,7 @@ fn global_cases(bars: &[Bar]) -> Vec<Case> {
     let hourly: Vec<Bar> = bars.iter().step_by(4).copied().collect();
     let mut bad_print: Vec<Bar> = bars[..200].to_vec();
     bad_print[100].high = 1e308;
-    let level_shift: Vec<Bar> = bars[..200]
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let k = if i >= 100 { 1000.0 } else { 1.0 };
-            Bar {
-                open: b.open * k,
-                high: b.high * k,
-                low: b.low * k,
-                close: b.close * k,
-                ..*b
-            }
-        })
-        .collect();
+    let level_shift = crate::data::prices_scaled_from(&bars[..200], 100, 1000.0);
     let year_later: Vec<Bar> = bars[100..]
         .iter()
         .map(|b| Bar {

@@ -128,6 +128,23 @@ fn spec(symbol: &str, files: &[&Path]) -> SeriesSpec {
     }
 }
 
+/// `bars` with every price from bar `from` on multiplied by `k` (a new price level).
+pub(crate) fn prices_scaled_from(bars: &[Bar], from: usize, k: f64) -> Vec<Bar> {
+    bars.iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let k = if i >= from { k } else { 1.0 };
+            Bar {
+                open: b.open * k,
+                high: b.high * k,
+                low: b.low * k,
+                close: b.close * k,
+                ..*b
+            }
+        })
+        .collect()
+}
+
 fn series_err(s: &SeriesSpec) -> DataError {
     match for_each_bar(s, |_| {}) {
         Ok(sum) => panic!("series parsed to {} bars, expected an error", sum.bars),
@@ -903,20 +920,7 @@ fn implausible_bars_are_skipped_and_counted_a_new_level_is_refused() {
     );
     // A new price level: bars 5.. at 1000×. Bars 5, 6 and 7 are skipped as prints,
     // bar 8 (the fourth in a row) makes it an error that names the way out.
-    let shifted: Vec<Bar> = bars
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let k = if i >= 5 { 1000.0 } else { 1.0 };
-            Bar {
-                open: b.open * k,
-                high: b.high * k,
-                low: b.low * k,
-                close: b.close * k,
-                ..*b
-            }
-        })
-        .collect();
+    let shifted = prices_scaled_from(&bars, 5, 1000.0);
     let path = write(dir.path(), "shift.csv", plain(&shifted));
     let e = series_err(&spec("BTCUSDT", &[&path]));
     assert_eq!(e.line, Some(10), "{e}");
