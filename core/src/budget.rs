@@ -8,12 +8,18 @@
 //!
 //! [`Error::CapacityExceeded`]: crate::Error::CapacityExceeded
 
-/// Symbols one workspace can stream at once.
-pub const MAX_SYMBOLS: usize = 16;
-
 /// Longest forward window in bars (the longest holding time of any cell, and the
-/// longest opportunity horizon). 1024 bars = 256 h at 15m, 85 h at 5m.
-pub const H_MAX: usize = 1024;
+/// longest opportunity horizon): the size of a workspace's per-entry scratch, not of
+/// its per-symbol lanes, which are as deep as the caller makes them (see
+/// [`crate::engine::Lanes`]). 8192 bars = 136 h at 1m, 85 days at 15m.
+pub const H_MAX: usize = 8192;
+
+/// Lanes (symbols) of the [`DefaultWorkspace`], whose lanes are arrays inside it. A host
+/// that sizes its lanes at start-up has no symbol ceiling below `u16::MAX`.
+pub const FIXED_SYMBOLS: usize = 16;
+
+/// Ring bars and queue slots per lane of the [`DefaultWorkspace`] (its longest window).
+pub const FIXED_DEPTH: usize = 1024;
 
 /// Parameter cells one pass evaluates at once (the per-cell accumulators).
 pub const MAX_CELLS: usize = 1024;
@@ -56,10 +62,20 @@ pub const SMALL_H_MAX: usize = 96;
 /// Cells of the microcontroller profile (enough for a search round of 4 starts).
 pub const SMALL_CELLS: usize = 64;
 
-/// The host's workspace: [`MAX_SYMBOLS`] symbols, [`H_MAX`] bars, [`MAX_CELLS`] cells.
-pub type DefaultWorkspace = crate::engine::Workspace<MAX_SYMBOLS, H_MAX, MAX_CELLS>;
-/// The microcontroller workspace: [`SMALL_SYMBOLS`], [`SMALL_H_MAX`], [`SMALL_CELLS`].
-pub type SmallWorkspace = crate::engine::Workspace<SMALL_SYMBOLS, SMALL_H_MAX, SMALL_CELLS>;
+/// A workspace with its lanes inside: [`FIXED_SYMBOLS`] lanes of [`FIXED_DEPTH`] bars,
+/// windows up to [`H_MAX`] bars (and the lane depth), [`MAX_CELLS`] cells.
+pub type DefaultWorkspace = crate::engine::Workspace<
+    H_MAX,
+    MAX_CELLS,
+    crate::engine::FixedLanes<FIXED_SYMBOLS, FIXED_DEPTH>,
+>;
+/// The microcontroller workspace: [`SMALL_SYMBOLS`] lanes of [`SMALL_H_MAX`] bars,
+/// [`SMALL_CELLS`] cells.
+pub type SmallWorkspace = crate::engine::Workspace<
+    SMALL_H_MAX,
+    SMALL_CELLS,
+    crate::engine::FixedLanes<SMALL_SYMBOLS, SMALL_H_MAX>,
+>;
 
 /// Working memory of one [`DefaultWorkspace`], in bytes.
 pub const DEFAULT_WORKSPACE_BYTES: usize = DefaultWorkspace::BYTES;
@@ -77,51 +93,55 @@ pub struct BudgetRow {
     pub bytes: usize,
 }
 
-/// Rows of the budget table of a workspace with `S` symbols, `H` window bars, `C` cells.
-/// The rows add up to the workspace size minus alignment padding (the last row is the total).
+/// Rows of the budget table of a workspace with `S` lanes of `D` bars inside, windows
+/// of up to `H` bars and `C` cells. The rows add up to the workspace size minus alignment
+/// padding (the last row is the total).
 #[must_use]
-pub const fn table_of<const S: usize, const H: usize, const C: usize>() -> [BudgetRow; 8] {
-    type W<const S: usize, const H: usize, const C: usize> = crate::engine::Workspace<S, H, C>;
+pub const fn table_of<const S: usize, const D: usize, const H: usize, const C: usize>()
+-> [BudgetRow; 8] {
+    use crate::engine::{FixedLanes, Head, Pending, Workspace};
+    type W<const S: usize, const D: usize, const H: usize, const C: usize> =
+        Workspace<H, C, FixedLanes<S, D>>;
     [
         BudgetRow {
-            component: "indicator state (per symbol)",
+            component: "lane heads: indicators, counters (per symbol)",
             capacity: S,
-            bytes: S * W::<S, H, C>::INDICATOR_BYTES,
+            bytes: S * size_of::<Head>(),
         },
         BudgetRow {
-            component: "bar ring, H bars (per symbol)",
-            capacity: S * H,
-            bytes: S * W::<S, H, C>::RING_BYTES,
+            component: "bar rings, D bars (per symbol)",
+            capacity: S * D,
+            bytes: S * W::<S, D, H, C>::RING_BYTES,
         },
         BudgetRow {
-            component: "pending candidates, H (per symbol)",
-            capacity: S * H,
-            bytes: S * W::<S, H, C>::PENDING_BYTES,
+            component: "entry queues, D (per symbol)",
+            capacity: S * D,
+            bytes: S * D * size_of::<Pending>(),
         },
         BudgetRow {
             component: "cell accumulators",
             capacity: C,
-            bytes: C * W::<S, H, C>::CELL_STATS_BYTES,
+            bytes: C * W::<S, D, H, C>::CELL_STATS_BYTES,
         },
         BudgetRow {
             component: "account books (open positions, per cell)",
             capacity: C * MAX_OPEN_TRADES,
-            bytes: C * W::<S, H, C>::CELL_BOOK_BYTES,
+            bytes: C * W::<S, D, H, C>::CELL_BOOK_BYTES,
         },
         BudgetRow {
             component: "first-passage hit table",
             capacity: H,
-            bytes: W::<S, H, C>::HITS_BYTES,
+            bytes: W::<S, D, H, C>::HITS_BYTES,
         },
         BudgetRow {
             component: "forward window scratch",
             capacity: H,
-            bytes: W::<S, H, C>::WINDOW_BYTES,
+            bytes: W::<S, D, H, C>::WINDOW_BYTES,
         },
         BudgetRow {
             component: "total (size_of Workspace)",
             capacity: 1,
-            bytes: W::<S, H, C>::BYTES,
+            bytes: W::<S, D, H, C>::BYTES,
         },
     ]
 }
@@ -129,8 +149,31 @@ pub const fn table_of<const S: usize, const H: usize, const C: usize>() -> [Budg
 /// The budget table of the [`DefaultWorkspace`].
 #[must_use]
 pub const fn table() -> [BudgetRow; 8] {
-    table_of::<MAX_SYMBOLS, H_MAX, MAX_CELLS>()
+    table_of::<FIXED_SYMBOLS, FIXED_DEPTH, H_MAX, MAX_CELLS>()
 }
+
+/// Rows of the budget table of a workspace whose lanes live elsewhere (a host's heap
+/// lanes): cells and scratch; the last row is the total, [`FIXED_PART_BYTES`].
+#[must_use]
+pub const fn fixed_part_table() -> [BudgetRow; 5] {
+    let t = table();
+    [
+        t[3],
+        t[4],
+        t[5],
+        t[6],
+        BudgetRow {
+            component: "fixed part (size_of Workspace without lanes)",
+            capacity: 1,
+            bytes: FIXED_PART_BYTES,
+        },
+    ]
+}
+
+/// Bytes of a workspace whose lanes live elsewhere (a host's heap lanes), without the
+/// lanes: cell accumulators, account books and the per-entry scratch of windows up to
+/// [`H_MAX`] bars. Add [`crate::engine::lane_bytes`] per symbol.
+pub const FIXED_PART_BYTES: usize = size_of::<crate::engine::Workspace<H_MAX, MAX_CELLS, ()>>();
 
 // Compile-time budget: a change that grows any state beyond these bounds fails to build.
 const _: () = assert!(

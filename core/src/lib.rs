@@ -43,39 +43,43 @@
 //!
 //! ## Memory budget
 //!
-//! Every capacity is a named constant in [`budget`]; the workspace is generic over the
-//! three that size it (symbols `S`, window bars `H`, cells `C`) and its size is a
-//! compile-time constant, asserted in [`budget`]. A test checks these tables against the
-//! code; `phasebound budget` prints them.
+//! Every capacity is a named constant in [`budget`]. A workspace is generic over the
+//! longest window `H` (its per-entry scratch), the cells `C` of a pass, and where its
+//! per-symbol *lanes* live ([`engine::Lanes`]): inside it, `S` lanes of `D` bars
+//! ([`engine::FixedLanes`], a size in the type, asserted in [`budget`]), or in buffers
+//! the caller sizes once at start-up, [`engine::lane_bytes`] per symbol (the host does
+//! this, so a run takes any number of symbols and its memory is a formula in them). A
+//! test checks these tables against the code; `phasebound budget` prints the host's.
 //!
-//! Default workspace ([`budget::DefaultWorkspace`]: 16 symbols, 1024 bars, 1024 cells):
+//! Default workspace ([`budget::DefaultWorkspace`]: 16 lanes of 1024 bars, windows up to
+//! 8192 bars, 1024 cells):
 //!
 //! | component | capacity | bytes |
 //! |---|---:|---:|
-//! | indicator state (per symbol) | 16 | 13,440 |
-//! | bar ring, H bars (per symbol) | 16,384 | 589,824 |
-//! | pending candidates, H (per symbol) | 16,384 | 1,180,032 |
+//! | lane heads: indicators, counters (per symbol) | 16 | 14,848 |
+//! | bar rings, D bars (per symbol) | 16,384 | 589,824 |
+//! | entry queues, D (per symbol) | 16,384 | 1,179,648 |
 //! | cell accumulators | 1,024 | 155,648 |
 //! | account books (open positions, per cell) | 16,384 | 425,984 |
-//! | first-passage hit table | 1,024 | 8,504 |
-//! | forward window scratch | 1,024 | 32,768 |
-//! | total (size_of Workspace) | 1 | 2,407,344 |
+//! | first-passage hit table | 8,192 | 65,848 |
+//! | forward window scratch | 8,192 | 262,144 |
+//! | total (size_of Workspace) | 1 | 2,694,080 |
 //!
 //! Small workspace ([`budget::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
 //! 64 cells):
 //!
 //! | component | capacity | bytes |
 //! |---|---:|---:|
-//! | indicator state (per symbol) | 2 | 1,680 |
-//! | bar ring, H bars (per symbol) | 192 | 6,912 |
-//! | pending candidates, H (per symbol) | 192 | 13,872 |
+//! | lane heads: indicators, counters (per symbol) | 2 | 1,856 |
+//! | bar rings, D bars (per symbol) | 192 | 6,912 |
+//! | entry queues, D (per symbol) | 192 | 13,824 |
 //! | cell accumulators | 64 | 9,728 |
 //! | account books (open positions, per cell) | 1,024 | 26,624 |
 //! | first-passage hit table | 96 | 1,080 |
 //! | forward window scratch | 96 | 3,072 |
-//! | total (size_of Workspace) | 1 | 63,216 |
+//! | total (size_of Workspace) | 1 | 63,232 |
 //!
-//! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 30,008 bytes
+//! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 63,176 bytes
 //! (alignment differs).
 //!
 //! Plans are not part of the workspace. A [`plan::PassPlan`] of the default 1,024 cells

@@ -23,14 +23,14 @@
 //! | [`CellDef`] | [`CELL_DEF_MAX_SIZE`] | 42 |
 //! | [`CellStats`] | [`CELL_STATS_MAX_SIZE`] | 159 |
 //! | [`SymbolCounters`] | [`SYMBOL_COUNTERS_MAX_SIZE`] | 48 |
-//! | [`ScanResult`] | [`SCAN_RESULT_MAX_SIZE`] | 817 |
+//! | [`ScanResult`] | [`SCAN_RESULT_MAX_SIZE`] | 48 |
 //! | [`ScreenEntry`] | [`SCREEN_ENTRY_MAX_SIZE`] | 214 |
 //! | [`ScreenResult`] | [`SCREEN_RESULT_MAX_SIZE`] | 2,146 |
 //! | [`StartResult`] | [`START_RESULT_MAX_SIZE`] | 422 |
 //! | [`OptimizeResult`] | [`OPTIMIZE_RESULT_MAX_SIZE`] | 1,716 |
 //! | [`Validation`] | [`VALIDATION_MAX_SIZE`] | 369 |
 //! | [`Reanalysis`] | [`REANALYSIS_MAX_SIZE`] | 329 |
-//! | [`Checkpoint`] | [`CHECKPOINT_MAX_SIZE`] | 5,064 |
+//! | [`Checkpoint`] | [`CHECKPOINT_MAX_SIZE`] | 4,295 |
 //!
 //! ## Checkpoints
 //!
@@ -39,7 +39,7 @@
 //! [`Checkpoint::decode`] frame it with [`CHECKPOINT_VERSION`] as the first byte, so a
 //! checkpoint written by an incompatible build is refused rather than misread.
 
-use crate::budget::{MAX_STARTS, MAX_SYMBOLS};
+use crate::budget::MAX_STARTS;
 use crate::error::Error;
 use crate::phase::{OptimizeResult, SCREEN_TOP, ScanResult, ScreenResult, Validation};
 use crate::signal::Profile;
@@ -134,10 +134,8 @@ pub const CELL_STATS_MAX_SIZE: usize = 3 * VARINT_U32_MAX_SIZE
 pub const SYMBOL_COUNTERS_MAX_SIZE: usize =
     5 * VARINT_U32_MAX_SIZE + F64_SIZE + VARINT_U64_MAX_SIZE + VARINT_U32_MAX_SIZE;
 
-/// Worst-case size of a [`ScanResult`]: `totals` ([`SymbolCounters`]); `per_symbol`
-/// (`Vec<SymbolCounters, MAX_SYMBOLS>`).
-pub const SCAN_RESULT_MAX_SIZE: usize =
-    SYMBOL_COUNTERS_MAX_SIZE + vec_max_size(MAX_SYMBOLS, SYMBOL_COUNTERS_MAX_SIZE);
+/// Worst-case size of a [`ScanResult`]: `totals` ([`SymbolCounters`]).
+pub const SCAN_RESULT_MAX_SIZE: usize = SYMBOL_COUNTERS_MAX_SIZE;
 
 /// Worst-case size of a [`ScreenEntry`]: `cell` ([`CellDef`]); `stats` ([`CellStats`]);
 /// `score` (f64); `index` (u32).
@@ -199,7 +197,7 @@ pub const CHECKPOINT_MAX_SIZE: usize = U8_SIZE
 /// encoding of `Checkpoint` or of any type inside it changes (the golden-bytes and
 /// max-size tests catch most such changes, not all: a swap of two same-typed fields
 /// keeps every size).
-pub const CHECKPOINT_VERSION: u8 = 2;
+pub const CHECKPOINT_VERSION: u8 = 3;
 
 /// What a resumable run stores for one profile after each phase: the results of the
 /// phases done so far (`None` for those still to run), with the seed and profile they

@@ -1,7 +1,7 @@
 //! phasebound-core on a Cortex-M4F: every phase, on bars in flash, in a `static` workspace.
 //!
 //! The image runs [`scenario::run`] for both profiles on the embedded synthetic data with
-//! a [`SmallWorkspace`] (2 symbols, 96-bar windows, 64 cells: 30 KB) and prints the
+//! a [`SmallWorkspace`] (2 symbols, 96-bar windows, 64 cells: 62 KB) and prints the
 //! results over semihosting, then `ok`, and exits QEMU with status 0 (1 on an error, a
 //! panic or a fault). Lines starting with `#` describe the target (they may differ from
 //! the host's); every other line must be identical to the host's.

@@ -343,7 +343,7 @@ impl Cli {
                 symbols,
                 out,
             }) => {
-                let max = phasebound_core::budget::MAX_SYMBOLS;
+                let max = crate::synth::MAX_SYNTH_SYMBOLS;
                 let days = days.map_or(u64::from(years) * 365, u64::from);
                 if !(1..=max).contains(&symbols) || !(1..=36_500).contains(&days) {
                     return Err(AppError::Usage(format!(

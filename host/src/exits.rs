@@ -61,10 +61,9 @@
 use crate::config::{Config, hours_to_bars};
 use crate::data::{self, CachedSeries, Merged, SeriesReader, TimeRange};
 use crate::error::AppError;
+use crate::workspace::{HostWorkspace, LaneShape};
 use phasebound_core::account::{AccountSpec, Stake};
-use phasebound_core::budget::{
-    DefaultWorkspace, H_MAX, MAX_CELLS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_TRAILING,
-};
+use phasebound_core::budget::{H_MAX, MAX_CELLS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_TRAILING};
 use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer};
 use phasebound_core::plan::{CellDef, EntrySource, EvalMode, PassPlan, ProfileSpec};
 use phasebound_core::signal::Profile;
@@ -84,7 +83,12 @@ const WORKER_STACK: usize = 16 * 1024 * 1024;
 pub const MAX_GRID_CELLS: usize = 1 << 20;
 
 /// Most entries waiting at one timestamp (all symbols), read ahead while their bars stream.
-pub const MAX_SAME_TIME_ENTRIES: usize = phasebound_core::budget::MAX_SYMBOLS * H_MAX;
+pub const MAX_SAME_TIME_ENTRIES: usize = 16 * 1024;
+
+/// Queue slots per symbol lane (at least the longest hold): entries of one symbol that
+/// wait for their windows at once. Several entries may share a bar, so this is not
+/// bounded by the window; 1024 × 72 bytes per symbol.
+pub const ENTRY_QUEUE: usize = 1024;
 
 /// Name of the all-cells CSV in the output folder.
 pub const CSV_NAME: &str = "exits.csv";
@@ -1078,6 +1082,8 @@ struct Job<'a> {
     cells: Vec<CellDef>,
     timeframe: u32,
     opts: &'a ExitsOptions,
+    /// The workers' lanes: one per symbol, as deep as the longest hold.
+    lanes: LaneShape,
 }
 
 struct ChunkResult {
@@ -1088,7 +1094,7 @@ struct ChunkResult {
 /// One pass over the bars and entries for cells `range`.
 fn run_chunk(
     job: &Job<'_>,
-    ws: &mut DefaultWorkspace,
+    ws: &mut HostWorkspace,
     range: std::ops::Range<usize>,
     trace: Option<&mut TraceWriter>,
 ) -> Result<ChunkResult, AppError> {
@@ -1163,9 +1169,11 @@ fn run_chunk(
                 Err(CoreError::InvalidParameter { .. }) => matcher.bad(row, BadEntry::NoAtr)?,
                 Err(CoreError::CapacityExceeded { .. }) => {
                     return Err(AppError::Capacity(format!(
-                        "{}:{}: more than H_MAX = {H_MAX} entries of {} wait for their windows at once",
+                        "{}:{}: more than {} entries of {} wait for their windows at once \
+                         (ENTRY_QUEUE, or the longest hold); space the entries out or shorten the holds",
                         job.opts.entries.display(),
                         row.line,
+                        job.lanes.queue,
                         matcher.info[usize::from(sym)].symbol
                     )));
                 }
@@ -1346,8 +1354,14 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     } else {
         crate::resources::exits_workers(opts.threads, grid.len())
     };
+    let depth = usize::from(grid.hold.iter().copied().max().unwrap_or(1));
+    let lanes = LaneShape {
+        symbols: specs.len(),
+        depth,
+        queue: depth.max(ENTRY_QUEUE),
+    };
     crate::resources::check_memory(
-        &crate::memory::exits_need(workers, specs.len(), grid.len()),
+        &crate::memory::exits_need(workers, lanes, grid.len()),
         opts.max_memory,
     )?;
     let cache_use =
@@ -1393,6 +1407,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         cells,
         timeframe: tf,
         opts,
+        lanes,
     };
     let ranges = chunks(job.cells.len(), workers);
     let results = run_chunks(&job, &ranges, workers)?;
@@ -1523,7 +1538,7 @@ fn worker(
     w: usize,
     workers: usize,
 ) -> Result<Vec<(usize, ChunkResult)>, AppError> {
-    let mut ws: Box<DefaultWorkspace> = Box::new(DefaultWorkspace::new());
+    let mut ws = crate::workspace::new_workspace(job.lanes);
     let trace_tmp = job
         .opts
         .trades

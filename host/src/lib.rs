@@ -30,3 +30,4 @@ pub mod source;
 pub mod synth;
 pub mod text;
 pub mod trades;
+pub mod workspace;

@@ -1,6 +1,8 @@
 //! Memory figures: the core's compile-time budget and the process's measured peak.
 
+use crate::workspace::{LaneShape, workspace_bytes};
 use phasebound_core::budget;
+use phasebound_core::engine::lane_bytes;
 
 /// Peak resident set size of this process so far, in bytes: the kernel's high-water
 /// mark `VmHWM` (the same figure as getrusage's `ru_maxrss`), read from
@@ -24,10 +26,10 @@ pub struct BudgetRow {
     pub bytes: usize,
 }
 
-/// The core working-memory table of the default workspace.
+/// The core working-memory table of one host workspace without its lanes.
 #[must_use]
 pub fn budget_table() -> Vec<BudgetRow> {
-    budget::table()
+    budget::fixed_part_table()
         .iter()
         .map(|r| BudgetRow {
             component: r.component,
@@ -37,11 +39,37 @@ pub fn budget_table() -> Vec<BudgetRow> {
         .collect()
 }
 
-/// Total working memory of one default workspace, in bytes.
+/// `report.json`'s `run.memory_budget`: the fixed table, the lane formula and each
+/// profile's workspace (`names[i]` has lanes `lanes[i]`).
 #[must_use]
-pub fn workspace_bytes() -> usize {
-    budget::DEFAULT_WORKSPACE_BYTES
+pub fn budget_json(names: &[&str], lanes: &[LaneShape]) -> serde_json::Value {
+    let workspaces: Vec<serde_json::Value> = names
+        .iter()
+        .zip(lanes)
+        .map(|(name, l)| {
+            serde_json::json!({
+                "profile": name,
+                "symbols": l.symbols,
+                "lane_depth_bars": l.depth,
+                "lane_queue": l.queue,
+                "lane_bytes": lane_bytes(l.depth, l.queue),
+                "bytes": workspace_bytes(*l),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "fixed_part_bytes": budget::FIXED_PART_BYTES,
+        "table": budget_table(),
+        "lane_formula": LANE_FORMULA,
+        "workspaces": workspaces,
+        "note": "one workspace per worker; its size is fixed before any bar is read; measured peak RSS is in run.json",
+    })
 }
+
+/// How a lane's size follows from its depth (stated by `phasebound budget` and
+/// `report.json`; the numbers are checked against the core in the tests).
+pub const LANE_FORMULA: &str =
+    "lane bytes = head + depth × (bar + run number) + queue × waiting entry";
 
 /// Fixed part of the estimate: binary, runtime, report building, report.html's charts
 /// and the trade tracing (measured peak RSS of a run on the embedded data minus its
@@ -53,31 +81,70 @@ pub const RUNTIME_OVERHEAD_BYTES: u64 = 16 << 20;
 /// is boxed). Reserved, not used: it counts in the address space, hardly in the RSS.
 pub const WORKER_STACK_BYTES: usize = 16 << 20;
 
-/// Memory a run needs, estimated before it starts: one workspace per worker, the
-/// read buffers of every symbol (cache building and merged replay), and the runtime.
-/// It does not depend on the length of the data.
+/// Memory a run needs, estimated before it starts: a workspace per worker (each as
+/// large as the largest of `lanes`, the profiles' lanes), the read buffers of every
+/// symbol (cache building and merged replay), and the runtime. It does not depend on
+/// the length of the data.
 #[must_use]
-pub fn estimate_bytes(workers: usize, symbols: usize) -> u64 {
-    let io = 2 * crate::data::READ_BUFFER_BYTES as u64 * symbols as u64;
-    workers as u64 * workspace_bytes() as u64 + io + RUNTIME_OVERHEAD_BYTES
+pub fn estimate_bytes(workers: usize, lanes: &[LaneShape]) -> u64 {
+    let symbols = lanes.iter().map(|l| l.symbols).max().unwrap_or(0) as u64;
+    let workspace = lanes.iter().map(|l| workspace_bytes(*l)).max().unwrap_or(0);
+    let io = 2 * crate::data::READ_BUFFER_BYTES as u64 * symbols;
+    workers as u64 * workspace + io + RUNTIME_OVERHEAD_BYTES
 }
 
-/// The `phasebound budget` table as text.
+/// The `phasebound budget` text: the fixed table, the lane formula with its sizes, the
+/// remaining compiled limits.
 #[must_use]
 pub fn budget_text() -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "phasebound-core working memory (default workspace, fixed at compile time)"
+        "phasebound-core working memory: one workspace per worker thread"
     );
-    let _ = writeln!(s, "{:<40} {:>10} {:>12}", "component", "capacity", "bytes");
+    let _ = writeln!(s, "{:<46} {:>10} {:>12}", "component", "capacity", "bytes");
     for r in budget_table() {
-        let _ = writeln!(s, "{:<40} {:>10} {:>12}", r.component, r.capacity, r.bytes);
+        let _ = writeln!(s, "{:<46} {:>10} {:>12}", r.component, r.capacity, r.bytes);
+    }
+    let head = lane_bytes(0, 0);
+    let per_bar = lane_bytes(1, 0) - head;
+    let per_entry = lane_bytes(0, 1) - head;
+    let _ = writeln!(
+        s,
+        "\nplus one lane per symbol, sized at start-up from the longest window (depth, bars):\n  \
+         {LANE_FORMULA}\n  = {head} + depth × {per_bar} + queue × {per_entry} bytes (queue = depth for `run`)"
+    );
+    for (label, depth) in [
+        ("15m, default config (72 h)", 288usize),
+        ("1h, default config (72 h)", 72),
+        ("1m, default config (72 h)", 4320),
+    ] {
+        let _ = writeln!(
+            s,
+            "  {label}: {} bytes per symbol",
+            lane_bytes(depth, depth)
+        );
     }
     let _ = writeln!(
         s,
-        "one workspace per worker thread; the host adds bounded I/O buffers (64 KiB per symbol)"
+        "\ncompiled limits (an error names the limit and what to do):\n  \
+         symbols per run          {}\n  \
+         longest window (bars)    {} (H_MAX: longest hold or opportunity horizon)\n  \
+         cells per pass           {} (MAX_CELLS; `exits` splits larger grids into passes)\n  \
+         values per TP / SL / hold axis in one pass {} (MAX_LEVELS); trailing settings {} (MAX_TRAILING)\n  \
+         max_open_trades          {} (MAX_OPEN_TRADES)\n  \
+         walk-forward folds       {} (MAX_FOLDS); weight groups {} (MAX_GROUPS)\n\
+         the host adds bounded I/O buffers ({} KiB per symbol) and a fixed runtime allowance",
+        u16::MAX,
+        budget::H_MAX,
+        budget::MAX_CELLS,
+        budget::MAX_LEVELS,
+        budget::MAX_TRAILING,
+        budget::MAX_OPEN_TRADES,
+        budget::MAX_FOLDS,
+        budget::MAX_GROUPS,
+        2 * crate::data::READ_BUFFER_BYTES / 1024,
     );
     s
 }
@@ -86,20 +153,21 @@ pub fn budget_text() -> String {
 /// [`estimate_bytes`] plus the reserved stack of every worker ([`WORKER_STACK_BYTES`]).
 /// The binary's own mappings fit in the estimate's runtime allowance.
 #[must_use]
-pub fn address_space_bytes(workers: usize, symbols: usize) -> u64 {
-    estimate_bytes(workers, symbols) + workers as u64 * WORKER_STACK_BYTES as u64
+pub fn address_space_bytes(workers: usize, lanes: &[LaneShape]) -> u64 {
+    estimate_bytes(workers, lanes) + workers as u64 * WORKER_STACK_BYTES as u64
 }
 
-/// What `run` needs with `workers` workers and `symbols` symbols (see
+/// What `run` needs with `workers` workers and the profiles' `lanes` (see
 /// [`crate::resources::check_memory`]).
 #[must_use]
-pub fn run_need(workers: usize, symbols: usize) -> crate::resources::MemoryNeed {
+pub fn run_need(workers: usize, lanes: &[LaneShape]) -> crate::resources::MemoryNeed {
+    let symbols = lanes.iter().map(|l| l.symbols).max().unwrap_or(0);
+    let workspace = lanes.iter().map(|l| workspace_bytes(*l)).max().unwrap_or(0);
     crate::resources::MemoryNeed {
-        estimate: estimate_bytes(workers, symbols),
-        address_space: address_space_bytes(workers, symbols),
+        estimate: estimate_bytes(workers, lanes),
+        address_space: address_space_bytes(workers, lanes),
         made_of: format!(
-            "{workers} worker(s) with a workspace of {} bytes and a {} MiB stack each, I/O buffers for {symbols} symbol(s), runtime",
-            workspace_bytes(),
+            "{workers} worker(s) with a workspace of {workspace} bytes ({symbols} symbol lanes) and a {} MiB stack each, I/O buffers, runtime",
             WORKER_STACK_BYTES >> 20
         ),
         remedy: "use fewer --threads or symbols, or raise the limit",
@@ -120,9 +188,10 @@ pub const EXITS_BYTES_PER_CELL: u64 = (size_of::<phasebound_core::plan::CellDef>
 /// a read buffer per symbol and one for the entries; the cache building buffers; the
 /// grid ([`EXITS_BYTES_PER_CELL`] a cell); the runtime.
 #[must_use]
-pub fn exits_estimate_bytes(workers: usize, symbols: usize, cells: usize) -> u64 {
+pub fn exits_estimate_bytes(workers: usize, lanes: LaneShape, cells: usize) -> u64 {
     let buf = crate::data::READ_BUFFER_BYTES as u64;
-    let per_worker = workspace_bytes() as u64 + (symbols as u64 + 1) * buf;
+    let symbols = lanes.symbols;
+    let per_worker = workspace_bytes(lanes) + (symbols as u64 + 1) * buf;
     workers as u64 * per_worker
         + 2 * buf * symbols as u64
         + cells as u64 * EXITS_BYTES_PER_CELL
@@ -132,19 +201,20 @@ pub fn exits_estimate_bytes(workers: usize, symbols: usize, cells: usize) -> u64
 /// Address space `phasebound exits` needs: [`exits_estimate_bytes`] plus the reserved
 /// stack of every worker.
 #[must_use]
-pub fn exits_address_space_bytes(workers: usize, symbols: usize, cells: usize) -> u64 {
-    exits_estimate_bytes(workers, symbols, cells) + workers as u64 * WORKER_STACK_BYTES as u64
+pub fn exits_address_space_bytes(workers: usize, lanes: LaneShape, cells: usize) -> u64 {
+    exits_estimate_bytes(workers, lanes, cells) + workers as u64 * WORKER_STACK_BYTES as u64
 }
 
 /// What `phasebound exits` needs (see [`crate::resources::check_memory`]).
 #[must_use]
-pub fn exits_need(workers: usize, symbols: usize, cells: usize) -> crate::resources::MemoryNeed {
+pub fn exits_need(workers: usize, lanes: LaneShape, cells: usize) -> crate::resources::MemoryNeed {
+    let symbols = lanes.symbols;
     crate::resources::MemoryNeed {
-        estimate: exits_estimate_bytes(workers, symbols, cells),
-        address_space: exits_address_space_bytes(workers, symbols, cells),
+        estimate: exits_estimate_bytes(workers, lanes, cells),
+        address_space: exits_address_space_bytes(workers, lanes, cells),
         made_of: format!(
             "{workers} worker(s) with a workspace of {} bytes and a {} MiB stack each, I/O buffers for {symbols} symbol(s), {cells} grid cell(s), runtime",
-            workspace_bytes(),
+            workspace_bytes(lanes),
             WORKER_STACK_BYTES >> 20
         ),
         remedy: "use fewer --threads, symbols or grid values, or raise the limit",

@@ -9,8 +9,8 @@ use crate::error::AppError;
 use crate::progress::Progress;
 use crate::report::{self, ProfileOutcome};
 use crate::source::CacheSource;
+use crate::workspace::LaneShape;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use phasebound_core::budget::DefaultWorkspace;
 use phasebound_core::phase::{self, BarSource, TimeRange};
 use phasebound_core::plan::CellDef;
 use phasebound_core::signal::Profile;
@@ -64,6 +64,37 @@ pub struct RunOutcome {
     pub written: Vec<PathBuf>,
 }
 
+/// The lanes of each profile's workspace: one per symbol, as deep as the profile's
+/// longest window or the incumbent's hold, whichever is longer. Known before any bar is
+/// read; what `run` allocates and checks against `--max-memory`.
+#[must_use]
+pub fn lane_shapes(
+    profiles: &[phase::ProfileConfig; 2],
+    incumbents: &[Option<CellDef>; 2],
+    symbols: usize,
+) -> [LaneShape; 2] {
+    [0, 1].map(|i| {
+        let incumbent = incumbents[i].map_or(0, |c| c.exit.hold);
+        LaneShape::signals(symbols, profiles[i].longest_window().max(incumbent))
+    })
+}
+
+/// [`lane_shapes`] of `cfg` at `tf` minutes without incumbents.
+///
+/// # Errors
+/// A profile that does not fit `tf` (see [`Config::profile`]).
+pub fn config_lane_shapes(
+    cfg: &Config,
+    tf: u32,
+    symbols: usize,
+) -> Result<[LaneShape; 2], AppError> {
+    let profiles = [
+        cfg.profile(Profile::Scalping, tf)?,
+        cfg.profile(Profile::Swing, tf)?,
+    ];
+    Ok(lane_shapes(&profiles, &[None, None], symbols))
+}
+
 /// Runs every phase and writes the outputs atomically.
 ///
 /// Holds the output folder's lock for the whole run and first finishes a commit that a
@@ -96,17 +127,6 @@ pub fn run_announced(
         opts.policy,
         &opts.cache,
     )?;
-    let workers = opts.threads.clamp(1, Profile::ALL.len());
-    crate::resources::check_memory(
-        &crate::memory::run_need(workers, specs.len()),
-        opts.max_memory,
-    )?;
-    let cache_use =
-        data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
-    let mut series: Vec<CachedSeries> = Vec::new();
-    for spec in &specs {
-        series.push(data::build_cache(spec, &opts.cache)?);
-    }
     let cfg = &opts.config;
     let profiles = [
         cfg.profile(Profile::Scalping, tf)?,
@@ -151,6 +171,17 @@ pub fn run_announced(
                 }
             }
         }
+    }
+    let workers = opts.threads.clamp(1, Profile::ALL.len());
+    // Each profile's lanes: one per symbol, as deep as its longest window (incumbent
+    // included); known, and checked against the limits, before any bar is read.
+    let lanes = lane_shapes(&profiles, &previous, specs.len());
+    crate::resources::check_memory(&crate::memory::run_need(workers, &lanes), opts.max_memory)?;
+    let cache_use =
+        data::CacheGuard::begin(&opts.cache).map_err(|e| AppError::io(&opts.cache, e))?;
+    let mut series: Vec<CachedSeries> = Vec::new();
+    for spec in &specs {
+        series.push(data::build_cache(spec, &opts.cache)?);
     }
     let incumbent_origin = incumbent_file
         .as_ref()
@@ -198,6 +229,7 @@ pub fn run_announced(
             p,
             idx,
             &profiles[idx],
+            lanes[idx],
             cfg,
             &mut source,
             previous[idx]
@@ -257,7 +289,7 @@ pub fn run_announced(
     };
 
     let symbols: Vec<String> = series.iter().map(|s| s.symbol.clone()).collect();
-    let mut report = build_report(opts, cfg, &series, &outcomes, tf, embedded);
+    let mut report = build_report(opts, cfg, &series, &outcomes, tf, embedded, &lanes);
     let params = build_params(cfg, &outcomes, tf, &symbols);
     // The report and run.json name the params.json they belong to, so a reader can
     // tell a consistent set from a mix; params.json itself stays what the bot reads.
@@ -287,7 +319,7 @@ pub fn run_announced(
         "params_sha256": params_sha256,
         "wall_seconds": report::num(started.elapsed().as_secs_f64()),
         "peak_rss_bytes": crate::memory::peak_rss_bytes(),
-        "workspace_bytes_each": crate::memory::workspace_bytes(),
+        "workspace_bytes_each": lanes.map(crate::workspace::workspace_bytes),
         "threads": opts.threads,
         "workers": workers,
     });
@@ -365,6 +397,7 @@ fn run_profile(
     p: Profile,
     idx: usize,
     pc: &phase::ProfileConfig,
+    lanes: LaneShape,
     cfg: &Config,
     source: &mut CacheSource,
     incumbent: Option<(&CellDef, &str)>,
@@ -375,7 +408,7 @@ fn run_profile(
 ) -> Result<ProfileOutcome, AppError> {
     use crate::procedure::{self as proc, FINAL_FIT_STREAM};
     let core = AppError::core;
-    let mut ws: Box<DefaultWorkspace> = Box::new(DefaultWorkspace::new());
+    let mut ws = crate::workspace::new_workspace(lanes);
     let span = BarSource::span(source);
     let all = TimeRange::all(span);
     let search = cfg.search_config()?;
@@ -462,6 +495,7 @@ fn run_profile(
         symbols: symbols.to_vec(),
         // Tonight's fit spans all data: its Phase 1 scan is the all-data scan.
         scan: fit.scan.clone(),
+        scan_per_symbol: fit.scan_per_symbol,
         scan_in_sample: fit.scan,
         screen: fit.screen,
         optimize: fit.optimize,
@@ -567,6 +601,7 @@ fn build_report(
     outcomes: &[ProfileOutcome],
     tf: u32,
     embedded: bool,
+    lanes: &[LaneShape; 2],
 ) -> Value {
     let symbols: Vec<String> = series.iter().map(|s| s.symbol.clone()).collect();
     let inputs: Vec<Value> = series
@@ -622,12 +657,7 @@ fn build_report(
             "inputs": inputs,
             "coverage": coverage_json(series, outcomes),
             "config": serde_json::to_value(cfg).unwrap_or(Value::Null),
-            "memory_budget": {
-                "workspace_bytes": crate::memory::workspace_bytes(),
-                "workspaces": 1,
-                "table": crate::memory::budget_table(),
-                "note": "core working memory is fixed at compile time; measured peak RSS is in run.json",
-            },
+            "memory_budget": crate::memory::budget_json(&Profile::ALL.map(|p| p.name()), lanes),
         },
         "phase1": phase1,
         "phase2": phase2,

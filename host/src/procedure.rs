@@ -12,9 +12,10 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::progress::Progress;
 use crate::source::CacheSource;
+use crate::workspace::HostWorkspace;
 use phasebound_core::TradeOutcome;
-use phasebound_core::budget::{DefaultWorkspace, MAX_FOLDS, MAX_SAMPLE};
-use phasebound_core::engine::{EntryEvent, Observer};
+use phasebound_core::budget::{MAX_FOLDS, MAX_SAMPLE};
+use phasebound_core::engine::{EntryEvent, Observer, SymbolCounters};
 use phasebound_core::phase::{
     self, BarSource, DenseCheck, Fold, OptimizeResult, ProfileConfig, ScanResult, ScreenResult,
     SearchConfig, TimeRange,
@@ -38,6 +39,8 @@ pub struct Fit {
     pub span: TimeRange,
     /// Phase 1 on the span (candidates, opportunities).
     pub scan: ScanResult,
+    /// Phase 1 per symbol, in source order.
+    pub scan_per_symbol: Vec<SymbolCounters>,
     /// Phase 2.
     pub screen: ScreenResult,
     /// Phase 3.
@@ -72,7 +75,7 @@ pub fn sample_stream(profile: usize, fit: u32) -> u32 {
 /// Core or source errors.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
-    ws: &mut DefaultWorkspace,
+    ws: &mut HostWorkspace,
     source: &mut CacheSource,
     pc: &ProfileConfig,
     cfg: &Config,
@@ -86,6 +89,7 @@ pub fn fit(
     ws.reset_trials();
     bar.set_message(format!("{label}: Phase 1 scan"));
     let scan = phase::scan(ws, source, pc, span).map_err(core)?;
+    let scan_per_symbol: Vec<SymbolCounters> = ws.counters().copied().collect();
     bar.set_message(format!("{label}: Phase 2 signal screening"));
     let screen = phase::screen(ws, source, pc, search, span).map_err(core)?;
     let n = scan.totals.candidates;
@@ -132,6 +136,7 @@ pub fn fit(
     Ok(Fit {
         span,
         scan,
+        scan_per_symbol,
         screen,
         optimize,
         dense,
@@ -180,7 +185,7 @@ impl Observer for Tally<'_> {
 /// # Errors
 /// Core or source errors.
 pub fn trade(
-    ws: &mut DefaultWorkspace,
+    ws: &mut HostWorkspace,
     source: &mut CacheSource,
     pc: &ProfileConfig,
     cell: &CellDef,
@@ -201,7 +206,7 @@ pub fn trade(
 /// # Errors
 /// Core or source errors.
 pub fn trade_observed(
-    ws: &mut DefaultWorkspace,
+    ws: &mut HostWorkspace,
     source: &mut CacheSource,
     pc: &ProfileConfig,
     cell: &CellDef,
@@ -280,7 +285,7 @@ pub fn purge_ms(pc: &ProfileConfig, tf: u32) -> i64 {
 /// Core or source errors.
 #[allow(clippy::too_many_arguments)]
 pub fn walk_forward(
-    ws: &mut DefaultWorkspace,
+    ws: &mut HostWorkspace,
     source: &mut CacheSource,
     pc: &ProfileConfig,
     cfg: &Config,
@@ -331,7 +336,7 @@ pub fn walk_forward(
 /// # Errors
 /// Core or source errors.
 pub fn judge_fixed(
-    ws: &mut DefaultWorkspace,
+    ws: &mut HostWorkspace,
     source: &mut CacheSource,
     pc: &ProfileConfig,
     cfg: &Config,

@@ -10,6 +10,10 @@ use phasebound_core::phase::BarSource;
 use phasebound_core::{Bar, Error};
 use std::path::{Path, PathBuf};
 
+/// Most symbols one run takes: the core numbers symbols with 16 bits. Memory grows by one
+/// lane per symbol (see [`crate::workspace`]), so this is the only ceiling.
+pub const MAX_RUN_SYMBOLS: usize = u16::MAX as usize;
+
 /// Replays cached series, merged by (time, symbol index).
 pub struct CacheSource<'a> {
     series: &'a [CachedSeries],
@@ -115,7 +119,7 @@ impl BarSource for CacheSource<'_> {
 
 /// The series of a run: the given files and folders (or, when `data` is empty, the
 /// embedded fixtures, materialized under `cache/embedded`), discovered, at most
-/// `MAX_SYMBOLS` of them, all of one timeframe (returned in minutes), each limited
+/// [`MAX_RUN_SYMBOLS`] of them, all of one timeframe (returned in minutes), each limited
 /// to `range` (`--timerange`: only its bars reach the cache, so every phase sees
 /// only them), with `policy` for bars off the grid or implausible.
 ///
@@ -148,10 +152,9 @@ pub fn discover_series(
         spec.range = range;
         spec.policy = policy;
     }
-    let max = phasebound_core::budget::MAX_SYMBOLS;
-    if specs.len() > max {
+    if specs.len() > MAX_RUN_SYMBOLS {
         return Err(AppError::Capacity(format!(
-            "{} symbols given; MAX_SYMBOLS = {max}",
+            "{} symbols given; a run takes at most {MAX_RUN_SYMBOLS} (symbol indices are 16-bit): split the symbols into several runs",
             specs.len()
         )));
     }

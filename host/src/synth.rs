@@ -236,6 +236,9 @@ pub fn write_fixtures(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Most symbols `phasebound synth` writes (a benchmark market, not a limit of runs).
+pub const MAX_SYNTH_SYMBOLS: usize = 1000;
+
 /// Names of the symbols of [`market_models`] after the four fixture symbols.
 const MORE_NAMES: [&str; 12] = [
     "SYN05USDT",
@@ -252,16 +255,24 @@ const MORE_NAMES: [&str; 12] = [
     "SYN16USDT",
 ];
 
-/// The first `count` symbols (at most 16) of the synthetic market: the four fixture
-/// symbols, then `SYN05USDT` … `SYN16USDT`, each the dynamics of fixture symbol
-/// `i mod 4` on its own random stream `i`.
+/// The first `count` symbols of the synthetic market: the four fixture symbols, then
+/// `SYN05USDT`, `SYN06USDT`, … (`SYN100USDT` after `SYN99USDT`), each the dynamics of
+/// fixture symbol `i mod 4` on its own random stream `i`.
 #[must_use]
 pub fn market_models(count: usize) -> Vec<SymbolModel> {
     let fixtures = fixture_models();
-    let more = MORE_NAMES.iter().enumerate().map(|(i, &name)| SymbolModel {
-        name,
-        stream: 4 + i as u64,
-        ..fixtures[i % fixtures.len()]
+    let more = (0..count.saturating_sub(fixtures.len())).map(|i| {
+        // Names past the table are made once per process (a synthetic market is built
+        // once) and live as long as it: leaking them keeps `SymbolModel` `Copy`.
+        let name = MORE_NAMES
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| Box::leak(format!("SYN{:02}USDT", i + 5).into_boxed_str()));
+        SymbolModel {
+            name,
+            stream: 4 + i as u64,
+            ..fixtures[i % fixtures.len()]
+        }
     });
     fixtures.into_iter().chain(more).take(count).collect()
 }

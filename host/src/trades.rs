@@ -18,7 +18,7 @@ use phasebound_core::account::{AccountSpec, Stake};
 use phasebound_core::engine::{EntryEvent, Observer};
 use phasebound_core::trade::{Direction, TradeOutcome};
 
-use phasebound_core::budget::DefaultWorkspace;
+use crate::workspace::HostWorkspace;
 use phasebound_core::phase::{self, BarSource, ProfileConfig};
 use phasebound_core::plan::CellDef;
 
@@ -328,7 +328,7 @@ pub struct Traced<'a> {
 /// Core, source and write errors; [`AppError::Internal`] if the trace disagrees with the
 /// core's account.
 pub fn record<W: Write>(
-    ws: &mut DefaultWorkspace,
+    ws: &mut HostWorkspace,
     source: &mut CacheSource,
     pc: &ProfileConfig,
     t: &Traced<'_>,

@@ -138,9 +138,14 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, Heap) {
 
 /// Days of 15m history of the 1× data (as `fixtures/`); the 10× data has ten times as many.
 const DAYS_1X: usize = 90;
-/// Symbols of the many-symbol length comparison; [`budget::MAX_SYMBOLS`] symbols are
-/// run at 1× only (the budget and the per-symbol cost), to keep the test to seconds.
+/// Symbols of the many-symbol length comparison; [`WIDE`] symbols are run at 1× only
+/// (the budget and the per-symbol cost), to keep the test to seconds.
 const MANY: usize = 4;
+/// Symbols of the per-symbol cost check (the old compiled ceiling).
+const SIXTEEN: usize = 16;
+/// Symbol counts beyond it, each on a short history (the budget is per symbol and
+/// independent of the length, proven above): `(symbols, days)`.
+const WIDE: [(usize, usize); 2] = [(40, 12), (200, 9)];
 
 /// Allowed growth of a peak from 1× to 10× history. The engine and the I/O need exactly
 /// the same bytes; the reports hold the same fields, but some text differs (dates,
@@ -167,7 +172,22 @@ const FIXED_ALLOWANCE_BYTES: usize = 1 << 20;
 /// symbols: a workspace per worker, [`PER_SYMBOL_BYTES`] per symbol and worker (each
 /// worker replays every symbol), and [`FIXED_ALLOWANCE_BYTES`].
 fn budget_bytes(workers: usize, symbols: usize) -> usize {
-    workers * (budget::DEFAULT_WORKSPACE_BYTES + symbols * PER_SYMBOL_BYTES) + FIXED_ALLOWANCE_BYTES
+    workers * (workspace_bytes(symbols) + symbols * PER_SYMBOL_BYTES) + FIXED_ALLOWANCE_BYTES
+}
+
+/// The lanes of a default-config run of `symbols` symbols of 15m bars.
+#[allow(clippy::expect_used)] // the default config at 15m is tested to load
+fn lanes(symbols: usize) -> [phasebound::workspace::LaneShape; 2] {
+    pipeline::config_lane_shapes(&Config::default(), 15, symbols).expect("default config fits 15m")
+}
+
+/// Bytes of the larger of the two profiles' workspaces.
+fn workspace_bytes(symbols: usize) -> usize {
+    lanes(symbols)
+        .into_iter()
+        .map(phasebound::workspace::workspace_bytes)
+        .max()
+        .unwrap_or(0) as usize
 }
 
 // ---------------------------------------------------------------------------------------
@@ -437,7 +457,7 @@ fn under_budget(f: &Figures) -> Result<(), String> {
     let workers = f.threads.clamp(1, 2);
     // A lower bound too: each worker boxes a workspace, so a counter that saw less
     // measures nothing.
-    let floor = workers * budget::DEFAULT_WORKSPACE_BYTES;
+    let floor = workers * workspace_bytes(f.symbols);
     if f.run.peak < floor {
         return Err(format!(
             "run peak {} < {floor}: the counter missed the workspaces",
@@ -448,7 +468,7 @@ fn under_budget(f: &Figures) -> Result<(), String> {
     if f.peak() > limit {
         return Err(format!("peak {} > budget {limit}", f.peak()));
     }
-    let estimate = phasebound::memory::estimate_bytes(workers, f.symbols);
+    let estimate = phasebound::memory::estimate_bytes(workers, &lanes(f.symbols));
     if limit as u64 > estimate {
         return Err(format!(
             "budget {limit} > the host's --max-memory estimate {estimate}"
@@ -459,12 +479,12 @@ fn under_budget(f: &Figures) -> Result<(), String> {
 
 /// `phasebound budget` and `report.json` carry the core's table.
 fn budget_agrees(outcome: &RunOutcome) -> Result<(), String> {
-    let core = budget::table();
+    let core = budget::fixed_part_table();
     let total = core.last().ok_or("empty core table")?.bytes;
-    if total != budget::DEFAULT_WORKSPACE_BYTES {
+    if total != budget::FIXED_PART_BYTES {
         return Err(format!(
-            "core table total {total} != DEFAULT_WORKSPACE_BYTES {}",
-            budget::DEFAULT_WORKSPACE_BYTES
+            "core table total {total} != FIXED_PART_BYTES {}",
+            budget::FIXED_PART_BYTES
         ));
     }
     let parts: usize = core.iter().take(core.len() - 1).map(|r| r.bytes).sum();
@@ -495,11 +515,31 @@ fn budget_agrees(outcome: &RunOutcome) -> Result<(), String> {
         .report
         .pointer("/run/memory_budget")
         .ok_or("report.json has no run.memory_budget")?;
-    if mb["workspace_bytes"] != budget::DEFAULT_WORKSPACE_BYTES {
+    if mb["fixed_part_bytes"] != budget::FIXED_PART_BYTES {
         return Err(format!(
-            "report workspace_bytes {} != {}",
-            mb["workspace_bytes"],
-            budget::DEFAULT_WORKSPACE_BYTES
+            "report fixed_part_bytes {} != {}",
+            mb["fixed_part_bytes"],
+            budget::FIXED_PART_BYTES
+        ));
+    }
+    let symbols = outcome
+        .report
+        .pointer("/run/inputs")
+        .and_then(|v| v.as_array())
+        .map_or(0, Vec::len);
+    let want_ws: Vec<u64> = lanes(symbols)
+        .into_iter()
+        .map(phasebound::workspace::workspace_bytes)
+        .collect();
+    let got_ws: Vec<u64> = mb["workspaces"]
+        .as_array()
+        .ok_or("run.memory_budget.workspaces is not an array")?
+        .iter()
+        .filter_map(|w| w["bytes"].as_u64())
+        .collect();
+    if got_ws != want_ws {
+        return Err(format!(
+            "report workspaces {got_ws:?} != lanes of a default run {want_ws:?}"
         ));
     }
     let report_rows: Vec<(String, usize, usize)> = mb["table"]
@@ -576,8 +616,8 @@ fn print_table(all: &[Figures], json: &[(usize, Heap)], embedded: Option<Heap>) 
         );
     }
     eprintln!(
-        "core workspace {} bytes; budget = workers x (workspace + {} bytes per symbol) + {} bytes",
-        budget::DEFAULT_WORKSPACE_BYTES,
+        "core workspace without lanes {} bytes; budget = workers x (workspace with lanes + {} bytes per symbol) + {} bytes",
+        budget::FIXED_PART_BYTES,
         PER_SYMBOL_BYTES,
         FIXED_ALLOWANCE_BYTES
     );
@@ -616,7 +656,9 @@ fn main() -> ExitCode {
         (1, 10 * DAYS_1X, 1),
         (MANY, DAYS_1X, 1),
         (MANY, 10 * DAYS_1X, 1),
-        (budget::MAX_SYMBOLS, DAYS_1X, 1),
+        (SIXTEEN, DAYS_1X, 1),
+        (WIDE[0].0, WIDE[0].1, 1),
+        (WIDE[1].0, WIDE[1].1, 1),
         (MANY, DAYS_1X, 2),
     ];
     let mut all = Vec::new();
@@ -669,15 +711,14 @@ fn main() -> ExitCode {
     );
     checks.check(
         &format!(
-            "{} symbols: at most {PER_SYMBOL_BYTES} bytes more peak heap per symbol",
-            budget::MAX_SYMBOLS
+            "{SIXTEEN} symbols: at most {PER_SYMBOL_BYTES} bytes and a lane more peak heap per symbol"
         ),
-        match (find(1, DAYS_1X), find(budget::MAX_SYMBOLS, DAYS_1X)) {
+        match (find(1, DAYS_1X), find(SIXTEEN, DAYS_1X)) {
             (Some(one), Some(many)) => within(
                 "peak bytes, 16 symbols vs 1",
                 one.peak(),
                 many.peak(),
-                (budget::MAX_SYMBOLS - 1) * PER_SYMBOL_BYTES,
+                (SIXTEEN - 1) * PER_SYMBOL_BYTES + workspace_bytes(SIXTEEN) - workspace_bytes(1),
             ),
             _ => missing(),
         },

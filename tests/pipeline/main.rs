@@ -194,9 +194,12 @@ fn host_phase1_and_final_equal_the_core_on_the_same_bars() {
         let pc = cfg.profile(p, 15).unwrap();
         let groups = group_names(&cfg, p);
         let final_cell = cell_of(&report["final"][key]["parameters"], &groups);
-        let (scan, scan_is, re) = with_workspace(|ws| {
+        let (scan, per_symbol, scan_is, re) = with_workspace(|ws| {
+            let scan = phase::scan(ws, &mut src, &pc, all).unwrap();
+            let per_symbol: Vec<_> = ws.counters().copied().collect();
             (
-                phase::scan(ws, &mut src, &pc, all).unwrap(),
+                scan,
+                per_symbol,
                 phase::scan(ws, &mut src, &pc, is).unwrap(),
                 phase::reanalyse(ws, &mut src, &pc, &final_cell, None, all).unwrap(),
             )
@@ -215,7 +218,7 @@ fn host_phase1_and_final_equal_the_core_on_the_same_bars() {
             .as_array()
             .unwrap()
             .iter()
-            .zip(&scan.per_symbol)
+            .zip(&per_symbol)
         {
             assert_eq!(s["bars"], c.bars, "{key}");
             assert_eq!(s["bars_after_warmup"], c.warm_bars, "{key}");

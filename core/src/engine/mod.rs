@@ -47,30 +47,15 @@ use crate::signal::signal;
 use crate::sim::{close_out, simulate};
 use crate::stats::{CellStats, Trials};
 use crate::trade::{Direction, Entry, EntryTiming, TradeOutcome, positive_finite};
-use heapless::Deque;
 
+mod lanes;
 mod observer;
+pub use lanes::{FixedLanes, Head, LaneParts, Lanes, Pending, lane_bytes};
+use lanes::{Geometry, Lane};
 pub use observer::{EntryEvent, Observer};
 
 /// Slots of the per-entry cache of time exits (by holding time, direct-mapped).
 const TIME_EXIT_SLOTS: usize = 16;
-
-/// A candidate waiting for its forward window.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Pending {
-    /// Open time of the signal bar, ms.
-    time: i64,
-    /// Index of the signal bar in the symbol's stream.
-    bar_index: u32,
-    /// Gap-free run of bars the signal bar belongs to (its window ends with the run).
-    run: u32,
-    direction: Direction,
-    atr: f64,
-    close: f64,
-    consensus: u8,
-    /// Score per weight group of the plan's profile.
-    scores: [f32; MAX_GROUPS],
-}
 
 /// An entry supplied by the caller (see [`Workspace::enter`]).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -103,52 +88,19 @@ pub struct SymbolCounters {
     pub longs: u32,
 }
 
-/// Per-symbol streaming state.
-#[derive(Clone, Debug)]
-struct SymbolState<const H: usize> {
-    indicators: Option<Indicators>,
-    ring: [Ohlc; H],
-    /// Gap-free run of each bar of the ring (a new run starts after every missing bar).
-    runs: [u32; H],
-    /// Run of the last bar pushed.
-    run: u32,
-    /// Bars pushed so far (the next bar's index).
-    count: u32,
-    last_time: Option<i64>,
-    pending: Deque<Pending, H>,
-    counters: SymbolCounters,
-}
+/// A workspace with `S` lanes of `H` bars inside, windows of up to `H` bars and `C` cells:
+/// the whole working memory in one value whose size is in the type.
+pub type FixedWorkspace<const S: usize, const H: usize, const C: usize> =
+    Workspace<H, C, FixedLanes<S, H>>;
 
-impl<const H: usize> SymbolState<H> {
-    const fn new() -> Self {
-        Self {
-            indicators: None,
-            ring: [Ohlc::new(0.0, 0.0, 0.0, 0.0); H],
-            runs: [0; H],
-            run: 0,
-            count: 0,
-            last_time: None,
-            pending: Deque::new(),
-            counters: SymbolCounters {
-                bars: 0,
-                warm_bars: 0,
-                candidates: 0,
-                evaluated: 0,
-                opportunities: 0,
-                ideal_profit_sum: 0.0,
-                time_to_peak_sum: 0,
-                longs: 0,
-            },
-        }
-    }
-}
-
-/// All the working memory of a pass: `S` symbols, windows of up to `H` bars, `C` cells.
-/// The caller owns it (a `static` on a microcontroller, one boxed value per worker on a
-/// host) and reuses it for every pass.
+/// All the working memory of a pass: windows of up to `H` bars, `C` cells, and the
+/// per-symbol lanes `L` (see [`Lanes`]). The caller owns it (a `static` on a
+/// microcontroller, one boxed value per worker on a host) and reuses it for every pass.
 #[derive(Clone, Debug)]
-pub struct Workspace<const S: usize, const H: usize, const C: usize> {
-    symbols: [SymbolState<H>; S],
+pub struct Workspace<const H: usize, const C: usize, L> {
+    /// Per-symbol state (see [`Lanes`]).
+    lanes: L,
+    geometry: Geometry,
     active_symbols: u16,
     stats: [CellStats; C],
     /// Per cell: the account's open positions and current day.
@@ -171,23 +123,36 @@ pub struct Workspace<const S: usize, const H: usize, const C: usize> {
     trials: Trials,
 }
 
-impl<const S: usize, const H: usize, const C: usize> Default for Workspace<S, H, C> {
+impl<const S: usize, const D: usize, const H: usize, const C: usize> Default
+    for Workspace<H, C, FixedLanes<S, D>>
+{
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
-    /// Total size in bytes: the pass engine's whole working memory.
+impl<const S: usize, const D: usize, const H: usize, const C: usize>
+    Workspace<H, C, FixedLanes<S, D>>
+{
+    /// Bar ring of one symbol (`D` bars and their gap-free run numbers).
+    pub const RING_BYTES: usize = size_of::<[Ohlc; D]>() + size_of::<[u32; D]>();
+    /// Pending-candidate queue of one symbol (`D` candidates).
+    pub const PENDING_BYTES: usize = size_of::<[Pending; D]>();
+
+    /// An idle workspace with `S` lanes of `D` bars in arrays (const, so it can be a
+    /// `static`).
+    #[must_use]
+    pub const fn new() -> Self {
+        Self::with_lanes(FixedLanes::new())
+    }
+}
+
+impl<const H: usize, const C: usize, L> Workspace<H, C, L> {
+    /// Total size in bytes: the pass engine's whole working memory when the lanes are
+    /// inside (for lanes elsewhere, add their storage).
     pub const BYTES: usize = size_of::<Self>();
     /// Indicator state of one symbol.
     pub const INDICATOR_BYTES: usize = size_of::<Option<Indicators>>();
-    /// Bar ring of one symbol (`H` bars and their gap-free run numbers).
-    pub const RING_BYTES: usize = size_of::<[Ohlc; H]>() + size_of::<[u32; H]>();
-    /// Pending-candidate queue of one symbol (`H` candidates).
-    pub const PENDING_BYTES: usize = size_of::<Deque<Pending, H>>();
-    /// Everything of one symbol (indicators, ring, queue, counters).
-    pub const SYMBOL_BYTES: usize = size_of::<SymbolState<H>>();
     /// One cell's accumulator.
     pub const CELL_STATS_BYTES: usize = size_of::<CellStats>();
     /// One cell's account book (open positions, current day).
@@ -197,11 +162,12 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
     /// Contiguous forward window (scratch, one per workspace).
     pub const WINDOW_BYTES: usize = size_of::<[Ohlc; H]>();
 
-    /// An idle workspace (const, so it can be a `static`).
+    /// An idle workspace over `lanes` (const, so it can be a `static`).
     #[must_use]
-    pub const fn new() -> Self {
+    pub const fn with_lanes(lanes: L) -> Self {
         Self {
-            symbols: [const { SymbolState::new() }; S],
+            lanes,
+            geometry: Geometry { depth: 0, queue: 0 },
             active_symbols: 0,
             stats: [CellStats::new(); C],
             books: [const { Book::new() }; C],
@@ -216,28 +182,54 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             trials: Trials::new(),
         }
     }
+}
+
+impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
+    /// Lane `sym` (`None` past the pass's lanes).
+    fn lane(&mut self, sym: usize) -> Option<Lane<'_>> {
+        self.geometry.lane(self.lanes.parts(), sym)
+    }
 
     /// Starts a pass over `symbols` series of `timeframe_minutes` bars, resetting all state.
     ///
     /// # Errors
-    /// More symbols than `S`, a plan needing more than `H` bars of window or more than `C`
-    /// cells, or an invalid timeframe.
+    /// More symbols than lanes, a plan whose window needs more than `H` bars or than the
+    /// lanes' depth, more than `C` cells, lanes whose slices do not fit together, or an
+    /// invalid timeframe.
     pub fn begin<const PC: usize>(
         &mut self,
         plan: &PassPlan<'_, PC>,
         symbols: usize,
         timeframe_minutes: u32,
     ) -> Result<(), Error> {
-        if symbols > S {
+        let parts = self.lanes.parts();
+        let lanes = parts.heads.len();
+        if symbols > lanes || symbols > usize::from(u16::MAX) {
             return Err(Error::CapacityExceeded {
-                what: "MAX_SYMBOLS",
-                capacity: S,
+                what: "lanes (symbols)",
+                capacity: lanes.min(usize::from(u16::MAX)),
             });
         }
-        if plan.window() as usize > H {
+        let geometry = Geometry {
+            depth: parts.ring.len().checked_div(lanes).unwrap_or(0),
+            queue: parts.queue.len().checked_div(lanes).unwrap_or(0),
+        };
+        if parts.runs.len() != parts.ring.len() || (lanes > 0 && geometry.queue == 0) {
+            return Err(Error::InvalidParameter {
+                what: "lanes: runs as long as the ring, and at least one queue slot per lane",
+            });
+        }
+        let window = plan.window() as usize;
+        if window > H {
             return Err(Error::CapacityExceeded {
                 what: "H_MAX",
                 capacity: H,
+            });
+        }
+        if window > geometry.depth && symbols > 0 {
+            return Err(Error::CapacityExceeded {
+                what: "lane depth (window bars)",
+                capacity: geometry.depth,
             });
         }
         if plan.cells().len() > C {
@@ -247,12 +239,13 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             });
         }
         let indicators = Indicators::new(timeframe_minutes)?;
-        for (i, s) in self.symbols.iter_mut().enumerate() {
-            *s = SymbolState::new();
+        for (i, h) in parts.heads.iter_mut().enumerate() {
+            *h = Head::EMPTY;
             if i < symbols {
-                s.indicators = Some(indicators);
+                h.indicators = Some(indicators);
             }
         }
+        self.geometry = geometry;
         self.active_symbols = symbols as u16;
         plan.spec().account().validate()?;
         for st in &mut self.stats {
@@ -298,12 +291,14 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         if symbol >= self.active_symbols {
             return Err(Error::UnknownSymbol(symbol));
         }
-        let state = self
-            .symbols
-            .get_mut(sym)
-            .ok_or(Error::UnknownSymbol(symbol))?;
+        let tf = self.timeframe_ms;
+        let clock = self.clock;
+        let Some(lane) = self.geometry.lane(self.lanes.parts(), sym) else {
+            return Err(Error::UnknownSymbol(symbol));
+        };
+        let state = lane.head;
         bar.validate(state.last_time)?;
-        if (bar.time, symbol) <= self.clock {
+        if (bar.time, symbol) <= clock {
             return Err(Error::InvalidParameter {
                 what: "bars must arrive in (time, symbol) order",
             });
@@ -311,12 +306,12 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         let contiguous = match state.last_time {
             Some(last) => {
                 let step = bar.time - last;
-                if step % self.timeframe_ms != 0 {
+                if step % tf != 0 {
                     return Err(Error::InvalidParameter {
                         what: "bar time off the timeframe's grid",
                     });
                 }
-                step == self.timeframe_ms
+                step == tf
             }
             None => true,
         };
@@ -325,9 +320,9 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         }
         state.last_time = Some(bar.time);
         let index = state.count;
-        let slot = index as usize % H;
-        state.ring[slot] = Ohlc::from(bar);
-        state.runs[slot] = state.run;
+        let slot = index as usize % lane.ring.len();
+        lane.ring[slot] = Ohlc::from(bar);
+        lane.runs[slot] = state.run;
         state.count = index.wrapping_add(1);
         state.counters.bars += 1;
         self.clock = (bar.time, symbol);
@@ -347,7 +342,10 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             self.evaluate_front(plan, observer)?;
         }
 
-        let state = &mut self.symbols[sym];
+        let Some(lane) = self.lane(sym) else {
+            return Err(Error::UnknownSymbol(symbol));
+        };
+        let state = lane.head;
         let Some(ind) = state.indicators.as_mut() else {
             return Err(Error::UnknownSymbol(symbol));
         };
@@ -382,6 +380,7 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         if sig.direction == Direction::Long {
             state.counters.longs += 1;
         }
+        let run = state.run;
         let ordinal = self.ordinal;
         self.ordinal = self.ordinal.wrapping_add(1);
         if let Some(sample) = plan.sample() {
@@ -394,28 +393,31 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         let pending = Pending {
             time: bar.time,
             bar_index: index,
-            run: self.symbols[sym].run,
+            run,
             direction: sig.direction,
             atr: snapshot.atr,
             close: snapshot.close,
             consensus: sig.consensus,
             scores,
         };
-        // At most one candidate per bar and a window of at most H bars: the queue cannot
-        // hold more than H, but a full queue is still an error value, not a panic.
+        // At most one candidate per bar and a window of at most `depth` bars: a queue of
+        // `depth` slots cannot overflow, but a full queue is still an error value.
         self.queue(sym, pending)
     }
 
     /// Appends a candidate to its symbol's queue and keeps the global front.
     fn queue(&mut self, sym: usize, pending: Pending) -> Result<(), Error> {
         let key = (pending.time, sym as u16);
-        self.symbols[sym]
-            .pending
-            .push_back(pending)
-            .map_err(|_| Error::CapacityExceeded {
-                what: "H_MAX",
-                capacity: H,
-            })?;
+        let capacity = self.geometry.queue;
+        let Some(mut lane) = self.lane(sym) else {
+            return Err(Error::UnknownSymbol(sym as u16));
+        };
+        if !lane.push_back(pending) {
+            return Err(Error::CapacityExceeded {
+                what: "lane queue (waiting entries per symbol)",
+                capacity,
+            });
+        }
         if self.front.is_none_or(|f| key < f) {
             self.front = Some(key);
         }
@@ -432,13 +434,14 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             return Ok(());
         };
         let sym = usize::from(s);
-        if let Some(p) = self.symbols[sym].pending.pop_front() {
+        if let Some(p) = self.lane(sym).and_then(|mut lane| lane.pop_front()) {
             self.evaluate(plan, sym, &p, plan.window(), observer)?;
         }
-        self.front = self.symbols[..usize::from(self.active_symbols)]
+        let heads = self.lanes.heads();
+        self.front = heads[..usize::from(self.active_symbols).min(heads.len())]
             .iter()
             .enumerate()
-            .filter_map(|(i, st)| st.pending.front().map(|p| (p.time, i as u16)))
+            .filter_map(|(i, h)| h.front_time.map(|t| (t, i as u16)))
             .min();
         Ok(())
     }
@@ -452,14 +455,15 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
     /// fills by the plan's [`EntryTiming`] (next bar's open, or the signal bar's close),
     /// and is evaluated against every cell; it passes every entry filter (consensus 5,
     /// score 100 in every weight group) and counts as a candidate in the symbol's
-    /// counters. Memory stays bounded: at most `H` queued entries per symbol.
+    /// counters. Memory stays bounded: at most the lanes' queue depth of entries wait per
+    /// symbol.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when the plan takes signal candidates, no bar of the
     /// symbol was pushed yet, the given ATR is not finite and `> 0`, or no ATR is given and
     /// the symbol has fewer than [`ATR_PERIOD`](crate::indicators::ATR_PERIOD) bars or a
     /// zero ATR (flat prices); [`Error::UnknownSymbol`]; [`Error::CapacityExceeded`]
-    /// (`H_MAX`) when `H` entries of the symbol are already waiting.
+    /// when the symbol's queue (the lanes' queue depth) is full.
     pub fn enter<const PC: usize>(
         &mut self,
         plan: &PassPlan<'_, PC>,
@@ -474,10 +478,10 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         if symbol >= self.active_symbols {
             return Err(Error::UnknownSymbol(symbol));
         }
-        let state = self
-            .symbols
-            .get_mut(usize::from(symbol))
-            .ok_or(Error::UnknownSymbol(symbol))?;
+        let Some(lane) = self.lane(usize::from(symbol)) else {
+            return Err(Error::UnknownSymbol(symbol));
+        };
+        let state = lane.head;
         let Some(index) = state.count.checked_sub(1) else {
             return Err(Error::InvalidParameter {
                 what: "entry before the symbol's first bar",
@@ -505,12 +509,15 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
             run: state.run,
             direction: entry.direction,
             atr,
-            close: state.ring[index as usize % H].close,
+            close: lane.ring[index as usize % lane.ring.len()].close,
             consensus: 5,
             scores: [100.0; MAX_GROUPS],
         };
         self.queue(usize::from(symbol), pending)?;
-        let state = &mut self.symbols[usize::from(symbol)];
+        let Some(lane) = self.lane(usize::from(symbol)) else {
+            return Err(Error::UnknownSymbol(symbol));
+        };
+        let state = lane.head;
         state.counters.candidates += 1;
         if entry.direction == Direction::Long {
             state.counters.longs += 1;
@@ -574,9 +581,10 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
 
     /// Per-symbol counters of the pass.
     pub fn counters(&self) -> impl Iterator<Item = &SymbolCounters> {
-        self.symbols[..usize::from(self.active_symbols)]
+        let heads = self.lanes.heads();
+        heads[..usize::from(self.active_symbols).min(heads.len())]
             .iter()
-            .map(|s| &s.counters)
+            .map(Head::counters)
     }
 
     /// Sum of the per-symbol counters.
@@ -605,20 +613,24 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
         window: u16,
         observer: &mut O,
     ) -> Result<(), Error> {
-        let state = &mut self.symbols[sym];
+        let Some(lane) = self.geometry.lane(self.lanes.parts(), sym) else {
+            return Err(Error::UnknownSymbol(sym as u16));
+        };
+        let depth = lane.ring.len();
+        let state = lane.head;
         // Bars after the signal bar that exist, up to the window, and before any gap.
         let newest = state.count.wrapping_sub(1);
         let after = newest.saturating_sub(p.bar_index);
-        if after as usize > H {
+        if after as usize > depth {
             // Bars of the window were overwritten: only possible off the timeframe grid.
             return Err(Error::CapacityExceeded {
-                what: "H_MAX",
-                capacity: H,
+                what: "lane depth (window bars)",
+                capacity: depth,
             });
         }
         let mut available = 0usize;
         while available < after.min(u32::from(window)) as usize
-            && state.runs[(p.bar_index as usize + 1 + available) % H] == p.run
+            && lane.runs[(p.bar_index as usize + 1 + available) % depth] == p.run
         {
             available += 1;
         }
@@ -636,14 +648,15 @@ impl<const S: usize, const H: usize, const C: usize> Workspace<S, H, C> {
                     });
                     return Ok(());
                 }
-                let first = (p.bar_index + 1) as usize % H;
-                (first, state.ring[first].open)
+                let first = (p.bar_index + 1) as usize % depth;
+                (first, lane.ring[first].open)
             }
-            EntryTiming::SignalClose => ((p.bar_index + 1) as usize % H, p.close),
+            EntryTiming::SignalClose => ((p.bar_index + 1) as usize % depth, p.close),
         };
-        for k in 0..available {
-            self.window[k] = state.ring[(first + k) % H];
-        }
+        // The window, unwrapped from the ring (two copies at most).
+        let head = available.min(depth - first);
+        self.window[..head].copy_from_slice(&lane.ring[first..first + head]);
+        self.window[head..available].copy_from_slice(&lane.ring[..available - head]);
         let bars = &self.window[..available];
         let entry = Entry {
             direction: p.direction,

@@ -171,6 +171,18 @@ pub struct ProfileConfig {
 }
 
 impl ProfileConfig {
+    /// The longest forward window, in bars, of any pass of the profile: its opportunity
+    /// horizon or its longest hold (search space, baseline, fallback). A workspace whose
+    /// lanes are this deep runs every phase of the profile.
+    #[must_use]
+    pub fn longest_window(&self) -> u16 {
+        let holds = self.space.hold.iter().copied();
+        let fixed = [Some(self.baseline.hold), self.fallback.map(|c| c.exit.hold)];
+        holds
+            .chain(fixed.into_iter().flatten())
+            .fold(self.spec.opportunity_horizon, u16::max)
+    }
+
     /// Checks the whole profile once.
     ///
     /// # Errors

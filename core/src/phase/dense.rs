@@ -4,7 +4,7 @@
 //! on the full grid.
 
 use super::{BarSource, ProfileConfig, SearchConfig, TimeRange, run_pass};
-use crate::engine::Workspace;
+use crate::engine::{Lanes, Workspace};
 use crate::error::Error;
 use crate::grid::{Coords, MAX_DIMS};
 use crate::plan::{CellDef, PassPlan};
@@ -32,8 +32,8 @@ pub struct DenseCheck {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn dense_check<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn dense_check<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,
@@ -60,13 +60,8 @@ pub fn dense_check<B: BarSource + ?Sized, const S: usize, const H: usize, const 
 /// # Errors
 /// As [`dense_check`].
 #[allow(clippy::too_many_arguments)]
-pub fn dense_check_visited<
-    B: BarSource + ?Sized,
-    const S: usize,
-    const H: usize,
-    const C: usize,
->(
-    ws: &mut Workspace<S, H, C>,
+pub fn dense_check_visited<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,

@@ -24,7 +24,7 @@ pub use validate::{Validation, Verdict, pool, trade_period, validate, verdict};
 pub use walk_forward::{Fold, schedule};
 
 use crate::bar::Bar;
-use crate::engine::Workspace;
+use crate::engine::{Lanes, Workspace};
 use crate::error::Error;
 use crate::plan::PassPlan;
 
@@ -95,8 +95,8 @@ impl TimeRange {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn run_pass<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn run_pass<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     plan: &PassPlan<'_, C>,
 ) -> Result<(), Error> {

@@ -11,7 +11,7 @@
 
 use super::{BarSource, ProfileConfig, ScreenEntry, SearchConfig, TimeRange, run_pass};
 use crate::budget::MAX_STARTS;
-use crate::engine::Workspace;
+use crate::engine::{Lanes, Workspace};
 use crate::error::Error;
 use crate::grid::{Lattice, MAX_NEIGHBOURS};
 use crate::plan::{CellDef, PassPlan};
@@ -122,8 +122,8 @@ impl<'a, const C: usize> RoundCells<'a, C> {
 /// # Errors
 /// No starts, too few workspace cells for a round, capacity, validation or source errors.
 #[allow(clippy::too_many_arguments)]
-pub fn optimize<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn optimize<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,

@@ -2,7 +2,7 @@
 //! data, side by side, as the original's step 4.5 did.
 
 use super::{BarSource, ProfileConfig, TimeRange, run_pass};
-use crate::engine::Workspace;
+use crate::engine::{Lanes, Workspace};
 use crate::error::Error;
 use crate::plan::{CellDef, PassPlan};
 use crate::stats::CellStats;
@@ -24,8 +24,8 @@ pub struct Reanalysis {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn reanalyse<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn reanalyse<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     new: &CellDef,

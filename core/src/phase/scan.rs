@@ -6,20 +6,18 @@
 //! reporting (capture rate); they are never the trading universe.
 
 use super::{BarSource, TimeRange, run_pass};
-use crate::budget::MAX_SYMBOLS;
-use crate::engine::{SymbolCounters, Workspace};
+use crate::engine::{Lanes, SymbolCounters, Workspace};
 use crate::error::Error;
 use crate::phase::ProfileConfig;
 use crate::plan::PassPlan;
-use heapless::Vec;
 
-/// What Phase 1 found for one profile.
+/// What Phase 1 found for one profile: the totals over all symbols. The per-symbol
+/// counters stay in the workspace until its next pass ([`Workspace::counters`]), so the
+/// result's size does not depend on the number of symbols.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScanResult {
     /// Totals over all symbols.
     pub totals: SymbolCounters,
-    /// Per symbol, in source order.
-    pub per_symbol: Vec<SymbolCounters, MAX_SYMBOLS>,
 }
 
 impl ScanResult {
@@ -48,8 +46,8 @@ impl ScanResult {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn scan<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn scan<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     range: TimeRange,
@@ -57,15 +55,7 @@ pub fn scan<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usiz
     profile.validate()?;
     let plan: PassPlan<'_, C> = PassPlan::new(&profile.spec, range.from, range.to)?;
     run_pass(ws, source, &plan)?;
-    let mut per_symbol = Vec::new();
-    for c in ws.counters() {
-        per_symbol.push(*c).map_err(|_| Error::CapacityExceeded {
-            what: "MAX_SYMBOLS",
-            capacity: MAX_SYMBOLS,
-        })?;
-    }
     Ok(ScanResult {
         totals: ws.totals(),
-        per_symbol,
     })
 }

@@ -5,7 +5,7 @@
 //! and the next distinct entry configurations become Phase 3's starting points.
 
 use super::{BarSource, ProfileConfig, SearchConfig, TimeRange, run_pass};
-use crate::engine::Workspace;
+use crate::engine::{Lanes, Workspace};
 use crate::error::Error;
 use crate::plan::{CellDef, PassPlan};
 use crate::search::ranks_before;
@@ -50,8 +50,8 @@ impl ScreenResult {
 /// # Errors
 /// More filter combinations than the workspace has cells, capacity, validation or
 /// source errors.
-pub fn screen<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn screen<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,

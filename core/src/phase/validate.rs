@@ -15,7 +15,7 @@
 //! several periods (an incumbent, a configured fallback, or the firmware's single split).
 
 use super::{BarSource, ProfileConfig, TimeRange, ValidationConfig, run_pass};
-use crate::engine::Workspace;
+use crate::engine::{Lanes, Workspace};
 use crate::error::Error;
 use crate::plan::{CellDef, PassPlan};
 use crate::stats::{CellStats, daily_mean, daily_p_value};
@@ -105,8 +105,8 @@ pub fn pool<'a>(periods: impl IntoIterator<Item = &'a CellStats>) -> (CellStats,
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn trade_period<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn trade_period<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     cell: &CellDef,
@@ -125,8 +125,8 @@ pub fn trade_period<B: BarSource + ?Sized, const S: usize, const H: usize, const
 /// # Errors
 /// An invalid `alpha` (not in `(0, 1)`), no periods; capacity, validation or source
 /// errors.
-pub fn validate<B: BarSource + ?Sized, const S: usize, const H: usize, const C: usize>(
-    ws: &mut Workspace<S, H, C>,
+pub fn validate<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
     source: &mut B,
     profile: &ProfileConfig,
     cfg: &ValidationConfig,

@@ -49,6 +49,7 @@ fn small_budget_table_matches_docs() {
         &budget::table_of::<
             { budget::SMALL_SYMBOLS },
             { budget::SMALL_H_MAX },
+            { budget::SMALL_H_MAX },
             { budget::SMALL_CELLS },
         >(),
     );
@@ -67,23 +68,22 @@ fn rows_account_for_the_whole_workspace() {
 }
 
 #[test]
-#[allow(clippy::print_stdout)]
-fn print_tables() {
-    for (name, t) in [
-        ("default", budget::table()),
-        (
-            "small",
-            budget::table_of::<
-                { budget::SMALL_SYMBOLS },
-                { budget::SMALL_H_MAX },
-                { budget::SMALL_CELLS },
-            >(),
-        ),
-    ] {
-        for r in t {
-            println!("{name}|{}|{}|{}", r.component, r.capacity, r.bytes);
-        }
-    }
+fn fixed_part_is_the_workspace_without_lanes() {
+    let t = budget::fixed_part_table();
+    let parts: usize = t[..4].iter().map(|r| r.bytes).sum();
+    let total = t[4].bytes;
+    assert!(
+        parts <= total && total - parts < 4096,
+        "parts {parts} total {total}"
+    );
+    // The default workspace is the fixed part plus its lanes (and padding).
+    let lanes = budget::FIXED_SYMBOLS
+        * phasebound_core::engine::lane_bytes(budget::FIXED_DEPTH, budget::FIXED_DEPTH);
+    let whole = budget::DEFAULT_WORKSPACE_BYTES;
+    assert!(
+        whole >= total + lanes && whole - (total + lanes) < 4096,
+        "whole {whole} fixed {total} lanes {lanes}"
+    );
 }
 
 #[test]

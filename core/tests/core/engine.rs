@@ -6,7 +6,7 @@ use super::portfolio::{account, candidates};
 use super::support::{VecSource, market};
 use phasebound_core::account::Stake;
 use phasebound_core::budget::MAX_GROUPS;
-use phasebound_core::engine::Workspace;
+use phasebound_core::engine::FixedWorkspace;
 use phasebound_core::phase::{BarSource, run_pass};
 use phasebound_core::plan::{CellDef, EvalMode, PassPlan, ProfileSpec};
 use phasebound_core::signal::{Profile, Weights, default_groups};
@@ -110,7 +110,7 @@ fn engine_equals_whole_history_evaluation() {
         let spec = spec(Profile::Scalping, one_position, timing);
         let cells = cells();
         let plan = plan(&spec, &cells, EvalMode::FirstPassage);
-        let mut ws: Box<Workspace<2, 64, 512>> = Box::new(Workspace::new());
+        let mut ws: Box<FixedWorkspace<2, 64, 512>> = Box::new(FixedWorkspace::new());
         let mut src = VecSource::new(vec![bars.clone()], 15);
         run_pass(&mut *ws, &mut src, &plan).unwrap();
         let (expected, candidates, opportunities) =
@@ -142,7 +142,7 @@ fn first_passage_equals_reference_mode_on_many_symbols() {
         let mut results = Vec::new();
         for mode in [EvalMode::FirstPassage, EvalMode::Reference] {
             let plan = plan(&spec, &cells, mode);
-            let mut ws: Box<Workspace<4, 64, 512>> = Box::new(Workspace::new());
+            let mut ws: Box<FixedWorkspace<4, 64, 512>> = Box::new(FixedWorkspace::new());
             let mut src = VecSource::new(series.clone(), 15);
             run_pass(&mut *ws, &mut src, &plan).unwrap();
             results.push((ws.stats(cells.len()).to_vec(), ws.totals()));
@@ -161,17 +161,17 @@ fn capacities_are_errors_not_panics() {
     let cells = cells();
     let plan = plan(&spec, &cells, EvalMode::FirstPassage);
     // Too many symbols.
-    let mut ws: Box<Workspace<2, 64, 512>> = Box::new(Workspace::new());
+    let mut ws: Box<FixedWorkspace<2, 64, 512>> = Box::new(FixedWorkspace::new());
     let err = ws.begin(&plan, 3, 15).unwrap_err();
     assert_eq!(
         err,
         Error::CapacityExceeded {
-            what: "MAX_SYMBOLS",
+            what: "lanes (symbols)",
             capacity: 2
         }
     );
     // Window longer than the ring.
-    let mut small: Box<Workspace<2, 16, 512>> = Box::new(Workspace::new());
+    let mut small: Box<FixedWorkspace<2, 16, 512>> = Box::new(FixedWorkspace::new());
     assert_eq!(
         small.begin(&plan, 1, 15).unwrap_err(),
         Error::CapacityExceeded {
@@ -180,7 +180,7 @@ fn capacities_are_errors_not_panics() {
         }
     );
     // Too many cells.
-    let mut few: Box<Workspace<2, 64, 8>> = Box::new(Workspace::new());
+    let mut few: Box<FixedWorkspace<2, 64, 8>> = Box::new(FixedWorkspace::new());
     assert_eq!(
         few.begin(&plan, 1, 15).unwrap_err(),
         Error::CapacityExceeded {
@@ -217,7 +217,7 @@ fn sampling_evaluates_exactly_the_sampled_candidates() {
     let bars = market(7, 4000, 100.0);
     let spec = spec(Profile::Scalping, false, EntryTiming::NextOpen);
     let cells = cells();
-    let mut ws: Box<Workspace<1, 64, 512>> = Box::new(Workspace::new());
+    let mut ws: Box<FixedWorkspace<1, 64, 512>> = Box::new(FixedWorkspace::new());
     let mut src = VecSource::new(vec![bars], 15);
     let full = plan(&spec, &cells, EvalMode::FirstPassage);
     run_pass(&mut *ws, &mut src, &full).unwrap();

@@ -6,7 +6,7 @@ use super::portfolio::{Cand, account, contiguous_after};
 use super::support::{VecSource, market, unit};
 use phasebound_core::account::Stake;
 use phasebound_core::budget::{MAX_GROUPS, SMALL_H_MAX};
-use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer, Workspace};
+use phasebound_core::engine::{EntryEvent, ExternalEntry, FixedWorkspace, Observer};
 use phasebound_core::indicators::Atr;
 use phasebound_core::phase::{BarSource, run_pass};
 use phasebound_core::plan::{CellDef, EntrySource, EvalMode, PassPlan, ProfileSpec};
@@ -19,7 +19,7 @@ use phasebound_core::{
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-type Ws = Workspace<4, 128, 64>;
+type Ws = FixedWorkspace<4, 128, 64>;
 
 fn spec(one_position: bool, timing: EntryTiming, horizon: u16) -> ProfileSpec {
     let mut groups = heapless::Vec::<Weights, MAX_GROUPS>::new();
@@ -516,7 +516,7 @@ fn flat_prices_have_no_atr_to_take() {
 
 #[test]
 fn a_full_queue_is_a_capacity_error() {
-    type Small = Workspace<1, SMALL_H_MAX, 64>;
+    type Small = FixedWorkspace<1, SMALL_H_MAX, 64>;
     let bars = market(8, 20, 70.0);
     let spec = spec(false, EntryTiming::NextOpen, 10);
     let cells = exit_cells();
@@ -539,7 +539,7 @@ fn a_full_queue_is_a_capacity_error() {
     assert_eq!(
         ws.enter(&plan, 0, e),
         Err(Error::CapacityExceeded {
-            what: "H_MAX",
+            what: "lane queue (waiting entries per symbol)",
             capacity: SMALL_H_MAX
         })
     );

@@ -3,7 +3,7 @@
 
 use super::engine::spec;
 use super::support::{VecSource, market};
-use phasebound_core::engine::Workspace;
+use phasebound_core::engine::FixedWorkspace;
 use phasebound_core::phase::BarSource;
 use phasebound_core::phase::{
     self, ExitSpace, ProfileConfig, SearchConfig, TimeRange, ValidationConfig, Verdict,
@@ -14,7 +14,7 @@ use phasebound_core::signal::Profile;
 use phasebound_core::stats::Objective;
 use phasebound_core::{Bar, EntryTiming, ExitParams, Trailing};
 
-type Ws = Workspace<4, 64, 256>;
+type Ws = FixedWorkspace<4, 64, 256>;
 
 pub fn profile() -> ProfileConfig {
     let space = ExitSpace {
@@ -68,12 +68,16 @@ fn search() -> SearchConfig {
 fn phases_agree_with_direct_passes_and_search_is_locally_optimal() {
     let pc = profile();
     let mut src = source();
-    let mut ws: Box<Ws> = Box::new(Workspace::new());
+    let mut ws: Box<Ws> = Box::new(FixedWorkspace::new());
     let span = src.span_for_test();
     let (is, oos) = TimeRange::split(span, 0.7).unwrap();
     let scan = phase::scan(&mut *ws, &mut src, &pc, TimeRange::all(span)).unwrap();
     assert!(scan.totals.candidates > 100 && scan.totals.opportunities > 0);
-    assert_eq!(scan.per_symbol.len(), 3);
+    assert_eq!(ws.counters().count(), 3);
+    assert_eq!(
+        ws.counters().map(|c| c.candidates).sum::<u32>(),
+        scan.totals.candidates
+    );
     let screen = phase::screen(&mut *ws, &mut src, &pc, &search(), is).unwrap();
     assert_eq!(screen.cells, 6 * 3 * 2);
     assert!(screen.top.windows(2).all(|w| w[0].score >= w[1].score));
@@ -149,7 +153,7 @@ fn sampled_search_reports_the_full_data_result_and_is_deterministic() {
     let pc = profile();
     let run = || {
         let mut src = source();
-        let mut ws: Box<Ws> = Box::new(Workspace::new());
+        let mut ws: Box<Ws> = Box::new(FixedWorkspace::new());
         let span = src.span_for_test();
         let (is, _) = TimeRange::split(span, 0.7).unwrap();
         let n = phase::scan(&mut *ws, &mut src, &pc, is)
@@ -211,7 +215,7 @@ fn dense_check_is_the_brute_force_best_whatever_the_capacity() {
         min_consensus: 3,
         exit: pc.baseline,
     };
-    let mut big: Box<Ws> = Box::new(Workspace::new());
+    let mut big: Box<Ws> = Box::new(FixedWorkspace::new());
     let dense = phase::dense_check(&mut *big, &mut src, &pc, &search(), &filter, is, None).unwrap();
     assert_eq!(dense.cells, 3 * 2 * 3 * 2);
     assert_eq!(dense.passes, 1);
@@ -231,7 +235,7 @@ fn dense_check_is_the_brute_force_best_whatever_the_capacity() {
     assert_eq!(dense.score, best);
     assert!(best.is_finite(), "some exit should trade enough");
     // A workspace with 8 cells needs 5 passes and finds the same cell.
-    let mut small: Box<Workspace<4, 64, 8>> = Box::new(Workspace::new());
+    let mut small: Box<FixedWorkspace<4, 64, 8>> = Box::new(FixedWorkspace::new());
     let chunked =
         phase::dense_check(&mut *small, &mut src, &pc, &search(), &filter, is, None).unwrap();
     assert_eq!(chunked.passes, 5);

@@ -12,7 +12,7 @@
 use super::support::{VecSource, market, unit};
 use phasebound_core::account::{DAY_MS, Stake};
 use phasebound_core::budget::MAX_GROUPS;
-use phasebound_core::engine::Workspace;
+use phasebound_core::engine::FixedWorkspace;
 use phasebound_core::indicators::Indicators;
 use phasebound_core::phase::run_pass;
 use phasebound_core::plan::{CellDef, EvalMode, PassPlan, ProfileSpec};
@@ -328,7 +328,7 @@ fn period(series: &[Vec<Bar>]) -> (i64, i64) {
     (first.unwrap(), last.unwrap())
 }
 
-type Ws = Workspace<4, 64, 256>;
+type Ws = FixedWorkspace<4, 64, 256>;
 
 fn engine(
     series: &[Vec<Bar>],
@@ -342,7 +342,7 @@ fn engine(
     }
     plan.finalize().unwrap();
     plan.set_mode(mode);
-    let mut ws: Box<Ws> = Box::new(Workspace::new());
+    let mut ws: Box<Ws> = Box::new(FixedWorkspace::new());
     let mut src = VecSource::new(series.to_vec(), 15);
     run_pass(&mut *ws, &mut src, &plan).unwrap();
     ws.stats(cells.len()).to_vec()
@@ -505,7 +505,7 @@ fn real_data_cells_do_not_depend_on_the_grid() {
         plan.push_cell(*c).unwrap();
     }
     plan.finalize().unwrap();
-    let mut ws: Box<Workspace<6, 320, 256>> = Box::new(Workspace::new());
+    let mut ws: Box<FixedWorkspace<6, 320, 256>> = Box::new(FixedWorkspace::new());
     let mut src = VecSource::new(series.clone(), 15);
     run_pass(&mut *ws, &mut src, &plan).unwrap();
     let whole = ws.stats(cells.len()).to_vec();

@@ -10,7 +10,7 @@
 //!
 //! # The small capacity profile
 //!
-//! [`SmallWorkspace`] holds 2 symbols, windows of 96 bars and 64 cells (30 KB). A
+//! [`SmallWorkspace`] holds 2 symbols, windows of 96 bars and 64 cells (62 KB). A
 //! profile fits it when its longest hold and its opportunity horizon are at most 96 bars
 //! (72 h of 1h bars covers swing's longest hold), Phase 2's filter grid (groups ×
 //! minimum scores × minimum consensus: 6 × 3 × 2 = 36 cells) and one search round

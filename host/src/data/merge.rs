@@ -2,10 +2,12 @@
 //!
 //! [`Merged`] holds one head bar per series and yields the smallest
 //! `(time, symbol_index)` each time, so bars of equal time come out in symbol
-//! order and the sequence is the same on every run. With at most
-//! [`MAX_SYMBOLS`](phasebound_core::budget::MAX_SYMBOLS) series a linear scan
-//! of the heads beats a heap. Memory: one read buffer and one bar per series.
+//! order and the sequence is the same on every run. The heads are kept in a binary
+//! heap keyed by `(time, symbol_index)`, so a bar costs O(log n) for n series (a run
+//! may have hundreds). Memory: one read buffer, one bar and one heap slot per series.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io;
 
 use phasebound_core::Bar;
@@ -82,6 +84,8 @@ impl TimeRange {
 pub struct Merged {
     readers: Vec<SeriesReader>,
     heads: Vec<Option<Bar>>,
+    /// `(time, index)` of every series that has a head: the smallest comes out first.
+    order: BinaryHeap<Reverse<(i64, u16)>>,
     range: TimeRange,
 }
 
@@ -98,16 +102,22 @@ impl Merged {
             ));
         }
         let mut heads = Vec::with_capacity(readers.len());
-        for reader in &mut readers {
+        let mut order = BinaryHeap::with_capacity(readers.len());
+        for (i, reader) in readers.iter_mut().enumerate() {
             match range.from {
                 Some(from) => reader.seek_to_time(from)?,
                 None => reader.rewind()?,
             }
-            heads.push(Self::pull(reader, range)?);
+            let head = Self::pull(reader, range)?;
+            if let Some(bar) = &head {
+                order.push(Reverse((bar.time, i as u16)));
+            }
+            heads.push(head);
         }
         Ok(Self {
             readers,
             heads,
+            order,
             range,
         })
     }
@@ -124,22 +134,21 @@ impl Merged {
     /// # Errors
     /// I/O errors of the readers.
     pub fn next_bar(&mut self) -> io::Result<Option<(u16, Bar)>> {
-        let mut best: Option<(usize, Bar)> = None;
-        for (i, head) in self.heads.iter().enumerate() {
-            if let Some(bar) = head {
-                // Strict `<`: on equal times the lower index, seen first, stays.
-                if best.is_none_or(|(_, b)| bar.time < b.time) {
-                    best = Some((i, *bar));
-                }
-            }
-        }
-        let Some((i, bar)) = best else {
+        let Some(Reverse((_, index))) = self.order.pop() else {
             return Ok(None);
         };
-        if let (Some(reader), Some(head)) = (self.readers.get_mut(i), self.heads.get_mut(i)) {
-            *head = Self::pull(reader, self.range)?;
+        let i = usize::from(index);
+        let (Some(reader), Some(head)) = (self.readers.get_mut(i), self.heads.get_mut(i)) else {
+            return Ok(None);
+        };
+        let Some(bar) = head.take() else {
+            return Ok(None);
+        };
+        *head = Self::pull(reader, self.range)?;
+        if let Some(next) = head {
+            self.order.push(Reverse((next.time, index)));
         }
-        Ok(Some((i as u16, bar)))
+        Ok(Some((index, bar)))
     }
 
     /// The next bar of one reader if it lies before the range's end.

@@ -155,6 +155,8 @@ pub struct ProfileOutcome {
     pub symbols: Vec<String>,
     /// Phase 1 on all data.
     pub scan: ScanResult,
+    /// Phase 1 on all data, per symbol in source order.
+    pub scan_per_symbol: Vec<phasebound_core::engine::SymbolCounters>,
     /// Phase 1 on the final fit's span (all data: the nightly procedure's in-sample).
     pub scan_in_sample: ScanResult,
     /// Phase 2 of the final fit.
@@ -215,8 +217,8 @@ pub fn warmup_bars(tf: u32) -> u32 {
 #[must_use]
 pub fn phase1_json(o: &ProfileOutcome, symbols: &[String], tf: u32) -> Value {
     let s = &o.scan;
-    let per: Vec<Value> = s
-        .per_symbol
+    let per: Vec<Value> = o
+        .scan_per_symbol
         .iter()
         .zip(symbols)
         .map(|(c, name)| {

@@ -18,6 +18,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use phasebound::memory::{address_space_bytes, estimate_bytes};
+use phasebound::workspace::LaneShape;
+
+/// The lanes of a default-config run on `symbols` symbols of 15m bars.
+fn lanes(symbols: usize) -> [LaneShape; 2] {
+    phasebound::pipeline::config_lane_shapes(&phasebound::config::Config::default(), 15, symbols)
+        .unwrap()
+}
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -81,7 +88,7 @@ fn runs_under_an_address_space_limit_of_the_documented_bound() {
     }
     for (i, (name, symbols, extra)) in runs.iter().enumerate() {
         let workers = if extra[1] == "1" { 1 } else { 2 };
-        let limit = address_space_bytes(workers, *symbols);
+        let limit = address_space_bytes(workers, &lanes(*symbols));
         let out = tmp.path().join(format!("out-{i}"));
         // A warm cache first, so the limited runs measure the phases, not the parser.
         let o = output(run_cmd(&out, extra));
@@ -114,7 +121,7 @@ fn max_memory_below_the_estimate_fails_fast_with_exit_5() {
     let tmp = TempDir::new().unwrap();
     let out = tmp.path().join("out");
     let previous = good_outputs(&out, 3);
-    let estimate = estimate_bytes(1, 4);
+    let estimate = estimate_bytes(1, &lanes(4));
     for (limit, ok) in [(1 << 20, false), (estimate - 1, false), (estimate, true)] {
         let cache = tmp.path().join(format!("cache-{limit}"));
         let o = output(run_cmd(

@@ -1,0 +1,107 @@
+//! The host's workspace: the core's pass engine over lanes on the heap, sized once per
+//! run from the number of symbols and the longest window, before any bar is read.
+//!
+//! The core keeps a symbol's state in a *lane* (indicator state, a ring of the last
+//! `depth` bars, a queue of waiting entries; see [`phasebound_core::engine::Lanes`]). The
+//! microcontroller build keeps a fixed number of lanes inside its workspace; the host
+//! allocates exactly as many as the run has symbols, each exactly as deep as the run's
+//! longest window, so a run's memory is
+//!
+//! ```text
+//! workers × (FIXED_PART_BYTES + symbols × lane_bytes(depth, queue))
+//! ```
+//!
+//! with `FIXED_PART_BYTES` the cells and scratch ([`budget::FIXED_PART_BYTES`]) and
+//! `lane_bytes(d, q) = head + d × 36 + q × sizeof(Pending)` bytes
+//! ([`phasebound_core::engine::lane_bytes`]). The engine only indexes into the slices, so
+//! results equal those of a workspace with the lanes inside (tested).
+
+use phasebound_core::Ohlc;
+use phasebound_core::budget::{self, H_MAX, MAX_CELLS};
+use phasebound_core::engine::{Head, LaneParts, Lanes, Pending, Workspace, lane_bytes};
+
+/// The lanes of a run, on the heap: `symbols` lanes of `depth` ring bars and `queue`
+/// queue slots, allocated once.
+#[derive(Clone, Debug)]
+pub struct HeapLanes {
+    heads: Box<[Head]>,
+    ring: Box<[Ohlc]>,
+    runs: Box<[u32]>,
+    queue: Box<[Pending]>,
+}
+
+impl HeapLanes {
+    /// Lanes for `shape`.
+    #[must_use]
+    pub fn new(shape: LaneShape) -> Self {
+        let bars = shape.symbols * shape.depth;
+        Self {
+            heads: vec![Head::EMPTY; shape.symbols].into_boxed_slice(),
+            ring: vec![Ohlc::new(0.0, 0.0, 0.0, 0.0); bars].into_boxed_slice(),
+            runs: vec![0; bars].into_boxed_slice(),
+            queue: vec![Pending::EMPTY; shape.symbols * shape.queue].into_boxed_slice(),
+        }
+    }
+}
+
+impl Lanes for HeapLanes {
+    fn parts(&mut self) -> LaneParts<'_> {
+        LaneParts {
+            heads: &mut self.heads,
+            ring: &mut self.ring,
+            runs: &mut self.runs,
+            queue: &mut self.queue,
+        }
+    }
+
+    fn heads(&self) -> &[Head] {
+        &self.heads
+    }
+}
+
+/// How many lanes, how deep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LaneShape {
+    /// Lanes: one per symbol.
+    pub symbols: usize,
+    /// Ring bars per lane: the longest window of the run.
+    pub depth: usize,
+    /// Queue slots per lane: the depth for signal candidates (at most one per bar);
+    /// more where external entries can share a bar.
+    pub queue: usize,
+}
+
+impl LaneShape {
+    /// Lanes for signal candidates: `symbols` lanes as deep as `window` bars (at least 1).
+    #[must_use]
+    pub fn signals(symbols: usize, window: u16) -> Self {
+        let depth = usize::from(window).max(1);
+        Self {
+            symbols,
+            depth,
+            queue: depth,
+        }
+    }
+
+    /// Bytes of the lanes.
+    #[must_use]
+    pub fn bytes(self) -> u64 {
+        self.symbols as u64 * lane_bytes(self.depth, self.queue) as u64
+    }
+}
+
+/// The host's workspace type.
+pub type HostWorkspace = Workspace<H_MAX, MAX_CELLS, HeapLanes>;
+
+/// A boxed workspace over new lanes of `shape`.
+#[must_use]
+pub fn new_workspace(shape: LaneShape) -> Box<HostWorkspace> {
+    Box::new(Workspace::with_lanes(HeapLanes::new(shape)))
+}
+
+/// Bytes of one workspace with lanes of `shape`: the fixed part (cells, scratch) plus
+/// the lanes.
+#[must_use]
+pub fn workspace_bytes(shape: LaneShape) -> u64 {
+    budget::FIXED_PART_BYTES as u64 + shape.bytes()
+}
