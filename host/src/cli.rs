@@ -50,7 +50,7 @@ pub enum Cmd {
         /// Days of history instead of years.
         #[arg(long, conflicts_with = "years")]
         days: Option<u32>,
-        /// Symbols, 1 to 16 (the first four are the fixture symbols).
+        /// Symbols, 1 to 1000 (the first four are the fixture symbols).
         #[arg(long, default_value_t = 4)]
         symbols: usize,
         /// Target folder (created).

@@ -138,17 +138,19 @@ pub struct ExitsArgs {
     /// Profile whose exit lattice is the default grid (scalping or swing).
     #[arg(long, default_value = "scalping")]
     pub profile: String,
-    /// Take-profit axis in ATRs, e.g. 1,1.5,2 (default: the profile's).
+    /// Take-profit axis in ATRs, e.g. 1,1.5,2 (default: the profile's); at most 32
+    /// values (MAX_LEVELS, as for every level axis; `phasebound budget` lists the limits).
     #[arg(long, value_delimiter = ',')]
     pub tp: Vec<f64>,
     /// Stop-loss axis in ATRs, e.g. 1,2 (default: the profile's).
     #[arg(long, value_delimiter = ',')]
     pub sl: Vec<f64>,
-    /// Holding-time axis in hours, e.g. 4,8 (default: the profile's).
+    /// Holding-time axis in hours, e.g. 4,8 (default: the profile's); at most 32 values,
+    /// each at most 8192 bars (H_MAX).
     #[arg(long, value_delimiter = ',')]
     pub hold_hours: Vec<f64>,
     /// Trailing axis: `off` and/or activation:distance in ATRs, e.g. off,1:0.5
-    /// (default: off plus the profile's).
+    /// (default: off plus the profile's); at most 32 settings (MAX_TRAILING).
     #[arg(long, value_delimiter = ',')]
     pub trailing: Vec<String>,
     /// Round-trip cost in % (default: the config's fees and slippage, 0.14).

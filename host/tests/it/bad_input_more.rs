@@ -178,7 +178,7 @@ pub(crate) fn cases(bars: &[Bar]) -> Vec<Case> {
         &[
             "capacity: config:",
             "scalping.hold_hours",
-            "H_MAX = 1024",
+            "H_MAX = 8192",
             "shorten it",
         ],
     ));

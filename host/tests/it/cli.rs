@@ -438,9 +438,12 @@ fn run_writes_the_three_files_and_a_summary_of_every_phase() {
     assert!(run["wall_seconds"].as_f64().unwrap() > 0.0);
     let rss = run["peak_rss_bytes"].as_u64().unwrap();
     assert!(rss > 1 << 20, "peak RSS {rss}");
+    let lanes =
+        phasebound::pipeline::config_lane_shapes(&phasebound::config::Config::default(), 15, 4)
+            .unwrap();
     assert_eq!(
-        run["workspace_bytes_each"].as_u64(),
-        Some(phasebound_core::budget::DEFAULT_WORKSPACE_BYTES as u64)
+        run["workspace_bytes_each"],
+        serde_json::json!(lanes.map(phasebound::workspace::workspace_bytes))
     );
 }
 
@@ -496,7 +499,7 @@ fn json_prints_the_report() {
 }
 
 #[test]
-fn budget_prints_the_core_table_and_its_total() {
+fn budget_prints_the_core_table_the_lane_formula_and_the_limits() {
     let tmp = TempDir::new().unwrap();
     let out = phasebound(&["budget"], tmp.path());
     out.expect_code(0);
@@ -519,14 +522,34 @@ fn budget_prints_the_core_table_and_its_total() {
     let (last, total) = rows
         .last()
         .unwrap_or_else(|| panic!("no rows in\n{}", out.stdout));
-    assert!(last.starts_with("total"), "{last}");
+    assert!(last.starts_with("fixed part"), "{last}");
+    assert_eq!(*total, phasebound_core::budget::FIXED_PART_BYTES as u64);
+    // Then the lane formula and every compiled limit that remains, by name and value.
+    for needle in [
+        "plus one lane per symbol",
+        "15m, default config (72 h): 32032 bytes per symbol",
+        "symbols per run          65535",
+        "longest window (bars)    8192 (H_MAX",
+        "cells per pass           1024 (MAX_CELLS",
+        "32 (MAX_LEVELS)",
+        "32 (MAX_TRAILING)",
+        "16 (MAX_OPEN_TRADES)",
+        "12 (MAX_FOLDS)",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "no `{needle}` in\n{}",
+            out.stdout
+        );
+    }
     assert_eq!(
-        *total,
-        phasebound_core::budget::DEFAULT_WORKSPACE_BYTES as u64
+        phasebound_core::engine::lane_bytes(288, 288),
+        32032,
+        "the lane of the 15m default"
     );
     // The rows are the core's table, in order; the parts add up to at most the total
     // (the rest is alignment padding).
-    let table = phasebound_core::budget::table();
+    let table = phasebound_core::budget::fixed_part_table();
     assert_eq!(rows.len(), table.len(), "{}", out.stdout);
     for (row, t) in rows.iter().zip(&table) {
         assert_eq!((row.0.as_str(), row.1), (t.component, t.bytes as u64));

@@ -315,7 +315,7 @@ fn values_over_the_compiled_capacities_exit_5_naming_key_limit_and_remedy() {
             &[
                 "capacity: config:",
                 "scalping.hold_hours",
-                "H_MAX = 1024",
+                "H_MAX = 8192",
                 "shorten it",
             ],
         );

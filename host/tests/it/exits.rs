@@ -619,7 +619,7 @@ fn grid_flags_and_profile_lattice() {
     assert_eq!(g.hold, vec![6, 12, 24, 48, 72]);
     assert_eq!(g.len(), 2 * 5 * 5);
     // Holds beyond the window capacity, too many levels: capacity (5); bad trailing: usage.
-    let o = options(&["--entries", "x.csv", "--hold-hours", "300"]);
+    let o = options(&["--entries", "x.csv", "--hold-hours", "3000"]);
     let e = exits::resolve_grid(&o, 15).unwrap_err();
     assert!(
         e.to_string().contains("--hold-hours") && e.to_string().contains("H_MAX"),

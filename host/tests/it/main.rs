@@ -23,6 +23,7 @@ mod inputs;
 mod layouts;
 mod limits;
 mod pipeline;
+mod scale;
 mod see_it;
 mod synth;
 mod timerange;

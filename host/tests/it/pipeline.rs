@@ -303,9 +303,23 @@ fn report_json_has_the_versioned_schema_and_sections_in_order() {
     assert_eq!(run["seed"], 42);
     assert!(run["config"].is_object());
     assert_eq!(
-        run["memory_budget"]["workspace_bytes"].as_u64(),
-        Some(phasebound_core::budget::DEFAULT_WORKSPACE_BYTES as u64)
+        run["memory_budget"]["fixed_part_bytes"].as_u64(),
+        Some(phasebound_core::budget::FIXED_PART_BYTES as u64)
     );
+    // The embedded data: 4 symbols of 15m; each profile's lanes as deep as its longest
+    // window (scalping 8 h = 32 bars, swing 72 h = 288 bars).
+    let lanes =
+        phasebound::pipeline::config_lane_shapes(&phasebound::config::Config::default(), 15, 4)
+            .unwrap();
+    let ws = run["memory_budget"]["workspaces"].as_array().unwrap();
+    assert_eq!(ws.len(), 2);
+    for (w, l) in ws.iter().zip(lanes) {
+        assert_eq!(w["symbols"], 4);
+        assert_eq!(w["lane_depth_bars"], l.depth);
+        assert_eq!(w["bytes"], phasebound::workspace::workspace_bytes(l));
+    }
+    assert_eq!(ws[0]["lane_depth_bars"], 32);
+    assert_eq!(ws[1]["lane_depth_bars"], 288);
     assert!(!run["memory_budget"]["table"].as_array().unwrap().is_empty());
     // Embedded inputs are hashed like user files: the bytes compiled into the binary.
     for (input, (name, bytes)) in run["inputs"].as_array().unwrap().iter().zip({
