@@ -464,6 +464,7 @@ fn run_profile(
         scan: fit.scan.clone(),
         scan_in_sample: fit.scan,
         screen: fit.screen,
+        screening: fit.screening,
         optimize: fit.optimize,
         dense_seeded: cfg.search.dense_seed,
         dense: fit.dense,
