@@ -1,15 +1,47 @@
 //! What an operator looks at: `trades.csv` adds up to the report, `report.html` is one
-//! self-contained page (with Phase 2's weight group × filter matrix), and a real browser
-//! (Debian's chromium, headless) renders it with pictures and without errors.
+//! self-contained page (with Phase 2's weight group × filter matrix), `exits.html` too
+//! (with the best cells' curves), and a real browser (Debian's chromium, headless)
+//! renders both with pictures and without errors.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::cli::baseline;
+use crate::cli::{baseline, phasebound};
+
+/// `exits.html` of `phasebound exits` on the embedded data: 300 entries, 36 cells.
+fn exits_html() -> &'static str {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    PAGE.get_or_init(|| {
+        let tmp = TempDir::new().unwrap();
+        let entries = crate::exits_limits::entries(tmp.path());
+        let o = phasebound(
+            &[
+                "exits",
+                "--quiet",
+                "--entries",
+                entries.to_str().unwrap(),
+                "--out",
+                "out",
+                "--tp",
+                "1,2,3",
+                "--sl",
+                "1,2",
+                "--hold-hours",
+                "4,8,24",
+                "--trailing",
+                "off,1:0.5",
+            ],
+            tmp.path(),
+        );
+        o.expect_code(0);
+        std::fs::read_to_string(tmp.path().join("out/exits.html")).unwrap()
+    })
+}
 
 /// A page needs nothing but itself: no script, no external resource.
 fn assert_self_contained(html: &str) {
@@ -227,10 +259,26 @@ fn report_html_has_the_phase2_matrix() {
     }
 }
 
-/// Renders report.html in headless chromium: the screenshot is not blank and the page
-/// logs no error. SKIP without chromium (CI installs Debian's).
+/// exits.html is self-contained like report.html, with the two heatmaps, the equity and
+/// drawdown of the five best cells and their legend.
 #[test]
-fn report_html_renders_in_a_real_browser() {
+fn exits_html_is_self_contained_with_the_top_curves() {
+    let html = exits_html();
+    assert_self_contained(html);
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains("<h3>Equity (start = 1) and drawdown of the 5 best cells</h3>"));
+    let ranks: Vec<&str> = html
+        .lines()
+        .filter_map(|l| l.strip_prefix("<tr class=\"curve\"><td>"))
+        .map(|l| &l[..l.find('<').unwrap()])
+        .collect();
+    assert_eq!(ranks, ["1", "2", "3", "4", "5"]);
+}
+
+/// Renders report.html and exits.html in headless chromium: no screenshot is blank and
+/// no page logs an error. SKIP without chromium (CI installs Debian's).
+#[test]
+fn pages_render_in_a_real_browser() {
     let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|b| {
@@ -244,7 +292,7 @@ fn report_html_renders_in_a_real_browser() {
             std::env::var_os("PHASEBOUND_REQUIRE_CHROMIUM").is_none(),
             "PHASEBOUND_REQUIRE_CHROMIUM is set but no chromium is on PATH"
         );
-        println!("SKIP: report_html_renders_in_a_real_browser: no chromium on PATH");
+        println!("SKIP: pages_render_in_a_real_browser: no chromium on PATH");
         return;
     };
     let tmp = TempDir::new().unwrap();
@@ -274,17 +322,22 @@ fn report_html_renders_in_a_real_browser() {
         assert!(o.status.success(), "{stderr}");
         (std::fs::read(&shot).unwrap(), stderr)
     };
-    let (png, stderr) = screenshot("report", &baseline().report_html);
-    for bad in ["CONSOLE", "Failed to load resource", "net::ERR", "Uncaught"] {
-        assert!(!stderr.contains(bad), "{bad} in\n{stderr}");
-    }
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     // A blank 1100×1600 page compresses to a few KiB; text, tables and charts do not.
     let (blank, _) = screenshot("blank", b"<!DOCTYPE html><html><body></body></html>");
-    assert!(
-        png.len() > 60_000 && png.len() > 10 * blank.len(),
-        "screenshot of {} bytes looks blank (a blank page: {})",
-        png.len(),
-        blank.len()
-    );
+    for (name, page) in [
+        ("report", baseline().report_html.as_slice()),
+        ("exits", exits_html().as_bytes()),
+    ] {
+        let (png, stderr) = screenshot(name, page);
+        for bad in ["CONSOLE", "Failed to load resource", "net::ERR", "Uncaught"] {
+            assert!(!stderr.contains(bad), "{name}: {bad} in\n{stderr}");
+        }
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(
+            png.len() > 60_000 && png.len() > 10 * blank.len(),
+            "{name}: screenshot of {} bytes looks blank (a blank page: {})",
+            png.len(),
+            blank.len()
+        );
+    }
 }
