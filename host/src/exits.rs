@@ -52,7 +52,9 @@
 //! trade) and its standard deviation, total return and CAGR (% of the initial capital),
 //! max drawdown (% of peak equity, in exit order), Sharpe, Sortino and Calmar (daily
 //! returns, annualized with 365), profit factor, final equity, and the count of each exit
-//! reason.
+//! reason. `OUT/exits.html` beside it, in the same commit: the grid as heatmaps, the
+//! best cells, and the equity and drawdown curves of the [`TOP_CURVES`] best (one more
+//! pass over the entries with only those cells, see `curves`).
 //! The top cells go to stdout. Same data, entries, grid and config: same bytes, whatever
 //! the thread count.
 //!
@@ -64,17 +66,21 @@ use crate::error::AppError;
 use crate::workspace::{HostWorkspace, LaneShape};
 use phasebound_core::account::{AccountSpec, Stake};
 use phasebound_core::budget::{H_MAX, MAX_CELLS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_TRAILING};
-use phasebound_core::engine::{EntryEvent, ExternalEntry, Observer};
+use phasebound_core::engine::ExternalEntry;
 use phasebound_core::plan::{CellDef, EntrySource, EvalMode, PassPlan, ProfileSpec};
 use phasebound_core::signal::Profile;
 use phasebound_core::stats::{self, CellStats, Objective, better, max_drawdown, profit_factor};
-use phasebound_core::{Direction, Error as CoreError, ExitParams, ExitReason, TradeOutcome};
+use phasebound_core::{Direction, Error as CoreError, ExitParams, ExitReason};
 use phasebound_core::{EntryTiming, Trailing};
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read as _, Write as _};
 use std::path::{Path, PathBuf};
+
+mod curves;
+mod trace;
+pub use curves::{TOP_CURVES, TopCurve};
+use trace::{PassObserver, TraceWriter};
 
 /// Stack of each worker thread: a default workspace is built on it before boxing.
 const WORKER_STACK: usize = 16 * 1024 * 1024;
@@ -99,6 +105,7 @@ pub const HTML_NAME: &str = "exits.html";
 fn exits_page(
     cells: &[CellResult],
     scores: &[f64],
+    top: &[TopCurve],
     tf: u32,
     opts: &ExitsOptions,
     counts: &EntryCounts,
@@ -120,7 +127,9 @@ fn exits_page(
         opts.objective.name(),
         opts.min_trades
     );
-    crate::report::exits_html::page(&view, tf, &about)
+    let curves: Vec<(usize, &crate::trades::Curve)> =
+        top.iter().map(|t| (t.rank, &t.curve)).collect();
+    crate::report::exits_html::page(&view, &curves, tf, &about)
 }
 
 /// Arguments of `phasebound exits`.
@@ -580,6 +589,8 @@ pub struct ExitsOutcome {
     pub summary: String,
     /// Files written.
     pub written: Vec<PathBuf>,
+    /// The equity curves of the best cells, best first (drawn in `exits.html`).
+    pub curves: Vec<TopCurve>,
 }
 
 // ------------------------------------------------------------------ entries file
@@ -1034,46 +1045,6 @@ impl Matcher {
     }
 }
 
-// ------------------------------------------------------------------ tracing
-
-/// Writes every (entry, cell) outcome, naming the entry by its line.
-struct TraceWriter {
-    out: BufWriter<File>,
-    /// Per symbol, the lines of queued entries, in queue order (the engine's order).
-    queued: Vec<VecDeque<u64>>,
-    line: u64,
-    cell_offset: usize,
-    error: Option<io::Error>,
-}
-
-impl Observer for TraceWriter {
-    fn entry(&mut self, event: &EntryEvent) {
-        self.line = self
-            .queued
-            .get_mut(usize::from(event.symbol))
-            .and_then(VecDeque::pop_front)
-            .unwrap_or(0);
-    }
-
-    fn outcome(&mut self, cell: usize, o: &TradeOutcome) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Err(e) = writeln!(
-            self.out,
-            "{},{},{},{},{},{}",
-            self.line,
-            self.cell_offset + cell,
-            o.exit_index,
-            o.reason.name(),
-            o.exit_price,
-            o.profit_pct
-        ) {
-            self.error = Some(e);
-        }
-    }
-}
-
 // ------------------------------------------------------------------ passes
 
 /// Everything a pass needs, shared by the workers.
@@ -1093,17 +1064,19 @@ struct ChunkResult {
     counts: EntryCounts,
 }
 
-/// One pass over the bars and entries for cells `range`.
-fn run_chunk(
+/// One pass over the bars and entries for `cells` (grid cells from `offset` on),
+/// watched by `obs`.
+fn run_chunk<O: PassObserver + ?Sized>(
     job: &Job<'_>,
     ws: &mut HostWorkspace,
-    range: std::ops::Range<usize>,
-    trace: Option<&mut TraceWriter>,
+    cells: &[CellDef],
+    offset: usize,
+    obs: &mut O,
 ) -> Result<ChunkResult, AppError> {
     let core = AppError::core;
     let mut plan: PassPlan<'_, MAX_CELLS> =
         PassPlan::new(&job.spec, i64::MIN, i64::MAX).map_err(core)?;
-    for c in &job.cells[range.clone()] {
+    for c in cells {
         plan.push_cell(*c).map_err(core)?;
     }
     plan.finalize().map_err(core)?;
@@ -1132,18 +1105,10 @@ fn run_chunk(
     };
     let next_open = job.spec.entry_timing == EntryTiming::NextOpen;
     let mut rows = Vec::new();
-    let mut trace = trace;
-    if let Some(t) = trace.as_deref_mut() {
-        t.cell_offset = range.start;
-        t.queued = vec![VecDeque::new(); job.series.len()];
-    }
+    obs.begin(job.series.len(), offset);
     while let Some((sym, bar)) = merged.next_bar().map_err(|e| AppError::io("cache", e))? {
         matcher.advance_to(bar.time)?;
-        match trace.as_deref_mut() {
-            Some(t) => ws.push_observed(&plan, sym, &bar, t),
-            None => ws.push(&plan, sym, &bar),
-        }
-        .map_err(core)?;
+        ws.push_observed(&plan, sym, &bar, obs).map_err(core)?;
         matcher.take_for(sym, &mut rows);
         for row in &rows {
             let info = &matcher.info[usize::from(sym)];
@@ -1161,12 +1126,7 @@ fn run_chunk(
                     if row.direction == Direction::Long {
                         matcher.counts.longs += 1;
                     }
-                    if let Some(q) = trace
-                        .as_deref_mut()
-                        .and_then(|t| t.queued.get_mut(usize::from(sym)))
-                    {
-                        q.push_back(row.line);
-                    }
+                    obs.queued(usize::from(sym), row.line);
                 }
                 Err(CoreError::InvalidParameter { .. }) => matcher.bad(row, BadEntry::NoAtr)?,
                 Err(CoreError::CapacityExceeded { .. }) => {
@@ -1184,18 +1144,12 @@ fn run_chunk(
         }
     }
     matcher.finish()?;
-    match trace.as_deref_mut() {
-        Some(t) => ws.finish_observed(&plan, t),
-        None => ws.finish(&plan),
-    }
-    .map_err(core)?;
-    if let Some(t) = trace
-        && let Some(e) = t.error.take()
-    {
+    ws.finish_observed(&plan, obs).map_err(core)?;
+    if let Some(e) = obs.take_error() {
         return Err(AppError::io(job.opts.trades.clone().unwrap_or_default(), e));
     }
     Ok(ChunkResult {
-        stats: ws.stats(range.len()).to_vec(),
+        stats: ws.stats(cells.len()).to_vec(),
         counts: matcher.counts,
     })
 }
@@ -1452,7 +1406,9 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         })
         .collect();
     let csv = cells_csv(&cells, tf);
-    let html = exits_page(&cells, &scores, tf, opts, &counts);
+    // One more pass, over the best few cells only: their equity curves.
+    let top = curves::top_curves(&job, &cells, &order)?;
+    let html = exits_page(&cells, &scores, &top, tf, opts, &counts);
     lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
     let target = opts.out.join(CSV_NAME);
     let page = opts.out.join(HTML_NAME);
@@ -1485,6 +1441,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         timeframe: tf,
         summary,
         written,
+        curves: top,
     })
 }
 
@@ -1570,7 +1527,12 @@ fn worker(
         if i % workers != w {
             continue;
         }
-        out.push((i, run_chunk(job, &mut ws, r.clone(), trace.as_mut())?));
+        let cells = &job.cells[r.clone()];
+        let result = match trace.as_mut() {
+            Some(t) => run_chunk(job, &mut ws, cells, r.start, t)?,
+            None => run_chunk(job, &mut ws, cells, r.start, &mut ())?,
+        };
+        out.push((i, result));
     }
     if let (Some(t), Some(p), Some(tmp)) = (trace, &job.opts.trades, trace_tmp) {
         let f = t

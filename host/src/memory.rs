@@ -186,7 +186,9 @@ pub const EXITS_BYTES_PER_CELL: u64 = (size_of::<phasebound_core::plan::CellDef>
 
 /// Memory `phasebound exits` needs, estimated before it starts: per worker a workspace,
 /// a read buffer per symbol and one for the entries; the cache building buffers; the
-/// grid ([`EXITS_BYTES_PER_CELL`] a cell); the runtime.
+/// grid ([`EXITS_BYTES_PER_CELL`] a cell); the runtime. The pass that traces the best
+/// cells' curves for `exits.html` runs after the grid's workers are done, in one
+/// worker's room (its curves are fixed-size, in the runtime's allowance).
 #[must_use]
 pub fn exits_estimate_bytes(workers: usize, lanes: LaneShape, cells: usize) -> u64 {
     let buf = crate::data::READ_BUFFER_BYTES as u64;

@@ -498,6 +498,7 @@ fn run_profile(
         scan_per_symbol: fit.scan_per_symbol,
         scan_in_sample: fit.scan,
         screen: fit.screen,
+        screening: fit.screening,
         optimize: fit.optimize,
         dense_seeded: cfg.search.dense_seed,
         dense: fit.dense,

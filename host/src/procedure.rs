@@ -43,6 +43,10 @@ pub struct Fit {
     pub scan_per_symbol: Vec<SymbolCounters>,
     /// Phase 2.
     pub screen: ScreenResult,
+    /// Phase 2's matrix: every screened entry filter (weight group × minimum score ×
+    /// minimum consensus, baseline exits) and its objective score, in screening order
+    /// (bounded by the lattice, not the data).
+    pub screening: Vec<(CellDef, f64)>,
     /// Phase 3.
     pub optimize: OptimizeResult,
     /// Phase 3's dense check of the chosen filter, if enabled.
@@ -91,7 +95,9 @@ pub fn fit(
     let scan = phase::scan(ws, source, pc, span).map_err(core)?;
     let scan_per_symbol: Vec<SymbolCounters> = ws.counters().copied().collect();
     bar.set_message(format!("{label}: Phase 2 signal screening"));
-    let screen = phase::screen(ws, source, pc, search, span).map_err(core)?;
+    let mut screening = Vec::new();
+    let mut visit = |c: &CellDef, _: &CellStats, score: f64| screening.push((*c, score));
+    let screen = phase::screen_visited(ws, source, pc, search, span, &mut visit).map_err(core)?;
     let n = scan.totals.candidates;
     let mut sample_buf: heapless::Vec<u32, MAX_SAMPLE> = heapless::Vec::new();
     let sample = if cfg.sample > 0 && cfg.sample < n {
@@ -138,6 +144,7 @@ pub fn fit(
         scan,
         scan_per_symbol,
         screen,
+        screening,
         optimize,
         dense,
         sample,

@@ -42,6 +42,7 @@ pub struct Curve {
     from: i64,
     to: i64,
     peak: f64,
+    last: f64,
     buckets: Vec<Bucket>,
 }
 
@@ -61,6 +62,7 @@ impl Curve {
             from,
             to: to.max(from + 1),
             peak: start,
+            last: start,
             buckets: vec![Bucket::default(); CURVE_BUCKETS],
         };
         c.push(from, start);
@@ -70,6 +72,7 @@ impl Curve {
     /// Adds the equity `value` at time `t` (clamped into the span).
     pub fn push(&mut self, t: i64, value: f64) {
         self.peak = self.peak.max(value);
+        self.last = value;
         let drawdown = if self.peak > 0.0 {
             value / self.peak - 1.0
         } else {
@@ -92,6 +95,12 @@ impl Curve {
                 };
             }
         }
+    }
+
+    /// The value pushed last (the final equity once a pass is recorded).
+    #[must_use]
+    pub fn last(&self) -> f64 {
+        self.last
     }
 
     /// The span, ms.

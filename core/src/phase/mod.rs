@@ -19,7 +19,7 @@ pub use dense::{DenseCheck, dense_check, dense_check_visited};
 pub use optimize::{OptimizeResult, START_LABELS, StartResult, optimize};
 pub use reanalysis::{Reanalysis, reanalyse};
 pub use scan::{ScanResult, scan};
-pub use screen::{SCREEN_TOP, ScreenEntry, ScreenResult, screen};
+pub use screen::{SCREEN_TOP, ScreenEntry, ScreenResult, screen, screen_visited};
 pub use validate::{Validation, Verdict, pool, trade_period, validate, verdict};
 pub use walk_forward::{Fold, schedule};
 

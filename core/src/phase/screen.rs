@@ -57,6 +57,23 @@ pub fn screen<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
     search: &SearchConfig,
     range: TimeRange,
 ) -> Result<ScreenResult, Error> {
+    screen_visited(ws, source, profile, search, range, &mut |_, _, _| {})
+}
+
+/// [`screen`], showing `visit` every screened cell with its statistics and objective
+/// score, in screening order (group, then minimum score, then minimum consensus): a
+/// host draws the weight group × filter matrix from it; nothing is stored here.
+///
+/// # Errors
+/// As [`screen`].
+pub fn screen_visited<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
+    ws: &mut Workspace<H, C, L>,
+    source: &mut B,
+    profile: &ProfileConfig,
+    search: &SearchConfig,
+    range: TimeRange,
+    visit: &mut dyn FnMut(&CellDef, &CellStats, f64),
+) -> Result<ScreenResult, Error> {
     profile.validate()?;
     let mut plan: PassPlan<'_, C> = PassPlan::new(&profile.spec, range.from, range.to)?;
     let space = &profile.space;
@@ -89,6 +106,7 @@ pub fn screen<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
             score: search.objective.score(stats, search.min_trades),
             index: i as u32,
         };
+        visit(cell, stats, entry.score);
         let pos = top
             .iter()
             .position(|e| {

@@ -81,6 +81,34 @@ fn phases_agree_with_direct_passes_and_search_is_locally_optimal() {
     let screen = phase::screen(&mut *ws, &mut src, &pc, &search(), is).unwrap();
     assert_eq!(screen.cells, 6 * 3 * 2);
     assert!(screen.top.windows(2).all(|w| w[0].score >= w[1].score));
+    // The visitor sees every screened cell once, in screening order, with the scores
+    // the ranking used: the best it saw is the top entry.
+    let mut seen: Vec<(CellDef, f64)> = Vec::new();
+    let visited = phase::screen_visited(
+        &mut *ws,
+        &mut src,
+        &pc,
+        &search(),
+        is,
+        &mut |c, st, score| {
+            assert_eq!(score, search().objective.score(st, 10));
+            seen.push((*c, score));
+        },
+    )
+    .unwrap();
+    assert_eq!(visited, screen);
+    assert_eq!(seen.len(), 6 * 3 * 2);
+    assert_eq!(
+        (
+            seen[1].0.group,
+            seen[1].0.min_score,
+            seen[1].0.min_consensus
+        ),
+        (0, 30.0, 4)
+    );
+    let best = &screen.top[0];
+    assert_eq!(seen[best.index as usize], (best.cell, best.score));
+    assert!(seen.iter().all(|(_, s)| *s <= best.score));
     let opt = phase::optimize(
         &mut *ws,
         &mut src,

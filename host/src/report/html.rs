@@ -103,20 +103,54 @@ fn profile(s: &mut String, report: &Value, o: &ProfileOutcome, tf: u32) {
         esc(&c.shown_params),
         crate::trades::CURVE_BUCKETS
     );
-    s.push_str(&chart(c.out_of_sample.as_ref(), &c.shown, &starts, false));
-    s.push_str(&chart(c.out_of_sample.as_ref(), &c.shown, &starts, true));
+    let mut lines: Vec<Line<'_>> = c
+        .out_of_sample
+        .iter()
+        .map(|curve| Line {
+            curve,
+            colour: BLUE,
+            width: 2,
+        })
+        .collect();
+    lines.push(Line {
+        curve: &c.shown,
+        colour: GREY,
+        width: 1,
+    });
+    s.push_str(&chart(&lines, &starts, false));
+    s.push_str(&chart(&lines, &starts, true));
     folds_table(s, p4, o, tf);
     per_symbol(s, p4, &o.symbols);
     reasons(s, report, name);
     incumbent(s, p4);
     landscape(s, o, tf);
-    phase2(s, &report["phase2"][name]);
+    phase2(s, &report["phase2"][name], o);
 }
 
-/// Equity (or, with `drawdown`, drawdown %) of both curves, fold starts marked.
-fn chart(oos: Option<&Curve>, shown: &Curve, starts: &[i64], drawdown: bool) -> String {
+/// The grey of the curve of the parameters shown.
+pub(super) const GREY: RGBColor = RGBColor(120, 120, 120);
+
+/// One curve of a [`chart`], drawn in `colour`, `width` pixels wide.
+pub(super) struct Line<'a> {
+    /// The curve.
+    pub curve: &'a Curve,
+    /// Its colour.
+    pub colour: RGBColor,
+    /// Stroke width, pixels.
+    pub width: u32,
+}
+
+/// Equity (or, with `drawdown`, drawdown %) of `lines` over their common span, drawn
+/// in order, the times `starts` marked by dashed lines.
+pub(super) fn chart(lines: &[Line<'_>], starts: &[i64], drawdown: bool) -> String {
     let mut svg = String::new();
-    let (t0, t1) = shown.span();
+    let Some((t0, t1)) = lines
+        .iter()
+        .map(|l| l.curve.span())
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+    else {
+        return svg;
+    };
     let x = |t: i64| (t - t0) as f64 / DAY_MS;
     let value = |p: &(i64, f64, f64, f64), hi: bool| {
         if drawdown {
@@ -134,11 +168,7 @@ fn chart(oos: Option<&Curve>, shown: &Curve, starts: &[i64], drawdown: bool) -> 
             .flat_map(|p| [(x(p.0), value(p, false)), (x(p.0), value(p, true))])
             .collect()
     };
-    let curves: Vec<Vec<(f64, f64)>> = oos
-        .into_iter()
-        .map(series)
-        .chain(std::iter::once(series(shown)))
-        .collect();
+    let curves: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| series(l.curve)).collect();
     let ys = curves.iter().flatten().map(|p| p.1);
     let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
         (a.min(y), b.max(y))
@@ -181,16 +211,11 @@ fn chart(oos: Option<&Curve>, shown: &Curve, starts: &[i64], drawdown: bool) -> 
                 BLACK.mix(0.4).stroke_width(1),
             ))?;
         }
-        let colours = if oos.is_some() {
-            vec![
-                BLUE.stroke_width(2),
-                RGBColor(120, 120, 120).stroke_width(1),
-            ]
-        } else {
-            vec![RGBColor(120, 120, 120).stroke_width(1)]
-        };
-        for (points, style) in curves.iter().zip(colours) {
-            ch.draw_series(LineSeries::new(points.iter().copied(), style))?;
+        for (points, l) in curves.iter().zip(lines) {
+            ch.draw_series(LineSeries::new(
+                points.iter().copied(),
+                l.colour.stroke_width(l.width),
+            ))?;
         }
         root.present()?;
         Ok(())
@@ -297,7 +322,30 @@ fn incumbent(s: &mut String, p4: &Value) {
     s.push_str("</table>\n");
 }
 
-fn phase2(s: &mut String, p2: &Value) {
+/// Phase 2 as a matrix (rows: weight groups; columns: minimum score / minimum
+/// consensus; colour: the objective with the baseline exits; framed: tonight's entry
+/// filter), then its best entry filters as a table.
+fn phase2(s: &mut String, p2: &Value, o: &ProfileOutcome) {
+    if !o.screening.is_empty() {
+        let group = |c: &CellDef| {
+            o.groups
+                .get(usize::from(c.group))
+                .cloned()
+                .unwrap_or_else(|| format!("group {}", c.group))
+        };
+        let _ = writeln!(
+            s,
+            "<h3>Phase 2: weight group × entry filter ({} combinations, objective with the baseline exits; framed: tonight's entry filter)</h3>",
+            o.screening.len()
+        );
+        s.push_str(&grid(
+            &o.screening,
+            |c| format!("{}/{}", c.min_score, c.min_consensus),
+            group,
+            ("minimum score / minimum consensus", "weight group"),
+            &o.new_cell,
+        ));
+    }
     let _ = writeln!(
         s,
         "<h3>Phase 2: the best entry filters ({} combinations of weight group × minimum score × minimum consensus, with the baseline exits)</h3><table><tr><th>rank</th><th class=\"l\">weight group</th><th>min score</th><th>min consensus</th><th>objective</th><th>trades</th><th>return %</th></tr>",
@@ -421,8 +469,11 @@ pub(super) fn grid<T>(
         }
     };
     let mut svg = String::new();
+    // Room for the longest row label (about 6 px a character) beside the axis title.
+    let longest = ys.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
+    let y_area = (30 + 6 * longest).max(110);
     let size = (
-        (140 + 60 * xs.len() as u32).min(CHART.0),
+        (y_area + 30 + 60 * xs.len() as u32).min(CHART.0),
         (90 + 28 * ys.len() as u32).min(520),
     );
     let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
@@ -431,7 +482,7 @@ pub(super) fn grid<T>(
         let mut ch = ChartBuilder::on(&root)
             .margin(10)
             .x_label_area_size(40)
-            .y_label_area_size(110)
+            .y_label_area_size(y_area)
             .build_cartesian_2d(
                 (0..xs.len() as i32).into_segmented(),
                 (0..ys.len() as i32).into_segmented(),

@@ -161,6 +161,9 @@ pub struct ProfileOutcome {
     pub scan_in_sample: ScanResult,
     /// Phase 2 of the final fit.
     pub screen: ScreenResult,
+    /// Phase 2 of the final fit, every entry filter with its objective score (the
+    /// matrix of report.html).
+    pub screening: Vec<(CellDef, f64)>,
     /// Phase 3 of the final fit.
     pub optimize: OptimizeResult,
     /// Whether each start was seeded with the best exit of the dense grid for its filter.

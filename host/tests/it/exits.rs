@@ -381,7 +381,8 @@ fn chunking_threads_and_engine_leave_the_output_identical() {
     let page = &pages[0];
     assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
     assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
-    assert_eq!(page.matches("<svg").count(), 2);
+    // Two heatmaps, then the equity and the drawdown of the best cells.
+    assert_eq!(page.matches("<svg").count(), 4);
     assert!(page.contains("<h1>phasebound exits: 1100 cells</h1>"));
     let best: Vec<String> = String::from_utf8(csvs[0].clone())
         .unwrap()
@@ -407,6 +408,94 @@ fn chunking_threads_and_engine_leave_the_output_identical() {
         .collect();
     assert!(trades.iter().all(|&t| t <= es.len() as u64));
     assert!(trades.iter().any(|&t| t < es.len() as u64));
+}
+
+/// exits.html draws the equity and drawdown curves of the `TOP_CURVES` best cells,
+/// traced in one more pass by the account's rules: whatever the rules, each curve ends
+/// exactly at its cell's final equity (its total return), its deepest drawdown is the
+/// cell's, and the page's legend gives that figure beside the cell.
+#[test]
+fn top_cells_curves_end_at_their_cells_return() {
+    let m = market();
+    let es = entries(&m, 11, 150);
+    let d = Dirs::new();
+    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
+    let data = m.data.display().to_string();
+    let e = d.path("e.csv");
+    let rules: [&[&str]; 4] = [
+        &[],
+        &["--every-entry"],
+        &["--stake", "fixed", "--max-open-trades", "2"],
+        &["--max-open-trades", "1", "--one-position"],
+    ];
+    for (k, rule) in rules.iter().enumerate() {
+        let out = d.path(&format!("out{k}"));
+        let mut a = vec![
+            "--entries",
+            &e,
+            "--data",
+            &data,
+            "--out",
+            &out,
+            "--min-trades",
+            "1",
+        ];
+        a.extend(GRID);
+        a.extend(*rule);
+        let o = run(&a).unwrap();
+        assert_eq!(o.curves.len(), exits::TOP_CURVES, "{rule:?}");
+        let page = fs::read_to_string(Path::new(&out).join("exits.html")).unwrap();
+        assert_eq!(page.matches("<svg").count(), 4, "{rule:?}");
+        assert!(page.contains("<h3>Equity (start = 1) and drawdown of the 5 best cells</h3>"));
+        let csv = fs::read_to_string(Path::new(&out).join("exits.csv")).unwrap();
+        let legend: Vec<&str> = page
+            .lines()
+            .filter(|l| l.starts_with("<tr class=\"curve\">"))
+            .collect();
+        assert_eq!(legend.len(), exits::TOP_CURVES, "{rule:?}");
+        for (i, (top, row)) in o.curves.iter().zip(&legend).enumerate() {
+            let what = format!("{rule:?} rank {}", top.rank);
+            assert_eq!(top.rank, i + 1, "{what}");
+            let cell = o.cells.iter().find(|c| c.rank == top.rank).unwrap();
+            assert!(cell.stats.trades > 0, "{what}");
+            // The curve's last point is the account's final equity, bit for bit.
+            let last = top.curve.last();
+            assert_eq!(last.to_bits(), cell.stats.equity.to_bits(), "{what}");
+            assert_eq!(
+                (last - 1.0) * 100.0,
+                phasebound_core::stats::total_return(&cell.stats)
+            );
+            // Its drawdown chart reaches the cell's max drawdown; at most 1,024 buckets.
+            let points = top.curve.points();
+            assert!(points.len() <= phasebound::trades::CURVE_BUCKETS, "{what}");
+            let deepest = points.iter().map(|p| p.3).fold(0.0, f64::min);
+            let dd = phasebound_core::stats::max_drawdown(&cell.stats);
+            assert!(
+                (-100.0 * deepest - dd).abs() < 1e-9,
+                "{what}: {deepest} {dd}"
+            );
+            // The legend: rank, the cell's exits, final equity and return as exits.csv has them.
+            let tds: Vec<&str> = row
+                .split("<td")
+                .skip(1)
+                .map(|c| &c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()])
+                .collect();
+            assert_eq!(tds[0], top.rank.to_string(), "{what}");
+            assert_eq!(tds[2], cell.exit.tp.to_string(), "{what}");
+            assert_eq!(tds[3], cell.exit.sl.to_string(), "{what}");
+            let f: Vec<&str> = csv
+                .lines()
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .find(|f| f[1] == top.rank.to_string())
+                .unwrap();
+            let (csv_return, csv_equity): (f64, f64) =
+                (f[14].parse().unwrap(), f[21].parse().unwrap());
+            let (shown_equity, shown_return): (f64, f64) =
+                (tds[6].parse().unwrap(), tds[7].parse().unwrap());
+            assert!((shown_equity - csv_equity).abs() <= 5e-7, "{what}");
+            assert!((shown_return - csv_return).abs() <= 5e-5, "{what}");
+        }
+    }
 }
 
 /// Runs with two good rows and `row` (at line 3, or 4 when it sorts after the second;

@@ -17,7 +17,7 @@ use tempfile::TempDir;
 use crate::bad_input::{BIN, have_prlimit, leftovers, output, run_cmd};
 
 /// 300 entries of SYNBTCUSDT (embedded data), every 6 hours from 2024-01-02.
-fn entries(dir: &Path) -> PathBuf {
+pub(crate) fn entries(dir: &Path) -> PathBuf {
     let mut s = String::from("symbol,time,direction\n");
     let t0 = 1_704_067_200_000_i64 + 86_400_000;
     for i in 0..300_i64 {

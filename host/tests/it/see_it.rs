@@ -1,15 +1,63 @@
 //! What an operator looks at: `trades.csv` adds up to the report, `report.html` is one
-//! self-contained page, and a real browser (Debian's chromium, headless) renders it
-//! with pictures and without errors.
+//! self-contained page (with Phase 2's weight group × filter matrix), `exits.html` too
+//! (with the best cells' curves), and a real browser (Debian's chromium, headless)
+//! renders both with pictures and without errors.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::cli::baseline;
+use crate::cli::{baseline, phasebound};
+
+/// `exits.html` of `phasebound exits` on the embedded data: 300 entries, 36 cells.
+fn exits_html() -> &'static str {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    PAGE.get_or_init(|| {
+        let tmp = TempDir::new().unwrap();
+        let entries = crate::exits_limits::entries(tmp.path());
+        let o = phasebound(
+            &[
+                "exits",
+                "--quiet",
+                "--entries",
+                entries.to_str().unwrap(),
+                "--out",
+                "out",
+                "--tp",
+                "1,2,3",
+                "--sl",
+                "1,2",
+                "--hold-hours",
+                "4,8,24",
+                "--trailing",
+                "off,1:0.5",
+            ],
+            tmp.path(),
+        );
+        o.expect_code(0);
+        std::fs::read_to_string(tmp.path().join("out/exits.html")).unwrap()
+    })
+}
+
+/// A page needs nothing but itself: no script, no external resource.
+fn assert_self_contained(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(!html.contains("<script"));
+    for attr in ["src=", "href=", "url(", "@import"] {
+        assert!(!html.contains(attr), "{attr}");
+    }
+    // The only URL is the SVG namespace, which is a name, not a fetch.
+    let urls = html.matches("http").count();
+    assert_eq!(
+        urls,
+        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+    );
+    assert!(!html.contains("chart not drawn"));
+}
 
 fn trades(files_dir: &Path) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(files_dir.join("trades.csv")).unwrap();
@@ -129,31 +177,108 @@ fn trades_csv_adds_up_to_the_report() {
 #[test]
 fn report_html_is_self_contained() {
     let html = String::from_utf8(baseline().report_html.clone()).unwrap();
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(!html.contains("<script"));
-    for attr in ["src=", "href=", "url(", "@import"] {
-        assert!(!html.contains(attr), "{attr}");
-    }
-    // The only URL is the SVG namespace, which is a name, not a fetch.
-    let urls = html.matches("http").count();
-    assert_eq!(
-        urls,
-        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
-    );
-    // Per profile: equity, drawdown and the two views of the exit landscape.
-    assert_eq!(html.matches("<svg").count(), 8);
+    assert_self_contained(&html);
+    // Per profile: equity, drawdown, the two views of the exit landscape and the Phase 2
+    // matrix.
+    assert_eq!(html.matches("<svg").count(), 10);
     assert_eq!(html.matches("<h3>Exit landscape").count(), 2);
-    assert!(!html.contains("chart not drawn"));
     for card in ["<h2>SCALPING</h2>", "<h2>SWING</h2>"] {
         assert!(html.contains(card), "{card}");
     }
     assert_eq!(html.matches("walk-forward verdict <b>").count(), 2);
 }
 
-/// Renders report.html in headless chromium: the screenshot is not blank and the page
-/// logs no error. SKIP without chromium (CI installs Debian's).
+/// The attribute `name` of an SVG element.
+fn attr(element: &str, name: &str) -> f64 {
+    let from = element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+    element[from..from + element[from..].find('"').unwrap()]
+        .parse()
+        .unwrap()
+}
+
+/// Phase 2 in report.html is a heatmap of every screened filter: a square per weight
+/// group × (minimum score, minimum consensus), the colour scale from the worst to
+/// Phase 2's best objective, tonight's entry filter framed; the table of the best stays.
 #[test]
-fn report_html_renders_in_a_real_browser() {
+fn report_html_has_the_phase2_matrix() {
+    let html = String::from_utf8(baseline().report_html.clone()).unwrap();
+    let report: Value = baseline().files.report();
+    for (profile, section) in ["scalping", "swing"]
+        .into_iter()
+        .zip(html.split("<h2>").skip(1))
+    {
+        let p2 = &report["phase2"][profile];
+        let n = p2["combinations"].as_u64().unwrap() as usize;
+        let head = format!("<h3>Phase 2: weight group × entry filter ({n} combinations,");
+        let at = section
+            .find(&head)
+            .unwrap_or_else(|| panic!("{profile}: no matrix"));
+        let svg = &section[at..at + section[at..].find("</svg>").unwrap()];
+        // The background, a square per combination, the frame.
+        assert_eq!(svg.matches("<rect").count(), n + 2, "{profile}");
+        let frames: Vec<&str> = svg
+            .split("<rect")
+            .skip(1)
+            .map(|r| &r[..r.find('>').unwrap()])
+            .filter(|r| r.contains("fill=\"none\""))
+            .collect();
+        assert_eq!(frames.len(), 1, "{profile}");
+        // The scale ends at Phase 2's best objective.
+        let best = p2["top"][0]["objective"].as_f64().unwrap();
+        let caption = &section[at + svg.len()..];
+        assert!(
+            caption.starts_with("</svg>\n<p class=\"meta\">Objective from ")
+                && caption[..200].contains(&format!(" to {best:.3} (green)")),
+            "{profile}: {}",
+            &caption[..200]
+        );
+        // The frame sits on tonight's filter: its centre is on that row's and column's labels.
+        let p3 = &report["phase3"][profile];
+        let chosen = &p3["starts"][p3["chosen_start"].as_u64().unwrap() as usize]["best"];
+        let label = |text: &str| -> &str {
+            let end = svg
+                .find(&format!("\n{text}\n</text>"))
+                .unwrap_or_else(|| panic!("{profile}: no label {text}"));
+            &svg[svg[..end].rfind("<text").unwrap()..end]
+        };
+        let column = format!(
+            "{}/{}",
+            chosen["min_signal_score"].as_f64().unwrap(),
+            chosen["min_indicator_consensus"]
+        );
+        let row = label(chosen["weight_group"].as_str().unwrap());
+        let frame = frames[0];
+        let centre = |pos: &str, size: &str| attr(frame, pos) + attr(frame, size) / 2.0;
+        assert!((centre("x", "width") - attr(label(&column), "x")).abs() <= 1.0);
+        assert!((centre("y", "height") - attr(row, "y")).abs() <= 1.0);
+        // Every weight group of the table has its row.
+        for t in p2["top"].as_array().unwrap() {
+            label(t["weight_group"].as_str().unwrap());
+        }
+        assert!(section.contains("<h3>Phase 2: the best entry filters ("));
+    }
+}
+
+/// exits.html is self-contained like report.html, with the two heatmaps, the equity and
+/// drawdown of the five best cells and their legend.
+#[test]
+fn exits_html_is_self_contained_with_the_top_curves() {
+    let html = exits_html();
+    assert_self_contained(html);
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains("<h3>Equity (start = 1) and drawdown of the 5 best cells</h3>"));
+    let ranks: Vec<&str> = html
+        .lines()
+        .filter_map(|l| l.strip_prefix("<tr class=\"curve\"><td>"))
+        .map(|l| &l[..l.find('<').unwrap()])
+        .collect();
+    assert_eq!(ranks, ["1", "2", "3", "4", "5"]);
+}
+
+/// Renders report.html and exits.html in headless chromium: no screenshot is blank and
+/// no page logs an error. SKIP without chromium (CI installs Debian's).
+#[test]
+fn pages_render_in_a_real_browser() {
     let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|b| {
@@ -167,7 +292,7 @@ fn report_html_renders_in_a_real_browser() {
             std::env::var_os("PHASEBOUND_REQUIRE_CHROMIUM").is_none(),
             "PHASEBOUND_REQUIRE_CHROMIUM is set but no chromium is on PATH"
         );
-        println!("SKIP: report_html_renders_in_a_real_browser: no chromium on PATH");
+        println!("SKIP: pages_render_in_a_real_browser: no chromium on PATH");
         return;
     };
     let tmp = TempDir::new().unwrap();
@@ -197,17 +322,22 @@ fn report_html_renders_in_a_real_browser() {
         assert!(o.status.success(), "{stderr}");
         (std::fs::read(&shot).unwrap(), stderr)
     };
-    let (png, stderr) = screenshot("report", &baseline().report_html);
-    for bad in ["CONSOLE", "Failed to load resource", "net::ERR", "Uncaught"] {
-        assert!(!stderr.contains(bad), "{bad} in\n{stderr}");
-    }
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     // A blank 1100×1600 page compresses to a few KiB; text, tables and charts do not.
     let (blank, _) = screenshot("blank", b"<!DOCTYPE html><html><body></body></html>");
-    assert!(
-        png.len() > 60_000 && png.len() > 10 * blank.len(),
-        "screenshot of {} bytes looks blank (a blank page: {})",
-        png.len(),
-        blank.len()
-    );
+    for (name, page) in [
+        ("report", baseline().report_html.as_slice()),
+        ("exits", exits_html().as_bytes()),
+    ] {
+        let (png, stderr) = screenshot(name, page);
+        for bad in ["CONSOLE", "Failed to load resource", "net::ERR", "Uncaught"] {
+            assert!(!stderr.contains(bad), "{name}: {bad} in\n{stderr}");
+        }
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(
+            png.len() > 60_000 && png.len() > 10 * blank.len(),
+            "{name}: screenshot of {} bytes looks blank (a blank page: {})",
+            png.len(),
+            blank.len()
+        );
+    }
 }
