@@ -163,9 +163,16 @@ fn hours_become_bars_by_timeframe() {
         assert_eq!(pc.baseline.hold, bars[2], "24 h at {tf}m");
         assert_eq!(u32::from(pc.spec.opportunity_horizon), 72 * 60 / tf);
     }
-    // At 1 m the 72 h swing horizon is 4,320 bars: beyond the window, named by key.
-    let e = cfg.profile(Profile::Swing, 1).unwrap_err();
-    assert_eq!(e.key, "swing.opportunity_horizon_hours", "{e}");
+    // At 1 m the 72 h swing horizon is 4,320 bars: within the 8,192-bar window (it was
+    // over the old 1,024 and failed every 1m run).
+    let pc = cfg.profile(Profile::Swing, 1).unwrap();
+    assert_eq!(pc.spec.opportunity_horizon, 4320);
+    assert_eq!(pc.longest_window(), 4320);
+    // A horizon past the window is still refused, named by key: 200 h at 1m.
+    let toml = "[swing]\nopportunity_horizon_hours = 200.0\n";
+    let big = Config::from_toml(toml, Path::new("c.toml")).unwrap();
+    let e = big.profile(Profile::Swing, 1).unwrap_err();
+    assert!(e.key.ends_with("swing.opportunity_horizon_hours"), "{e}");
 }
 
 #[test]
@@ -324,7 +331,7 @@ fn values_over_the_compiled_capacities_exit_5_naming_key_limit_and_remedy() {
         5,
         &defaults_with(
             "opportunity_horizon_hours = 72.0",
-            "opportunity_horizon_hours = 720.0",
+            "opportunity_horizon_hours = 7200.0",
         ),
         &["swing.opportunity_horizon_hours", "H_MAX"],
     );
