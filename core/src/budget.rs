@@ -99,7 +99,7 @@ pub struct BudgetRow {
 #[must_use]
 pub const fn table_of<const S: usize, const D: usize, const H: usize, const C: usize>()
 -> [BudgetRow; 8] {
-    use crate::engine::{FixedLanes, Head, Pending, Workspace};
+    use crate::engine::{FixedLanes, Head, Workspace};
     type W<const S: usize, const D: usize, const H: usize, const C: usize> =
         Workspace<H, C, FixedLanes<S, D>>;
     [
@@ -116,7 +116,7 @@ pub const fn table_of<const S: usize, const D: usize, const H: usize, const C: u
         BudgetRow {
             component: "entry queues, D (per symbol)",
             capacity: S * D,
-            bytes: S * D * size_of::<Pending>(),
+            bytes: S * W::<S, D, H, C>::PENDING_BYTES,
         },
         BudgetRow {
             component: "cell accumulators",

@@ -91,11 +91,6 @@ pub const MAX_GRID_CELLS: usize = 1 << 20;
 /// Most entries waiting at one timestamp (all symbols), read ahead while their bars stream.
 pub const MAX_SAME_TIME_ENTRIES: usize = 16 * 1024;
 
-/// Queue slots per symbol lane (at least the longest hold): entries of one symbol that
-/// wait for their windows at once. Several entries may share a bar, so this is not
-/// bounded by the window; 1024 × 72 bytes per symbol.
-pub const ENTRY_QUEUE: usize = 1024;
-
 /// Name of the all-cells CSV in the output folder.
 pub const CSV_NAME: &str = "exits.csv";
 /// The heatmap page beside it.
@@ -1310,12 +1305,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     } else {
         crate::resources::exits_workers(opts.threads, grid.len())
     };
-    let depth = usize::from(grid.hold.iter().copied().max().unwrap_or(1));
-    let lanes = LaneShape {
-        symbols: specs.len(),
-        depth,
-        queue: depth.max(ENTRY_QUEUE),
-    };
+    let lanes = LaneShape::entries(specs.len(), grid.hold.iter().copied().max().unwrap_or(1));
     crate::resources::check_memory(
         &crate::memory::exits_need(workers, lanes, grid.len()),
         opts.max_memory,

@@ -87,10 +87,17 @@ pub const WORKER_STACK_BYTES: usize = 16 << 20;
 /// the length of the data.
 #[must_use]
 pub fn estimate_bytes(workers: usize, lanes: &[LaneShape]) -> u64 {
-    let symbols = lanes.iter().map(|l| l.symbols).max().unwrap_or(0) as u64;
-    let workspace = lanes.iter().map(|l| workspace_bytes(*l)).max().unwrap_or(0);
-    let io = 2 * crate::data::READ_BUFFER_BYTES as u64 * symbols;
+    let (symbols, workspace) = largest(lanes);
+    let io = 2 * crate::data::READ_BUFFER_BYTES as u64 * symbols as u64;
     workers as u64 * workspace + io + RUNTIME_OVERHEAD_BYTES
+}
+
+/// The most symbols and the largest workspace of `lanes` (one worker runs the profiles
+/// one after another, so each worker needs the largest).
+fn largest(lanes: &[LaneShape]) -> (usize, u64) {
+    let symbols = lanes.iter().map(|l| l.symbols).max().unwrap_or(0);
+    let workspace = lanes.iter().map(|l| workspace_bytes(*l)).max().unwrap_or(0);
+    (symbols, workspace)
 }
 
 /// The `phasebound budget` text: the fixed table, the lane formula with its sizes, the
@@ -115,14 +122,20 @@ pub fn budget_text() -> String {
         "\nplus one lane per symbol, sized at start-up from the longest window (depth, bars):\n  \
          {LANE_FORMULA}\n  = {head} + depth × {per_bar} + queue × {per_entry} bytes (queue = depth for `run`)"
     );
-    for (label, depth) in [
-        ("15m, default config (72 h)", 288usize),
-        ("1h, default config (72 h)", 72),
-        ("1m, default config (72 h)", 4320),
-    ] {
+    // The default config's longest window at a few timeframes (both profiles fit them).
+    let cfg = crate::config::Config::default();
+    for tf in [15, 60, 1] {
+        let depth = phasebound_core::signal::Profile::ALL
+            .iter()
+            .filter_map(|&p| cfg.profile(p, tf).ok())
+            .map(|pc| usize::from(pc.longest_window()))
+            .max()
+            .unwrap_or(0);
         let _ = writeln!(
             s,
-            "  {label}: {} bytes per symbol",
+            "  {}, default config ({} h): {} bytes per symbol",
+            crate::data::timeframe_label(tf),
+            depth * tf as usize / 60,
             lane_bytes(depth, depth)
         );
     }
@@ -161,8 +174,7 @@ pub fn address_space_bytes(workers: usize, lanes: &[LaneShape]) -> u64 {
 /// [`crate::resources::check_memory`]).
 #[must_use]
 pub fn run_need(workers: usize, lanes: &[LaneShape]) -> crate::resources::MemoryNeed {
-    let symbols = lanes.iter().map(|l| l.symbols).max().unwrap_or(0);
-    let workspace = lanes.iter().map(|l| workspace_bytes(*l)).max().unwrap_or(0);
+    let (symbols, workspace) = largest(lanes);
     crate::resources::MemoryNeed {
         estimate: estimate_bytes(workers, lanes),
         address_space: address_space_bytes(workers, lanes),

@@ -59,6 +59,11 @@ impl Lanes for HeapLanes {
     }
 }
 
+/// Queue slots per lane for external entries: entries of one symbol that wait for their
+/// windows at once. Several entries may share a bar, so this is not bounded by the
+/// window; 1024 × 72 bytes per symbol.
+pub const ENTRY_QUEUE: usize = 1024;
+
 /// How many lanes, how deep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LaneShape {
@@ -80,6 +85,18 @@ impl LaneShape {
             symbols,
             depth,
             queue: depth,
+        }
+    }
+
+    /// Lanes for external entries (`phasebound exits`): `symbols` lanes as deep as the
+    /// longest hold, with [`ENTRY_QUEUE`] queue slots (or the depth, if larger).
+    #[must_use]
+    pub fn entries(symbols: usize, longest_hold: u16) -> Self {
+        let depth = usize::from(longest_hold).max(1);
+        Self {
+            symbols,
+            depth,
+            queue: depth.max(ENTRY_QUEUE),
         }
     }
 
