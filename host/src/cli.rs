@@ -27,6 +27,19 @@ pub enum Cmd {
     Run(Box<RunArgs>),
     /// Evaluate an exit grid on your own entries (symbol,time,direction[,atr] CSV).
     Exits(Box<crate::exits::ExitsArgs>),
+    /// Join the shard files of `exits --shard K/N` into the exits.csv and exits.html of
+    /// a single run.
+    Merge {
+        /// Output folder.
+        #[arg(long, default_value = "phasebound-out")]
+        out: PathBuf,
+        /// No summary on stdout; errors only.
+        #[arg(long, short)]
+        quiet: bool,
+        /// The shards: the output folders of the shard runs (or their exits.shard.json).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+    },
     /// Fetch Binance public kline data (zip files, checksums verified, resumable).
     Download(Box<crate::download::DownloadArgs>),
     /// Export the shipped parameters of params.json for another tool (freqtrade).
@@ -247,6 +260,13 @@ pub enum Command {
         /// Quiet mode.
         quiet: bool,
     },
+    /// Join exit-grid shards.
+    Merge {
+        /// Validated options.
+        opts: crate::exits::shard::MergeOptions,
+        /// Quiet mode.
+        quiet: bool,
+    },
     /// Download Binance public data.
     Download {
         /// Validated options.
@@ -328,6 +348,10 @@ impl Cli {
                     quiet,
                 })
             }
+            Some(Cmd::Merge { out, quiet, shards }) => Ok(Command::Merge {
+                opts: crate::exits::shard::MergeOptions { shards, out },
+                quiet,
+            }),
             Some(Cmd::Download(a)) => Ok(Command::Download {
                 opts: Box::new(a.validate()?),
             }),

@@ -78,8 +78,10 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 mod curves;
+pub mod shard;
 mod trace;
 pub use curves::{TOP_CURVES, TopCurve};
+use shard::Shard;
 use trace::{PassObserver, TraceWriter};
 
 /// Stack of each worker thread: a default workspace is built on it before boxing.
@@ -102,7 +104,7 @@ fn exits_page(
     scores: &[f64],
     top: &[TopCurve],
     tf: u32,
-    opts: &ExitsOptions,
+    (objective, min_trades): (Objective, u32),
     counts: &EntryCounts,
 ) -> String {
     let view: Vec<crate::report::exits_html::ExitCell<'_>> = cells
@@ -119,8 +121,8 @@ fn exits_page(
         "{} entries evaluated at {}; objective {} (cells with fewer than {} trades rank last)",
         counts.used,
         data::timeframe_label(tf),
-        opts.objective.name(),
-        opts.min_trades
+        objective.name(),
+        min_trades
     );
     let curves: Vec<(usize, &crate::trades::Curve)> =
         top.iter().map(|t| (t.rank, &t.curve)).collect();
@@ -211,6 +213,11 @@ pub struct ExitsArgs {
     /// Write every (entry, cell) outcome to this CSV (agreement checks; large).
     #[arg(long, hide = true)]
     pub trades: Option<PathBuf>,
+    /// Evaluate only shard K of N of the grid (cells i with i mod N = K − 1) and write
+    /// OUT/exits.shard.json instead of exits.csv; `phasebound merge` joins the N shards
+    /// into the bytes a single run writes.
+    #[arg(long, value_name = "K/N", conflicts_with = "trades")]
+    pub shard: Option<String>,
 }
 
 /// One axis value of the trailing stop: off, or a pair.
@@ -311,6 +318,8 @@ pub struct ExitsOptions {
     pub mode: EvalMode,
     /// Per-trade CSV, if wanted.
     pub trades: Option<PathBuf>,
+    /// `--shard K/N`: only this part of the grid, written as a shard file.
+    pub shard: Option<Shard>,
 }
 
 /// Axes from the command line; `None` takes the profile's.
@@ -439,6 +448,12 @@ impl ExitsArgs {
         };
         let objective = config.objective()?;
         let min_trades = self.min_trades.unwrap_or(config.search.min_trades);
+        let shard = self
+            .shard
+            .as_deref()
+            .map(Shard::parse)
+            .transpose()
+            .map_err(AppError::Usage)?;
         let (threads, cache) =
             crate::cli::common_options(self.threads, self.cache.as_deref(), &self.out)?;
         Ok((
@@ -468,6 +483,7 @@ impl ExitsArgs {
                     EvalMode::FirstPassage
                 },
                 trades: self.trades,
+                shard,
             },
             self.quiet,
         ))
@@ -534,7 +550,7 @@ impl BadEntry {
 }
 
 /// Entries read, used and skipped.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EntryCounts {
     /// Rows read (excluding header and blank lines).
     pub rows: u64,
@@ -1327,14 +1343,18 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     if let Some(c) = opts.cost_pct {
         spec.cost_pct = c;
     }
-    let cells: Vec<CellDef> = grid
-        .cells()
-        .into_iter()
-        .map(|exit| CellDef {
+    // A shard evaluates its part of the grid; `picked[j]` is the grid index of cell `j`.
+    let picked: Vec<usize> = (0..grid.len())
+        .filter(|&i| opts.shard.is_none_or(|s| s.picks(i)))
+        .collect();
+    let all = grid.cells();
+    let cells: Vec<CellDef> = picked
+        .iter()
+        .map(|&i| CellDef {
             group: 0,
             min_score: 0.0,
             min_consensus: 0,
-            exit,
+            exit: all[i],
         })
         .collect();
     let info: Vec<SeriesInfo> = series
@@ -1370,20 +1390,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         .iter()
         .map(|s| opts.objective.score(s, opts.min_trades))
         .collect();
-    let mut order: Vec<usize> = (0..stats.len()).collect();
-    order.sort_by(|&a, &b| {
-        if better(scores[a], a as u32, scores[b], b as u32) {
-            std::cmp::Ordering::Less
-        } else if a == b {
-            std::cmp::Ordering::Equal
-        } else {
-            std::cmp::Ordering::Greater
-        }
-    });
-    let mut rank = vec![0usize; stats.len()];
-    for (r, &c) in order.iter().enumerate() {
-        rank[c] = r + 1;
-    }
+    let (order, rank) = rank(&scores);
     let cells: Vec<CellResult> = job
         .cells
         .iter()
@@ -1395,10 +1402,41 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
             rank: r,
         })
         .collect();
-    let csv = cells_csv(&cells, tf);
     // One more pass, over the best few cells only: their equity curves.
     let top = curves::top_curves(&job, &cells, &order)?;
-    let html = exits_page(&cells, &scores, &top, tf, opts, &counts);
+    if let Some(s) = opts.shard {
+        lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
+        let path = shard::write(&job, &grid, &picked, &cells, &order, &top, &counts)?;
+        cache_use.finish(job.series);
+        let summary = format!(
+            "phasebound exits: shard {}/{}: {} of the grid's {} cells on {} entries\nWrote {}\n",
+            s.k,
+            s.n,
+            cells.len(),
+            grid.len(),
+            counts.used,
+            path.display()
+        );
+        return Ok(ExitsOutcome {
+            cells,
+            entries: counts,
+            passes: ranges.len(),
+            workers,
+            timeframe: tf,
+            summary,
+            written: vec![path],
+            curves: top,
+        });
+    }
+    let csv = cells_csv(&cells, tf);
+    let html = exits_page(
+        &cells,
+        &scores,
+        &top,
+        tf,
+        (opts.objective, opts.min_trades),
+        &counts,
+    );
     lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
     let target = opts.out.join(CSV_NAME);
     let page = opts.out.join(HTML_NAME);
@@ -1433,6 +1471,26 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         written,
         curves: top,
     })
+}
+
+/// The grid indices by rank, and each cell's 1-based rank, by `scores` (higher is
+/// better; ties to the lower index, [`better`]).
+fn rank(scores: &[f64]) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| {
+        if better(scores[a], a as u32, scores[b], b as u32) {
+            std::cmp::Ordering::Less
+        } else if a == b {
+            std::cmp::Ordering::Equal
+        } else {
+            std::cmp::Ordering::Greater
+        }
+    });
+    let mut rank = vec![0usize; scores.len()];
+    for (r, &c) in order.iter().enumerate() {
+        rank[c] = r + 1;
+    }
+    (order, rank)
 }
 
 /// Runs the chunks on `threads` workers (chunk `i` on worker `i % threads`), each with its

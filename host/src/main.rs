@@ -74,6 +74,14 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 w(&mut out, &outcome.summary)
             }
         }
+        Command::Merge { opts, quiet } => {
+            let outcome = phasebound::exits::shard::merge(&opts)?;
+            if quiet {
+                Ok(())
+            } else {
+                w(&mut out, &outcome.summary)
+            }
+        }
         Command::Run {
             opts,
             quiet,

@@ -37,7 +37,7 @@ pub const CURVE_BUCKETS: usize = 1024;
 /// lands in one of [`CURVE_BUCKETS`] time buckets, which keep their minimum and maximum
 /// (so spikes and drawdowns survive decimation), and the drawdown from the running peak
 /// likewise.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Curve {
     from: i64,
     to: i64,
@@ -46,7 +46,7 @@ pub struct Curve {
     buckets: Vec<Bucket>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Bucket {
     seen: bool,
     min: f64,

@@ -27,12 +27,13 @@ const DATA_EXTENSIONS: [&str; 3] = ["csv", "json", "zip"];
 
 /// phasebound's own outputs, never taken as data from a folder: `--out` may be the
 /// data folder (then `params.json` would otherwise be read as klines every night).
-const OWN_OUTPUTS: [&str; 5] = [
+const OWN_OUTPUTS: [&str; 6] = [
     "report.json",
     "params.json",
     "run.json",
     "exits.csv",
     "trades.csv",
+    "exits.shard.json",
 ];
 
 struct Candidate {

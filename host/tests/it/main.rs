@@ -25,6 +25,7 @@ mod limits;
 mod pipeline;
 mod scale;
 mod see_it;
+mod shard;
 mod synth;
 mod timerange;
 mod verdict;
