@@ -1316,6 +1316,16 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         &opts.cache,
     )?;
     let grid = resolve_grid(opts, tf)?;
+    if let Some(s) = opts.shard
+        && s.n as usize > grid.len()
+    {
+        return Err(AppError::Usage(format!(
+            "--shard {}/{}: more shards than the grid's {} cells",
+            s.k,
+            s.n,
+            grid.len()
+        )));
+    }
     let workers = if opts.trades.is_some() {
         1
     } else {

@@ -102,7 +102,7 @@ fn merge_refuses_foreign_repeated_and_missing_shards() {
     assert!(o.stderr.contains("junk.json"), "{}", o.stderr);
     assert!(!tmp.path().join("m").join("exits.csv").exists());
     // Bad --shard values are usage errors.
-    for bad in ["0/2", "3/2", "1", "a/b"] {
+    for bad in ["0/2", "3/2", "1", "a/b", "1/25"] {
         exits(tmp.path(), "x", &["--shard", bad]).expect_code(2);
     }
 }
