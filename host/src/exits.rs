@@ -1414,10 +1414,9 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         .collect();
     // One more pass, over the best few cells only: their equity curves.
     let top = curves::top_curves(&job, &cells, &order)?;
-    if let Some(s) = opts.shard {
+    let (summary, written) = if let Some(s) = opts.shard {
         lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
         let path = shard::write(&job, &grid, &picked, &cells, &order, &top, &counts)?;
-        cache_use.finish(job.series);
         let summary = format!(
             "phasebound exits: shard {}/{}: {} of the grid's {} cells on {} entries\nWrote {}\n",
             s.k,
@@ -1427,50 +1426,34 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
             counts.used,
             path.display()
         );
-        return Ok(ExitsOutcome {
-            cells,
-            entries: counts,
-            passes: ranges.len(),
-            workers,
-            timeframe: tf,
-            summary,
-            written: vec![path],
-            curves: top,
-        });
-    }
-    let csv = cells_csv(&cells, tf);
-    let html = exits_page(
-        &cells,
-        &scores,
-        &top,
-        tf,
-        (opts.objective, opts.min_trades),
-        &counts,
-    );
-    lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
-    let target = opts.out.join(CSV_NAME);
-    let page = opts.out.join(HTML_NAME);
-    // One commit (the folder is locked): exits.html never describes another grid.
-    crate::output::write_all_atomic(&[
-        (target.clone(), csv.into_bytes()),
-        (page.clone(), html.into_bytes()),
-    ])
-    .map_err(|e| AppError::io(&opts.out, e))?;
+        (summary, vec![path])
+    } else {
+        let mut written = write_grid_files(
+            &opts.out,
+            &lock,
+            &cells,
+            &scores,
+            &top,
+            tf,
+            (opts.objective, opts.min_trades),
+            &counts,
+        )?;
+        if let Some(t) = &opts.trades {
+            written.push(t.clone());
+        }
+        let summary = summary(
+            opts,
+            &job,
+            &grid,
+            &cells,
+            &order,
+            &counts,
+            (ranges.len(), workers),
+            &written,
+        );
+        (summary, written)
+    };
     cache_use.finish(job.series);
-    let mut written = vec![target, page];
-    if let Some(t) = &opts.trades {
-        written.push(t.clone());
-    }
-    let summary = summary(
-        opts,
-        &job,
-        &grid,
-        &cells,
-        &order,
-        &counts,
-        (ranges.len(), workers),
-        &written,
-    );
     Ok(ExitsOutcome {
         cells,
         entries: counts,
@@ -1481,6 +1464,31 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         written,
         curves: top,
     })
+}
+
+/// Writes `exits.csv` and `exits.html` of a ranked grid into `out` (locked by `lock`)
+/// in one atomic commit, so the page never describes another grid; returns their paths.
+#[allow(clippy::too_many_arguments)]
+fn write_grid_files(
+    out: &Path,
+    lock: &crate::output::OutputLock,
+    cells: &[CellResult],
+    scores: &[f64],
+    top: &[TopCurve],
+    tf: u32,
+    ranking: (Objective, u32),
+    counts: &EntryCounts,
+) -> Result<Vec<PathBuf>, AppError> {
+    let csv = cells_csv(cells, tf);
+    let html = exits_page(cells, scores, top, tf, ranking, counts);
+    lock.verify().map_err(|e| AppError::io(out, e))?;
+    let written = vec![out.join(CSV_NAME), out.join(HTML_NAME)];
+    crate::output::write_all_atomic(&[
+        (written[0].clone(), csv.into_bytes()),
+        (written[1].clone(), html.into_bytes()),
+    ])
+    .map_err(|e| AppError::io(out, e))?;
+    Ok(written)
 }
 
 /// The grid indices by rank, and each cell's 1-based rank, by `scores` (higher is

@@ -25,9 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::curves::{TOP_CURVES, TopCurve};
-use super::{
-    CSV_NAME, CellResult, EntryCounts, ExitGrid, HTML_NAME, Job, cells_csv, exits_page, rank,
-};
+use super::{CellResult, EntryCounts, ExitGrid, Job, rank, write_grid_files};
 use crate::error::AppError;
 use crate::trades::Curve;
 
@@ -336,23 +334,16 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeOutcome, AppError> {
             .ok_or_else(|| AppError::Internal(format!("no shard traced the curve of cell {i}")))?;
         top.push(TopCurve { rank: r + 1, curve });
     }
-    let tf = first.timeframe;
-    let csv = cells_csv(&cells, tf);
-    let html = exits_page(
+    let written = write_grid_files(
+        &opts.out,
+        &lock,
         &cells,
         &scores,
         &top,
-        tf,
+        first.timeframe,
         (objective, first.min_trades),
         &first.entries,
-    );
-    lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
-    let written = vec![opts.out.join(CSV_NAME), opts.out.join(HTML_NAME)];
-    crate::output::write_all_atomic(&[
-        (written[0].clone(), csv.into_bytes()),
-        (written[1].clone(), html.into_bytes()),
-    ])
-    .map_err(|e| AppError::io(&opts.out, e))?;
+    )?;
     let best = &cells[order[0]];
     let summary = format!(
         "phasebound merge: {n} shard(s) of job {}, {total} cells, {} entries\nbest: TP {}×ATR, SL {}×ATR, hold {} bars, trailing {}: {} trades, objective {:.3}\nWrote {}\n",
