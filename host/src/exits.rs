@@ -144,19 +144,20 @@ pub struct ExitsArgs {
     /// Profile whose exit lattice is the default grid (scalping or swing).
     #[arg(long, default_value = "scalping")]
     pub profile: String,
-    /// Take-profit axis in ATRs, e.g. 1,1.5,2 (default: the profile's); at most 32
-    /// values (MAX_LEVELS, as for every level axis; `phasebound budget` lists the limits).
+    /// Take-profit axis in ATRs, e.g. 1,1.5,2 (default: the profile's). Any length: a
+    /// pass takes 32 distinct levels of each kind (MAX_LEVELS), longer axes run as more
+    /// passes (`phasebound budget` lists the limits).
     #[arg(long, value_delimiter = ',')]
     pub tp: Vec<f64>,
     /// Stop-loss axis in ATRs, e.g. 1,2 (default: the profile's).
     #[arg(long, value_delimiter = ',')]
     pub sl: Vec<f64>,
-    /// Holding-time axis in hours, e.g. 4,8 (default: the profile's); at most 32 values,
-    /// each at most 8192 bars (H_MAX).
+    /// Holding-time axis in hours, e.g. 4,8 (default: the profile's); each at most 8192
+    /// bars (H_MAX).
     #[arg(long, value_delimiter = ',')]
     pub hold_hours: Vec<f64>,
     /// Trailing axis: `off` and/or activation:distance in ATRs, e.g. off,1:0.5
-    /// (default: off plus the profile's); at most 32 settings (MAX_TRAILING).
+    /// (default: off plus the profile's). Any length, as for --tp (32 a pass: MAX_TRAILING).
     #[arg(long, value_delimiter = ',')]
     pub trailing: Vec<String>,
     /// Round-trip cost in % (default: the config's fees and slippage, 0.14).
@@ -1165,9 +1166,85 @@ fn run_chunk<O: PassObserver + ?Sized>(
     })
 }
 
-/// Splits `n` cells into passes of at most `MAX_CELLS`, and at least one per worker when
-/// there are cells enough; sizes differ by at most one.
-fn chunks(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+/// The passes of a grid of `cells` for `threads` workers: ranges of consecutive cells,
+/// each of at most [`MAX_CELLS`] cells and at most [`MAX_LEVELS`] distinct take profits,
+/// as many stop losses and [`MAX_TRAILING`] trailing settings (what one pass's plan
+/// holds), split so that the workers share the work. Cells are independent, so the
+/// split never changes a result; axes longer than a pass holds only cost more passes.
+fn chunks(cells: &[CellDef], threads: usize) -> Vec<std::ops::Range<usize>> {
+    let even = even_chunks(cells.len(), threads);
+    if even.iter().all(|r| fits_one_pass(&cells[r.clone()])) {
+        return even;
+    }
+    // Longer axes: the longest runs that fit, each shared among the workers.
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut levels = PassLevels::default();
+    for (i, c) in cells.iter().enumerate() {
+        if !levels.admit(c) || i - start == MAX_CELLS {
+            out.extend(
+                even_chunks(i - start, threads)
+                    .into_iter()
+                    .map(|r| r.start + start..r.end + start),
+            );
+            start = i;
+            levels = PassLevels::default();
+            levels.admit(c);
+        }
+    }
+    out.extend(
+        even_chunks(cells.len() - start, threads)
+            .into_iter()
+            .map(|r| r.start + start..r.end + start),
+    );
+    out
+}
+
+/// The distinct levels of the cells of one pass so far.
+#[derive(Default)]
+struct PassLevels {
+    tp: Vec<u64>,
+    sl: Vec<u64>,
+    trailing: Vec<(u64, u64)>,
+}
+
+impl PassLevels {
+    /// Adds `c`'s levels if the pass still holds them all; `false` (nothing added) if not.
+    fn admit(&mut self, c: &CellDef) -> bool {
+        let e = &c.exit;
+        let (tp, sl) = (e.tp.to_bits(), e.sl.to_bits());
+        let trailing = e
+            .trailing
+            .map(|t| (t.activation.to_bits(), t.distance.to_bits()));
+        let new_tp = !self.tp.contains(&tp);
+        let new_sl = !self.sl.contains(&sl);
+        let new_trailing = trailing.filter(|t| !self.trailing.contains(t));
+        if (new_tp && self.tp.len() == MAX_LEVELS)
+            || (new_sl && self.sl.len() == MAX_LEVELS)
+            || (new_trailing.is_some() && self.trailing.len() == MAX_TRAILING)
+        {
+            return false;
+        }
+        if new_tp {
+            self.tp.push(tp);
+        }
+        if new_sl {
+            self.sl.push(sl);
+        }
+        self.trailing.extend(new_trailing);
+        true
+    }
+}
+
+/// Whether one pass's plan holds `cells`: see [`chunks`].
+fn fits_one_pass(cells: &[CellDef]) -> bool {
+    let mut levels = PassLevels::default();
+    cells.len() <= MAX_CELLS && cells.iter().all(|c| levels.admit(c))
+}
+
+/// `0..n` in equal consecutive parts: enough for [`MAX_CELLS`] a part, a multiple of
+/// `threads` when there is work for all of them.
+fn even_chunks(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
     let needed = n.div_ceil(MAX_CELLS).max(1);
     let count = if threads > 1 && n >= 2 * threads {
         needed.div_ceil(threads) * threads
@@ -1244,33 +1321,6 @@ pub fn resolve_grid(opts: &ExitsOptions, tf: u32) -> Result<ExitGrid, AppError> 
     for t in trailing {
         if !trails.contains(&t) {
             trails.push(t);
-        }
-    }
-    for (key, n, cap, cap_name) in [
-        (
-            axis_key(opts, opts.axes.tp.is_some(), "tp", "tp_atr"),
-            tp.len(),
-            MAX_LEVELS,
-            "MAX_LEVELS",
-        ),
-        (
-            axis_key(opts, opts.axes.sl.is_some(), "sl", "sl_atr"),
-            sl.len(),
-            MAX_LEVELS,
-            "MAX_LEVELS",
-        ),
-        (
-            axis_key(opts, opts.axes.trailing.is_some(), "trailing", "trailing"),
-            trails.iter().filter(|t| t.is_some()).count(),
-            MAX_TRAILING,
-            "MAX_TRAILING",
-        ),
-    ] {
-        if n > cap {
-            return Err(AppError::Capacity(format!(
-                "{key}: {n} distinct values, over the compiled capacity {cap_name} = {cap} of a pass; \
-                 give at most {cap} (run the rest as a second grid)"
-            )));
         }
     }
     let grid = ExitGrid {
@@ -1385,7 +1435,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts,
         lanes,
     };
-    let ranges = chunks(job.cells.len(), workers);
+    let ranges = chunks(&job.cells, workers);
     let results = run_chunks(&job, &ranges, workers)?;
 
     let mut stats = Vec::with_capacity(job.cells.len());

@@ -145,7 +145,8 @@ pub fn budget_text() -> String {
          symbols per run          {}\n  \
          longest window (bars)    {} (H_MAX: longest hold or opportunity horizon)\n  \
          cells per pass           {} (MAX_CELLS; `exits` splits larger grids into passes)\n  \
-         values per TP / SL / hold axis in one pass {} (MAX_LEVELS); trailing settings {} (MAX_TRAILING)\n  \
+         values per TP / SL / hold axis of a config lattice {} (MAX_LEVELS); trailing settings {} (MAX_TRAILING)\n  \
+         (`exits` axes: any length; a pass takes that many distinct levels, longer axes more passes)\n  \
          max_open_trades          {} (MAX_OPEN_TRADES)\n  \
          walk-forward folds       {} (MAX_FOLDS); weight groups {} (MAX_GROUPS)\n\
          the host adds bounded I/O buffers ({} KiB per symbol) and a fixed runtime allowance",

@@ -715,9 +715,11 @@ fn grid_flags_and_profile_lattice() {
         "{e}"
     );
     assert_eq!(e.exit_code(), 5);
+    // An axis longer than a pass holds (MAX_LEVELS = 32) is no longer refused: the grid
+    // runs as more passes (`axes_longer_than_a_pass_give_the_cells_of_shorter_grids`).
     let many: Vec<String> = (1..=33).map(|i| i.to_string()).collect();
     let o = options(&["--entries", "x.csv", "--tp", &many.join(",")]);
-    assert_eq!(exits::resolve_grid(&o, 15).unwrap_err().exit_code(), 5);
+    assert_eq!(exits::resolve_grid(&o, 15).unwrap().tp.len(), 33);
     for bad in ["1", "1:0", "a:b", "-1:1"] {
         let flag = format!("--trailing={bad}");
         let r =
@@ -725,6 +727,57 @@ fn grid_flags_and_profile_lattice() {
                 .unwrap()
                 .validate();
         assert_eq!(r.err().map(|e| e.exit_code()), Some(2), "{bad}");
+    }
+}
+
+#[test]
+fn axes_longer_than_a_pass_give_the_cells_of_shorter_grids() {
+    let m = market();
+    let es = entries(&m, 5, 60);
+    let d = Dirs::new();
+    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
+    let (e, data) = (d.path("e.csv"), m.data.display().to_string());
+    // 37 take profits and 34 stop losses: more than the 32 a pass holds, in a grid of
+    // only 37 × 34 = 1,258 cells.
+    let tp: Vec<String> = (1..=37)
+        .map(|i| format!("{}", f64::from(i) * 0.25))
+        .collect();
+    let sl: Vec<String> = (1..=34)
+        .map(|i| format!("{}", f64::from(i) * 0.2))
+        .collect();
+    let cells_of = |tp: &[String], out: &str| {
+        let out = d.path(out);
+        let (tp, sl) = (tp.join(","), sl.join(","));
+        let a = [
+            "--entries",
+            &e,
+            "--data",
+            &data,
+            "--out",
+            &out,
+            "--tp",
+            &tp,
+            "--sl",
+            &sl,
+            "--hold-hours",
+            "4",
+            "--trailing",
+            "off",
+            "--threads",
+            "2",
+        ];
+        run(&a).unwrap()
+    };
+    let whole = cells_of(&tp, "whole");
+    assert_eq!(whole.cells.len(), 37 * 34);
+    assert!(whole.passes >= 3, "{} passes", whole.passes);
+    // Each cell's account is the one a grid of fewer take profits gives it.
+    let mut parts = cells_of(&tp[..20], "a").cells;
+    parts.extend(cells_of(&tp[20..], "b").cells);
+    assert!(whole.cells.iter().any(|c| c.stats.trades > 0));
+    for (w, p) in whole.cells.iter().zip(&parts) {
+        assert_eq!(w.exit, p.exit);
+        assert_eq!(w.stats, p.stats, "{:?}", w.exit);
     }
 }
 
