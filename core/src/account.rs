@@ -30,7 +30,6 @@ use crate::budget::MAX_OPEN_TRADES;
 use crate::error::Error;
 use crate::stats::CellStats;
 use crate::trade::TradeOutcome;
-use heapless::Vec;
 
 /// Milliseconds in a UTC day.
 pub const DAY_MS: i64 = 86_400_000;
@@ -96,21 +95,44 @@ struct Position {
     exit_time: i64,
     /// Profit in units of the initial capital (stake × net %).
     pnl: f64,
-    symbol: u16,
 }
+
+impl Position {
+    const EMPTY: Self = Self {
+        exit_time: i64::MAX,
+        pnl: 0.0,
+    };
+}
+
+/// Ring indices wrap with a mask.
+const _: () = assert!(MAX_OPEN_TRADES.is_power_of_two() && MAX_OPEN_TRADES <= 256);
+const RING_MASK: usize = MAX_OPEN_TRADES - 1;
 
 /// The open positions and the current day of one cell's account (working state of a
 /// pass; [`CellStats`] holds everything that is reported).
+///
+/// The positions sit in a ring in realization order (exit time, then entry order), so
+/// the next exit is the ring's head: realizing it is `O(1)`, opening a position moves
+/// only the positions that exit after it. The UTC day of an exit is divided out only
+/// when an exit crosses the end of the current day.
 #[derive(Clone, Debug)]
 pub struct Book {
-    /// Open positions in entry order.
-    open: Vec<Position, MAX_OPEN_TRADES>,
-    /// Earliest exit time among `open` (`i64::MAX` when none).
+    /// Exit time of the head position (`i64::MAX` when none).
     next_exit: i64,
+    /// Index of the head position in `ring`.
+    head: u8,
+    /// Positions held.
+    len: u8,
+    /// Exits before this time (ms) fall in `day` (`i64::MIN`: recompute).
+    day_end: i64,
     /// UTC day of the exits being realized (`i64::MIN` before the first).
     day: i64,
     /// Equity at the start of `day`.
     day_start: f64,
+    /// Open positions, `len` of them from `head` on (wrapping), in realization order.
+    ring: [Position; MAX_OPEN_TRADES],
+    /// The symbol of each position in `ring` (apart: only one rule reads it).
+    symbols: [u16; MAX_OPEN_TRADES],
 }
 
 impl Default for Book {
@@ -124,17 +146,21 @@ impl Book {
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            open: Vec::new(),
             next_exit: i64::MAX,
+            head: 0,
+            len: 0,
+            day_end: i64::MIN,
             day: i64::MIN,
             day_start: 1.0,
+            ring: [Position::EMPTY; MAX_OPEN_TRADES],
+            symbols: [0; MAX_OPEN_TRADES],
         }
     }
 
     /// Positions held now.
     #[must_use]
     pub fn open_positions(&self) -> usize {
-        self.open.len()
+        usize::from(self.len)
     }
 
     /// Realizes, in exit order, every position whose exit bar opened before `time`.
@@ -163,14 +189,20 @@ impl Book {
     /// [`Book::realize_before`] with `time` first). Counts a refusal as skipped.
     #[inline]
     pub fn admit(&self, stats: &mut CellStats, spec: &AccountSpec, symbol: u16) -> bool {
-        let full = self.open.len() >= usize::from(spec.max_open_trades);
-        let held = spec.one_position_per_symbol && self.open.iter().any(|p| p.symbol == symbol);
+        let full = self.len >= spec.max_open_trades;
+        let held = spec.one_position_per_symbol && self.holds(symbol);
         let ruined = stats.equity <= 0.0;
         if full || held || ruined {
             stats.skipped = stats.skipped.saturating_add(1);
             return false;
         }
         true
+    }
+
+    /// Whether a position of `symbol` is open.
+    fn holds(&self, symbol: u16) -> bool {
+        (0..usize::from(self.len))
+            .any(|k| self.symbols[(usize::from(self.head) + k) & RING_MASK] == symbol)
     }
 
     /// Opens the position of an admitted entry: records the trade and stakes it.
@@ -190,6 +222,12 @@ impl Book {
         outcome: &TradeOutcome,
         is_opportunity: bool,
     ) -> Result<(), Error> {
+        if usize::from(self.len) >= MAX_OPEN_TRADES {
+            return Err(Error::CapacityExceeded {
+                what: "MAX_OPEN_TRADES",
+                capacity: MAX_OPEN_TRADES,
+            });
+        }
         let base = match spec.stake {
             Stake::Compounding => stats.equity,
             Stake::Fixed => 1.0,
@@ -198,15 +236,21 @@ impl Book {
         let position = Position {
             exit_time,
             pnl: stake * outcome.profit_pct / 100.0,
-            symbol,
         };
-        self.open
-            .push(position)
-            .map_err(|_| Error::CapacityExceeded {
-                what: "MAX_OPEN_TRADES",
-                capacity: MAX_OPEN_TRADES,
-            })?;
-        if exit_time < self.next_exit {
+        // Insert after every position exiting at or before `exit_time` (equal exits are
+        // realized in entry order, and this entry is the latest).
+        let head = usize::from(self.head);
+        let mut k = usize::from(self.len);
+        while k > 0 && self.ring[(head + k - 1) & RING_MASK].exit_time > exit_time {
+            let (to, from) = ((head + k) & RING_MASK, (head + k - 1) & RING_MASK);
+            self.ring[to] = self.ring[from];
+            self.symbols[to] = self.symbols[from];
+            k -= 1;
+        }
+        self.ring[(head + k) & RING_MASK] = position;
+        self.symbols[(head + k) & RING_MASK] = symbol;
+        self.len += 1;
+        if k == 0 {
             self.next_exit = exit_time;
         }
         stats.record_trade(outcome, is_opportunity);
@@ -217,7 +261,9 @@ impl Book {
     /// `last_day` count on `last_day`), closes the last day and stores the period's
     /// length `days` in `stats`.
     pub fn close(&mut self, stats: &mut CellStats, last_day: i64, days: u32) {
-        while !self.open.is_empty() {
+        // The cached day end was computed without the cap.
+        self.day_end = i64::MIN;
+        while self.len > 0 {
             self.realize_first(stats, last_day);
         }
         self.end_day(stats);
@@ -226,33 +272,43 @@ impl Book {
 
     /// Realizes the open position with the earliest exit (the earliest entry among
     /// equal exits), with its day capped at `last_day`.
+    #[inline]
     fn realize_first(&mut self, stats: &mut CellStats, last_day: i64) {
-        let mut first = 0;
-        let mut next = i64::MAX;
-        for (i, p) in self.open.iter().enumerate() {
-            if p.exit_time < next {
-                next = p.exit_time;
-                first = i;
-            }
-        }
-        if self.open.is_empty() {
+        if self.len == 0 {
             self.next_exit = i64::MAX;
             return;
         }
-        let p = self.open.remove(first);
-        self.next_exit = self
-            .open
-            .iter()
-            .map(|q| q.exit_time)
-            .min()
-            .unwrap_or(i64::MAX);
-        let day = p.exit_time.div_euclid(DAY_MS).min(last_day);
+        let head = usize::from(self.head);
+        let p = self.ring[head];
+        self.head = ((head + 1) & RING_MASK) as u8;
+        self.len -= 1;
+        self.next_exit = if self.len == 0 {
+            i64::MAX
+        } else {
+            self.ring[usize::from(self.head)].exit_time
+        };
+        // Exits are realized in time order, so the day changes only past `day_end`.
+        if p.exit_time >= self.day_end {
+            self.enter_day(stats, p.exit_time, last_day);
+        }
+        stats.realize(p.pnl);
+    }
+
+    /// Moves to the day of an exit at `time` (capped at `last_day`).
+    #[cold]
+    fn enter_day(&mut self, stats: &mut CellStats, time: i64, last_day: i64) {
+        let d = time.div_euclid(DAY_MS);
+        let day = d.min(last_day);
+        self.day_end = if d >= last_day {
+            i64::MAX
+        } else {
+            (d + 1).saturating_mul(DAY_MS)
+        };
         if day != self.day {
             self.end_day(stats);
             self.day = day;
             self.day_start = stats.equity;
         }
-        stats.realize(p.pnl);
     }
 
     /// Folds the current day's return into the daily sums.

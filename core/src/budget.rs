@@ -189,7 +189,7 @@ const _: () = assert!(
     "CellStats grew"
 );
 const _: () = assert!(
-    size_of::<crate::account::Book>() <= 32 + 24 * MAX_OPEN_TRADES,
+    size_of::<crate::account::Book>() <= 40 + 18 * MAX_OPEN_TRADES,
     "account book grew"
 );
 const _: () = assert!(

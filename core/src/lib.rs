@@ -60,10 +60,10 @@
 //! | bar rings, D bars (per symbol) | 16,384 | 589,824 |
 //! | entry queues, D (per symbol) | 16,384 | 1,179,648 |
 //! | cell accumulators | 1,024 | 155,648 |
-//! | account books (open positions, per cell) | 16,384 | 425,984 |
+//! | account books (open positions, per cell) | 16,384 | 335,872 |
 //! | first-passage hit table | 8,192 | 65,848 |
 //! | forward window scratch | 8,192 | 262,144 |
-//! | total (size_of Workspace) | 1 | 2,694,080 |
+//! | total (size_of Workspace) | 1 | 2,603,968 |
 //!
 //! Small workspace ([`budget::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
 //! 64 cells):
@@ -74,10 +74,10 @@
 //! | bar rings, D bars (per symbol) | 192 | 6,912 |
 //! | entry queues, D (per symbol) | 192 | 13,824 |
 //! | cell accumulators | 64 | 9,728 |
-//! | account books (open positions, per cell) | 1,024 | 26,624 |
+//! | account books (open positions, per cell) | 1,024 | 20,992 |
 //! | first-passage hit table | 96 | 1,080 |
 //! | forward window scratch | 96 | 3,072 |
-//! | total (size_of Workspace) | 1 | 63,232 |
+//! | total (size_of Workspace) | 1 | 57,600 |
 //!
 //! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 63,176 bytes
 //! (alignment differs).

@@ -349,13 +349,17 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
         let Some(ind) = state.indicators.as_mut() else {
             return Err(Error::UnknownSymbol(symbol));
         };
+        if plan.entry_source() == EntrySource::External {
+            // External entries need the ATR only.
+            if ind.update_atr(bar) {
+                state.counters.warm_bars += 1;
+            }
+            return Ok(());
+        }
         let Some(snapshot) = ind.update(bar) else {
             return Ok(());
         };
         state.counters.warm_bars += 1;
-        if plan.entry_source() == EntrySource::External {
-            return Ok(());
-        }
         if !plan.in_range(bar.time) {
             return Ok(());
         }

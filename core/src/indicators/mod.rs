@@ -287,6 +287,16 @@ impl Indicators {
         })
     }
 
+    /// Feeds `bar` to the ATR alone, for passes whose entries come from outside and
+    /// need no signal: [`Indicators::atr`] is then exactly what [`Indicators::update`]
+    /// would give, the other indicators are left behind. Returns whether `update` would
+    /// have returned a snapshot (the warm-up count advances the same way).
+    pub fn update_atr(&mut self, bar: &Bar) -> bool {
+        self.atr.update(bar.high, bar.low, bar.close);
+        self.bars = self.bars.saturating_add(1).min(self.warmup);
+        self.bars >= self.warmup
+    }
+
     /// Bars up to and including the first one that yields a snapshot: the 4 h slow EMA
     /// period (12 000 at 1 m, 800 at 15 m, 200 at 1 h, 50 from 4 h up).
     #[must_use]

@@ -126,8 +126,10 @@ impl CellStats {
         if self.equity <= 0.0 || self.equity.is_nan() {
             self.equity = 0.0;
         }
-        if self.equity > self.peak {
+        if self.equity >= self.peak {
+            // At a new high the fall is 0, which never raises the drawdown.
             self.peak = self.equity;
+            return;
         }
         if self.equity < self.trough {
             self.trough = self.equity;

@@ -633,3 +633,24 @@ fn random_and_mixed_degenerate_input_gives_no_nan() {
         }
     }
 }
+
+#[test]
+fn atr_alone_equals_the_atr_of_the_full_update() {
+    // External-entry passes feed the ATR alone; their ATR and warm-up must be the ones
+    // the full update gives.
+    let bars = random_bars(77, 1_500);
+    let mut full = Indicators::new(15).unwrap();
+    let mut alone = Indicators::new(15).unwrap();
+    let mut snapshots = 0;
+    for b in &bars {
+        let warm = full.update(b).is_some();
+        assert_eq!(alone.update_atr(b), warm);
+        snapshots += usize::from(warm);
+        assert_eq!(alone.atr().map(f64::to_bits), full.atr().map(f64::to_bits));
+        assert_eq!(alone.is_ready(), full.is_ready());
+    }
+    assert!(
+        snapshots > 0 && snapshots < bars.len(),
+        "the warm-up ends inside the series"
+    );
+}
