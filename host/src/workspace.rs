@@ -110,10 +110,17 @@ impl LaneShape {
 /// The host's workspace type.
 pub type HostWorkspace = Workspace<H_MAX, MAX_CELLS, HeapLanes>;
 
-/// A boxed workspace over new lanes of `shape`.
+/// A boxed workspace over new lanes of `shape`, built in its heap allocation.
+///
+/// `Box::new(value)` builds the value (the fixed part is most of a megabyte) on the
+/// stack and copies it, and the touched stack pages stay resident for the thread's
+/// life. Allocating first and writing into the allocation lets the optimizer build it
+/// in place; `tests/memory` checks the resident set of whole runs.
 #[must_use]
 pub fn new_workspace(shape: LaneShape) -> Box<HostWorkspace> {
-    Box::new(Workspace::with_lanes(HeapLanes::new(shape)))
+    let lanes = HeapLanes::new(shape);
+    let slot = Box::<HostWorkspace>::new_uninit();
+    Box::write(slot, Workspace::with_lanes(lanes))
 }
 
 /// Bytes of one workspace with lanes of `shape`: the fixed part (cells, scratch) plus
