@@ -2,7 +2,8 @@
 @njit(parallel=True, cache=True) kernel, cells in parallel (prange), entries in order inside each
 cell, and the plain bar-by-bar walk per (entry, cell) with early exit. Same rules as
 phasebound's reference simulator (gap fills at the open, stop before target on a bar
-that touches both, trailing stop armed at activation x ATR and effective from the next
+that touches both, trailing stop armed once the favourable excursion best - E (E - best
+short) is >= activation x ATR, the same float expressions, and effective from the next
 bar, time exit at the close of bar `hold`, truncated at the end of the data), so every
 (entry, cell) outcome is bit-identical to phasebound's.
 
@@ -26,14 +27,13 @@ def _one(o, h, l, c, s, end, d, e, a, tp_k, sl_k, hold, on, act, dist, cost):
     if n_avail <= 0:
         return -1, -1, 0.0
     n = min(hold, n_avail)
+    arm = act * a  # activation x ATR; armed when the excursion (one subtraction) reaches it
     if d > 0:
         sl_lvl = e - sl_k * a
         tp_lvl = e + tp_k * a
-        arm = e + act * a
     else:
         sl_lvl = e + sl_k * a
         tp_lvl = e - tp_k * a
-        arm = e - act * a
     stop = sl_lvl
     best = e
     for k in range(n):
@@ -50,7 +50,7 @@ def _one(o, h, l, c, s, end, d, e, a, tp_k, sl_k, hold, on, act, dist, cost):
                 return k, TP, (tp_lvl - e) / e * 100.0 * 1.0 - cost
             if h[i] > best:
                 best = h[i]
-            if on and best >= arm:
+            if on and best - e >= arm:
                 t = best - dist * a
                 if t > stop:
                     stop = t
@@ -66,7 +66,7 @@ def _one(o, h, l, c, s, end, d, e, a, tp_k, sl_k, hold, on, act, dist, cost):
                 return k, TP, (tp_lvl - e) / e * 100.0 * -1.0 - cost
             if l[i] < best:
                 best = l[i]
-            if on and best <= arm:
+            if on and e - best >= arm:
                 t = best + dist * a
                 if t < stop:
                     stop = t

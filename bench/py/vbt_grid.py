@@ -47,13 +47,14 @@ def adjust_sl(c, atr, sl_k, trail_on, act_k, dist_k):
     ref = c.curr_price  # best price since entry (trail on), else the entry price
     if c.position_now > 0:
         level = e - sl_k[col] * a
-        if trail_on[col] and ref >= e + act_k[col] * a:
+        # armed as in phasebound: excursion ref - E (one subtraction) >= activation x ATR
+        if trail_on[col] and ref - e >= act_k[col] * a:
             t = ref - dist_k[col] * a
             if t > level:
                 level = t
         return 1.0 - level / ref, True
     level = e + sl_k[col] * a
-    if trail_on[col] and ref <= e - act_k[col] * a:
+    if trail_on[col] and e - ref >= act_k[col] * a:
         t = ref + dist_k[col] * a
         if t < level:
             level = t

@@ -9,7 +9,9 @@
 //! walk per side, taking the levels in ascending order and resuming each at the previous
 //! level's hit bar, yields the hit bar of every take-profit and stop-loss level of the
 //! grid. A trailing stop `(activation, distance)` arms after the first bar `a` whose running
-//! best reaches `E + activation·A`, and is hit at the first bar `j > a` whose low reaches
+//! best is `activation·A` beyond `E` (`best_a - E >= activation·A`, as the reference decides
+//! it: [`Trailing::armed`]; non-decreasing in the activation, because the subtraction and
+//! the product are monotone), and is hit at the first bar `j > a` whose low reaches
 //! `best_{j-1} - distance·A`; that bar is non-decreasing in the distance, so the pairs of
 //! one activation share a walk too. A cell `(tp, sl, hold, trailing)` then exits at the
 //! earliest of its hit bars (if before `hold`), with the stop in force at that bar
@@ -346,9 +348,8 @@ impl<const H: usize> HitTable<H> {
         let mut group: Option<f64> = None;
         let pairs = self.trail_arm.iter_mut().zip(self.trail_hit.iter_mut());
         for ((arm_out, hit_out), t) in pairs.zip(grid.trailing.iter()) {
-            let act_level = dir.favourable(e, t.activation, a);
             while let Some(&b) = best.get(arm) {
-                if dir.reached(b, act_level) {
+                if t.armed(dir, e, a, b) {
                     break;
                 }
                 arm += 1;

@@ -12,9 +12,11 @@
 //!   3. low at or beyond the stop: exit at the stop level; when the high also reached
 //!      `TP` the bar is *ambiguous* and the stop wins (the conservative policy);
 //!   4. high at or beyond `TP`: exit at `TP`;
-//!   5. no exit: `best = max(best, high)`; with a trailing stop, once
-//!      `best >= E + activation·A` the stop becomes `max(stop, best - distance·A)`,
-//!      in force from the next bar on.
+//!   5. no exit: `best = max(best, high)`; with a trailing stop, once the favourable
+//!      excursion `best - E` reaches `activation·A` (`best - E >= activation·A`, each side
+//!      one floating-point expression: [`crate::Trailing::armed`]; short: `E - best`) the
+//!      stop becomes `max(stop, best - distance·A)`, in force from the next bar on. This is
+//!      not `best >= E + activation·A`, which rounds differently within an ulp of the level.
 //! * A stop exit is [`ExitReason::Trailing`] when the stop in force is strictly tighter
 //!   than `SL`, else [`ExitReason::StopLoss`].
 //! * No exit within `hold` bars: [`ExitReason::Time`] at the close of bar `hold - 1`;
@@ -71,7 +73,7 @@ pub fn simulate(
         }
         best = dir.best(best, dir.favourable_extreme(bar));
         if let Some(t) = exit.trailing
-            && dir.reached(best, dir.favourable(e, t.activation, a))
+            && t.armed(dir, e, a, best)
         {
             stop = dir.tighter(stop, dir.adverse(best, t.distance, a));
         }

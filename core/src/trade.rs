@@ -44,6 +44,18 @@ impl Direction {
         }
     }
 
+    /// How far `price` lies beyond `entry` on the favourable side, as one subtraction:
+    /// `price - entry` for long, `entry - price` for short (negative on the adverse side).
+    /// The trailing stop's arming rule compares it with `activation·A` ([`Trailing::armed`]).
+    #[inline]
+    #[must_use]
+    pub fn excursion(self, entry: f64, price: f64) -> f64 {
+        match self {
+            Direction::Long => price - entry,
+            Direction::Short => entry - price,
+        }
+    }
+
     /// True when `price` is at or beyond `level` on the favourable side
     /// (`>=` for long, `<=` for short).
     #[inline]
@@ -160,7 +172,8 @@ pub enum EntryTiming {
 }
 
 /// A trailing stop: once the best price since entry is `activation` ATRs beyond the
-/// entry, the stop ratchets to `best - distance` ATRs (mirrored for short).
+/// entry ([`Trailing::armed`]: `best - E >= activation·A`), the stop ratchets to
+/// `best - distance·A` (mirrored for short).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Trailing {
     /// Favourable move, in ATRs, that arms the trailing stop.
@@ -176,6 +189,27 @@ impl Trailing {
     #[must_use]
     pub fn is_valid(&self) -> bool {
         self.activation.is_finite() && self.activation >= 0.0 && positive_finite(self.distance)
+    }
+
+    /// `activation·A`: the favourable excursion that arms the stop, for ATR `atr`.
+    #[inline]
+    #[must_use]
+    pub fn activation_move(&self, atr: f64) -> f64 {
+        self.activation * atr
+    }
+
+    /// True when the stop is armed for the best price since entry `best`: the favourable
+    /// excursion [`Direction::excursion`]`(entry, best)` (`best - E` long, `E - best`
+    /// short) is `>=` [`Trailing::activation_move`] (`activation·A`), as DESIGN states it.
+    ///
+    /// This is *not* `best >= E + activation·A`: the two round differently when `best` is
+    /// within an ulp of the level (long `E = 100`, `A = 1.1`, activation 1, `best = 101.1`:
+    /// `101.1 >= 100 + 1.1` holds, but `101.1 - 100 = 1.0999999999999943 < 1.1`, not armed).
+    /// Both simulators and every peer decide arming with this function's expression only.
+    #[inline]
+    #[must_use]
+    pub fn armed(&self, direction: Direction, entry: f64, atr: f64, best: f64) -> bool {
+        direction.excursion(entry, best) >= self.activation_move(atr)
     }
 }
 

@@ -12,7 +12,7 @@ reaches) and freqtrade's own trailing stop (off). phasebound's exits are ATR mul
 which freqtrade's fractional stoploss/ROI cannot hold, so they are applied per trade here:
 
 * stop loss ``entry - atr_stop_multiplier * ATR`` and, with ``trailing_stop_enabled``, once
-  the best price reached ``entry + trailing_stop_activation * ATR``, a stop
+  ``best - entry >= trailing_stop_activation * ATR`` (phasebound's arming rule), a stop
   ``trailing_stop_distance * ATR`` behind the best price (``custom_stoploss``);
 * take profit ``entry + atr_tp_multiplier * ATR`` and the time stop after
   ``max_holding_hours`` (``custom_exit``);

@@ -324,6 +324,203 @@ fn first_passage_equals_the_reference_bit_for_bit() {
     coverage.assert_complete();
 }
 
+/// Decimal prices whose running best lands on, or an ulp either side of, the level
+/// `E ± activation·A`, where DESIGN's rule `best - E >= activation·A` (short `E - best`)
+/// and the level form `best >= E + activation·A` disagree. The first passage must still
+/// equal the reference bit for bit (it walks the arming bar with the same expression, per
+/// activation group), and the sample must hold such disagreements.
+#[test]
+fn first_passage_equals_the_reference_at_the_activation_boundary() {
+    let mut g = Gen::new(0xAC71_BA5E);
+    let mut table = HitTable::<H>::new();
+    let cents = |x: f64| (x * 100.0).round() / 100.0;
+    let activations = [0.3, 0.5, 0.7, 1.0, 1.1, 1.5, 2.0];
+    let (mut evaluated, mut disagreements, mut trailing_exits) = (0usize, 0usize, 0usize);
+    for case_no in 0..4_000 {
+        let dir = if g.chance(0.5) {
+            Direction::Long
+        } else {
+            Direction::Short
+        };
+        let long = dir == Direction::Long;
+        let s = dir.sign();
+        let e = cents(g.range(40.0, 200.0));
+        let a = cents(g.range(0.1, 3.0));
+        let mut grid = ExitGrid::new();
+        grid.add_tp(6.0).unwrap();
+        grid.add_sl(3.0).unwrap();
+        let mut acts = Vec::new();
+        for _ in 0..1 + g.below(3) {
+            let activation = activations[g.below(activations.len() as u64) as usize];
+            acts.push(activation);
+            for _ in 0..1 + g.below(2) {
+                let distance = [0.25, 0.5, 0.7, 1.0][g.below(4) as usize];
+                grid.add_trailing(Trailing {
+                    activation,
+                    distance,
+                })
+                .unwrap();
+            }
+        }
+        let len = 2 + g.below(30) as usize;
+        let mut window = Vec::with_capacity(len);
+        let mut open = e;
+        for _ in 0..len {
+            let close = cents(open + a * g.range(-0.8, 0.8));
+            let (hi, lo) = (open.max(close), open.min(close));
+            let mut fav = cents(if long { hi } else { lo } + s * a * g.unit() * 0.8);
+            let adv = cents(if long { lo } else { hi } - s * a * g.unit() * 0.8);
+            if g.chance(0.4) {
+                let activation = acts[g.below(acts.len() as u64) as usize];
+                let level = dir.favourable(e, activation, a);
+                let c = match g.below(4) {
+                    0 => level,
+                    1 => level.next_up(),
+                    2 => level.next_down(),
+                    _ => cents(level),
+                };
+                if (long && c >= hi) || (!long && c <= lo) {
+                    fav = c;
+                }
+            }
+            let (high, low) = if long { (fav, adv) } else { (adv, fav) };
+            window.push(Ohlc::new(open, high, low, close));
+            open = close;
+        }
+        if !window.iter().all(|b| {
+            Bar {
+                time: 0,
+                open: b.open,
+                high: b.high,
+                low: b.low,
+                close: b.close,
+                volume: 1.0,
+            }
+            .validate(None)
+            .is_ok()
+        }) {
+            continue;
+        }
+        // The arming bar under each form, written out independently of the helpers.
+        for &activation in &acts {
+            let (mut best, mut by_excursion, mut by_level) = (e, None, None);
+            for (i, b) in window.iter().enumerate() {
+                best = if long {
+                    best.max(b.high)
+                } else {
+                    best.min(b.low)
+                };
+                let excursion = if long { best - e } else { e - best };
+                if by_excursion.is_none() && excursion >= activation * a {
+                    by_excursion = Some(i);
+                }
+                let reached = if long {
+                    best >= e + activation * a
+                } else {
+                    best <= e - activation * a
+                };
+                if by_level.is_none() && reached {
+                    by_level = Some(i);
+                }
+            }
+            disagreements += usize::from(by_excursion != by_level);
+        }
+        let entry = Entry {
+            direction: dir,
+            price: e,
+            atr: a,
+        };
+        table.scan(&grid, &entry, &window).unwrap();
+        for cell in cells(&grid, &[len as u16, 1000]) {
+            let params = grid.params(cell).unwrap();
+            let reference = simulate(&entry, &window, &params, COST);
+            let fast = table.outcome(&grid, &entry, &window, cell, COST);
+            assert!(
+                identical(&reference, &fast),
+                "case {case_no}: {cell:?} {params:?}\nentry {entry:?}\nreference {reference:?}\nfirst passage {fast:?}\nwindow {window:?}",
+            );
+            trailing_exits += usize::from(reference.unwrap().reason == ExitReason::Trailing);
+            evaluated += 1;
+        }
+    }
+    eprintln!(
+        "{evaluated} (entry, cell) cases, {disagreements} arming disagreements, {trailing_exits} trailing exits"
+    );
+    assert!(evaluated >= 20_000, "only {evaluated} cases");
+    assert!(disagreements >= 100, "only {disagreements} disagreements");
+    assert!(
+        trailing_exits >= 1_000,
+        "only {trailing_exits} trailing exits"
+    );
+}
+
+/// A grid of several pairs, one activation on the rounding boundary: the pairs of the
+/// activation group (1.0) stay unarmed, the lower activation (0.5) arms (see
+/// `trailing_arms_on_the_excursion_not_on_the_level` in the simulator's tests).
+#[test]
+fn grid_pairs_arm_by_the_excursion() {
+    let t = |activation, distance| Trailing {
+        activation,
+        distance,
+    };
+    let pairs = [t(0.5, 0.5), t(1.0, 0.25), t(1.0, 0.5)];
+    let grid = ExitGrid::from_levels(&[10.0], &[1.0], &pairs).unwrap();
+    let cases = [
+        (
+            Direction::Long,
+            [
+                Ohlc::new(100.0, 101.1, 99.5, 100.8),
+                Ohlc::new(100.8, 101.0, 100.4, 100.7),
+                Ohlc::new(100.7, 100.9, 100.5, 100.83),
+            ],
+            101.1 - 0.5 * 1.1,
+            100.83,
+        ),
+        (
+            Direction::Short,
+            [
+                Ohlc::new(100.0, 100.5, 98.9, 99.2),
+                Ohlc::new(99.2, 99.6, 99.0, 99.3),
+                Ohlc::new(99.3, 99.5, 99.1, 99.17),
+            ],
+            98.9 + 0.5 * 1.1,
+            99.17,
+        ),
+    ];
+    let mut table = HitTable::<H>::new();
+    for (direction, window, trail_price, close) in cases {
+        let entry = Entry {
+            direction,
+            price: 100.0,
+            atr: 1.1,
+        };
+        table.scan(&grid, &entry, &window).unwrap();
+        for (i, pair) in pairs.iter().enumerate() {
+            let params = ExitParams {
+                tp: 10.0,
+                sl: 1.0,
+                hold: 3,
+                trailing: Some(*pair),
+            };
+            let cell = grid.cell(&params).unwrap();
+            assert_eq!(cell.trailing, Some(i as u8));
+            let fast = table.outcome(&grid, &entry, &window, cell, COST).unwrap();
+            let reference = simulate(&entry, &window, &params, COST).unwrap();
+            assert!(identical(&Some(reference), &Some(fast)), "{pair:?}");
+            let (index, price, reason) = if pair.activation == 0.5 {
+                (1, trail_price, ExitReason::Trailing)
+            } else {
+                (2, close, ExitReason::Time)
+            };
+            assert_eq!(
+                (fast.exit_index, fast.exit_price, fast.reason),
+                (index, price, reason),
+                "{direction:?} {pair:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn one_table_serves_successive_entries_and_grids() {
     // A stale table must not leak: scanning a smaller grid after a larger one.

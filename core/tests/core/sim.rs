@@ -553,3 +553,102 @@ fn garbage_bars_do_not_panic() {
     let cell = grid.cell(&exit).unwrap();
     let _ = table.outcome(&grid, &entry, &w, cell, COST);
 }
+
+/// The arming rule of DESIGN, `best - E >= activation·A`, against the other way to write
+/// it, `best >= E + activation·A`: they disagree within an ulp of the level. Long at
+/// `E = 100`, `A = 1.1`, activation 1 (`activation·A = 1.1`), distance 0.5 (0.55 behind the
+/// best), TP 111, SL 98.9, hold 3; the first bar's high is `101.1`:
+/// `101.1 - 100 = 1.0999999999999943 < 1.1` (not armed) although `101.1 >= 100 + 1.1 = 101.1`.
+/// Armed, the stop would go to `101.1 - 0.55` and bar 1 (low 100.4) would exit there
+/// (+0.41 %); not armed, the trade runs to the time exit at 100.83 (+0.69 %). One ulp
+/// higher (`101.10000000000001 - 100 = 1.1000000000000085`) arms it.
+#[test]
+fn trailing_arms_on_the_excursion_not_on_the_level() {
+    let (e, a) = (100.0, 1.1);
+    let t = Trailing {
+        activation: 1.0,
+        distance: 0.5,
+    };
+    let exit = ExitParams {
+        tp: 10.0,
+        sl: 1.0,
+        hold: 3,
+        trailing: Some(t),
+    };
+    let move_ = t.activation * a;
+    assert_eq!(move_, 1.1);
+
+    // Long.
+    let high = 101.1;
+    assert!(high >= e + move_, "the level form would arm");
+    assert!(high - e < move_, "the excursion form does not");
+    assert_eq!(high - e, 1.099_999_999_999_994_3);
+    assert!(!t.armed(Direction::Long, e, a, high));
+    let long = Entry {
+        direction: Direction::Long,
+        price: e,
+        atr: a,
+    };
+    let window = |high: f64| {
+        [
+            bar(100.0, high, 99.5, 100.8),
+            bar(100.8, 101.0, 100.4, 100.7),
+            bar(100.7, 100.9, 100.5, 100.83),
+        ]
+    };
+    let want = Expect {
+        index: 2,
+        price: 100.83,
+        reason: ExitReason::Time,
+        ambiguous: false,
+        profit: 0.69,
+    };
+    check(run(&long, &window(high), &exit, COST), &want);
+    let up = high.next_up();
+    assert!(up - e >= move_ && t.armed(Direction::Long, e, a, up));
+    let want = Expect {
+        index: 1,
+        price: up - 0.5 * a,
+        reason: ExitReason::Trailing,
+        ambiguous: false,
+        profit: 0.41,
+    };
+    check(run(&long, &window(up), &exit, COST), &want);
+
+    // Short: low 98.9, `100 - 98.9 = 1.0999999999999943 < 1.1` although `98.9 <= 100 - 1.1`.
+    let low = 98.9;
+    assert!(low <= e - move_, "the level form would arm");
+    assert!(e - low < move_, "the excursion form does not");
+    assert_eq!(e - low, 1.099_999_999_999_994_3);
+    assert!(!t.armed(Direction::Short, e, a, low));
+    let short = Entry {
+        direction: Direction::Short,
+        price: e,
+        atr: a,
+    };
+    let window = |low: f64| {
+        [
+            bar(100.0, 100.5, low, 99.2),
+            bar(99.2, 99.6, 99.0, 99.3),
+            bar(99.3, 99.5, 99.1, 99.17),
+        ]
+    };
+    let want = Expect {
+        index: 2,
+        price: 99.17,
+        reason: ExitReason::Time,
+        ambiguous: false,
+        profit: 0.69,
+    };
+    check(run(&short, &window(low), &exit, COST), &want);
+    let down = low.next_down();
+    assert!(e - down >= move_ && t.armed(Direction::Short, e, a, down));
+    let want = Expect {
+        index: 1,
+        price: down + 0.5 * a,
+        reason: ExitReason::Trailing,
+        ambiguous: false,
+        profit: 0.41,
+    };
+    check(run(&short, &window(down), &exit, COST), &want);
+}
