@@ -77,8 +77,10 @@ pub const LANE_FORMULA: &str =
 /// code and the allocator take, which `prlimit --as` counts).
 pub const RUNTIME_OVERHEAD_BYTES: u64 = 16 << 20;
 
-/// Stack reserved for each worker thread (a default workspace is built on it before it
-/// is boxed). Reserved, not used: it counts in the address space, hardly in the RSS.
+/// Stack reserved for each worker thread. Reserved, not used: it counts in the address
+/// space; what a worker touches stays resident for its life, which is why the workspace
+/// is built in its heap allocation (`workspace::new_workspace`; the resident set of a
+/// second worker is tested in `host/tests/it/footprint.rs`).
 pub const WORKER_STACK_BYTES: usize = 16 << 20;
 
 /// Memory a run needs, estimated before it starts: a workspace per worker (each as

@@ -19,6 +19,7 @@ mod download;
 mod exits;
 mod exits_limits;
 mod export;
+mod footprint;
 mod inputs;
 mod layouts;
 mod limits;

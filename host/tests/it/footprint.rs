@@ -1,0 +1,66 @@
+//! What users see: the resident set of whole runs, stacks included. The counting
+//! allocator of `tests/memory` sees the heap only; a workspace built on a thread's stack
+//! and copied to the heap (the fixed part is most of a megabyte) stays resident in that
+//! stack, which only the kernel's high-water mark (`run.json`'s `peak_rss_bytes`) shows.
+
+use super::cli::phasebound;
+use phasebound::data::READ_BUFFER_BYTES;
+use serde_json::Value;
+use std::fs;
+use tempfile::TempDir;
+
+/// A worker's own stack frames, its malloc arena's headers and page rounding.
+const THREAD_SLACK_BYTES: u64 = 512 * 1024;
+
+fn run_json(dir: &std::path::Path, threads: &str) -> Value {
+    let out = format!("t{threads}");
+    phasebound(
+        &[
+            "run",
+            "--quiet",
+            "--no-nice",
+            "--threads",
+            threads,
+            "--out",
+            &out,
+        ],
+        dir,
+    )
+    .expect_code(0);
+    serde_json::from_slice(&fs::read(dir.join(out).join("run.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_second_worker_costs_its_workspace_and_buffers_not_a_stack_copy() {
+    let tmp = TempDir::new().unwrap();
+    let one = run_json(tmp.path(), "1");
+    let two = run_json(tmp.path(), "2");
+    if two["workers"] != 2 {
+        println!(
+            "SKIP: one core here, `--threads 2` ran {} worker",
+            two["workers"]
+        );
+        return;
+    }
+    let rss = |v: &Value| v["peak_rss_bytes"].as_u64().unwrap();
+    let largest = two["workspace_bytes_each"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap())
+        .max()
+        .unwrap();
+    // The embedded market has 4 symbols; each worker reads them through its own buffers.
+    let allowed = largest + 4 * READ_BUFFER_BYTES as u64 + THREAD_SLACK_BYTES;
+    let extra = rss(&two).saturating_sub(rss(&one));
+    println!(
+        "peak RSS: 1 worker {} B, 2 workers {} B: +{extra} B (allowed {allowed} B)",
+        rss(&one),
+        rss(&two)
+    );
+    assert!(
+        extra <= allowed,
+        "the second worker added {extra} B of resident memory, more than its workspace \
+         ({largest} B), read buffers and {THREAD_SLACK_BYTES} B of slack"
+    );
+}
