@@ -142,6 +142,22 @@ impl Default for Book {
 }
 
 impl Book {
+    /// All zero: a placeholder that idle workspaces hold until a pass starts (see
+    /// [`CellStats::ZEROED`]).
+    pub const ZEROED: Self = Self {
+        next_exit: 0,
+        head: 0,
+        len: 0,
+        day_end: 0,
+        day: 0,
+        day_start: 0.0,
+        ring: [Position {
+            exit_time: 0,
+            pnl: 0.0,
+        }; MAX_OPEN_TRADES],
+        symbols: [0; MAX_OPEN_TRADES],
+    };
+
     /// An empty book (const, so workspaces can be `static`).
     #[must_use]
     pub const fn new() -> Self {

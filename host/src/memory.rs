@@ -94,12 +94,11 @@ pub fn estimate_bytes(workers: usize, lanes: &[LaneShape]) -> u64 {
     workers as u64 * workspace + io + RUNTIME_OVERHEAD_BYTES
 }
 
-/// The most symbols and the largest workspace of `lanes` (one worker runs the profiles
-/// one after another, so each worker needs the largest).
+/// The most symbols and the largest workspace `lanes` need: one worker runs the profiles
+/// one after another in one workspace covering them all ([`LaneShape::covering`]).
 fn largest(lanes: &[LaneShape]) -> (usize, u64) {
-    let symbols = lanes.iter().map(|l| l.symbols).max().unwrap_or(0);
-    let workspace = lanes.iter().map(|l| workspace_bytes(*l)).max().unwrap_or(0);
-    (symbols, workspace)
+    let covering = LaneShape::covering(lanes);
+    (covering.symbols, workspace_bytes(covering))
 }
 
 /// The `phasebound budget` text: the fixed table, the lane formula with its sizes, the

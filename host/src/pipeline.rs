@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::progress::Progress;
 use crate::report::{self, ProfileOutcome};
 use crate::source::CacheSource;
-use crate::workspace::LaneShape;
+use crate::workspace::{HostWorkspace, LaneShape, new_workspace};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use phasebound_core::phase::{self, BarSource, TimeRange};
 use phasebound_core::plan::CellDef;
@@ -204,49 +204,50 @@ pub fn run_announced(
     } else {
         ProgressDrawTarget::hidden()
     });
-    let run_one = |p: Profile, idx: usize| -> Result<ProfileOutcome, AppError> {
-        let bar = if log_lines {
-            Progress::lines(started, p.name())
-        } else if opts.progress {
-            let bar = multi.add(ProgressBar::new_spinner());
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix:>8} {msg} [{elapsed}]")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    let run_one =
+        |p: Profile, idx: usize, ws: &mut HostWorkspace| -> Result<ProfileOutcome, AppError> {
+            let bar = if log_lines {
+                Progress::lines(started, p.name())
+            } else if opts.progress {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {prefix:>8} {msg} [{elapsed}]")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(p.name());
+                // The ticker is a thread: none when nothing is drawn (--quiet, --json), which
+                // also keeps a thread spawn (a panic inside indicatif if it fails) out of quiet runs.
+                bar.enable_steady_tick(Duration::from_millis(200));
+                Progress::spinner(bar)
+            } else {
+                Progress::hidden()
+            };
+            let mut source = CacheSource::new(&series, tf)?;
+            let part = &parts.paths[idx];
+            let mut trades =
+                std::io::BufWriter::new(std::fs::File::create(part).map_err(|e| out_io(part, e))?);
+            let r = run_profile(
+                p,
+                idx,
+                &profiles[idx],
+                ws,
+                cfg,
+                &mut source,
+                previous[idx]
+                    .as_ref()
+                    .map(|c| (c, incumbent_origin.as_str())),
+                notes[idx].clone(),
+                &symbol_names,
+                &bar,
+                &mut trades,
             );
-            bar.set_prefix(p.name());
-            // The ticker is a thread: none when nothing is drawn (--quiet, --json), which
-            // also keeps a thread spawn (a panic inside indicatif if it fails) out of quiet runs.
-            bar.enable_steady_tick(Duration::from_millis(200));
-            Progress::spinner(bar)
-        } else {
-            Progress::hidden()
+            bar.finish();
+            let r = r.and_then(|o| {
+                std::io::Write::flush(&mut trades).map_err(|e| out_io(part, e))?;
+                Ok(o)
+            });
+            r.map_err(|e| source.take_error().map_or(e, |io| io))
         };
-        let mut source = CacheSource::new(&series, tf)?;
-        let part = &parts.paths[idx];
-        let mut trades =
-            std::io::BufWriter::new(std::fs::File::create(part).map_err(|e| out_io(part, e))?);
-        let r = run_profile(
-            p,
-            idx,
-            &profiles[idx],
-            lanes[idx],
-            cfg,
-            &mut source,
-            previous[idx]
-                .as_ref()
-                .map(|c| (c, incumbent_origin.as_str())),
-            notes[idx].clone(),
-            &symbol_names,
-            &bar,
-            &mut trades,
-        );
-        bar.finish();
-        let r = r.and_then(|o| {
-            std::io::Write::flush(&mut trades).map_err(|e| out_io(part, e))?;
-            Ok(o)
-        });
-        r.map_err(|e| source.take_error().map_or(e, |io| io))
-    };
     let outcomes: Vec<ProfileOutcome> = if workers >= 2 {
         std::thread::scope(|s| {
             let handles: Vec<_> = Profile::ALL
@@ -255,7 +256,7 @@ pub fn run_announced(
                 .map(|(i, &p)| {
                     std::thread::Builder::new()
                         .stack_size(WORKER_STACK)
-                        .spawn_scoped(s, move || run_one(p, i))
+                        .spawn_scoped(s, move || run_one(p, i, &mut new_workspace(lanes[i])))
                 })
                 .collect();
             handles
@@ -273,10 +274,12 @@ pub fn run_announced(
             let h = std::thread::Builder::new()
                 .stack_size(WORKER_STACK)
                 .spawn_scoped(s, || {
+                    // One workspace for both profiles: one allocation, reused.
+                    let mut ws = new_workspace(LaneShape::covering(&lanes));
                     Profile::ALL
                         .iter()
                         .enumerate()
-                        .map(|(i, &p)| run_one(p, i))
+                        .map(|(i, &p)| run_one(p, i, &mut ws))
                         .collect::<Result<Vec<_>, _>>()
                 });
             match h {
@@ -319,7 +322,12 @@ pub fn run_announced(
         "params_sha256": params_sha256,
         "wall_seconds": report::num(started.elapsed().as_secs_f64()),
         "peak_rss_bytes": crate::memory::peak_rss_bytes(),
-        "workspace_bytes_each": lanes.map(crate::workspace::workspace_bytes),
+        // One workspace per worker: each profile's own with two, one covering both with one.
+        "workspace_bytes_each": if workers >= 2 {
+            lanes.map(crate::workspace::workspace_bytes).to_vec()
+        } else {
+            vec![crate::workspace::workspace_bytes(LaneShape::covering(&lanes))]
+        },
         "threads": opts.threads,
         "workers": workers,
     });
@@ -397,7 +405,7 @@ fn run_profile(
     p: Profile,
     idx: usize,
     pc: &phase::ProfileConfig,
-    lanes: LaneShape,
+    ws: &mut HostWorkspace,
     cfg: &Config,
     source: &mut CacheSource,
     incumbent: Option<(&CellDef, &str)>,
@@ -408,7 +416,6 @@ fn run_profile(
 ) -> Result<ProfileOutcome, AppError> {
     use crate::procedure::{self as proc, FINAL_FIT_STREAM};
     let core = AppError::core;
-    let mut ws = crate::workspace::new_workspace(lanes);
     let span = BarSource::span(source);
     let all = TimeRange::all(span);
     let search = cfg.search_config()?;
@@ -424,11 +431,11 @@ fn run_profile(
             folds.len()
         ));
     }
-    let fold_outcomes = proc::walk_forward(&mut ws, source, pc, cfg, &search, idx, &folds, bar)?;
+    let fold_outcomes = proc::walk_forward(&mut *ws, source, pc, cfg, &search, idx, &folds, bar)?;
 
     // Tonight's fit on all data: what would ship.
     let fit = proc::fit(
-        &mut ws,
+        &mut *ws,
         source,
         pc,
         cfg,
@@ -451,8 +458,8 @@ fn run_profile(
 
     bar.set_message("Phase 4: incumbent and fallback on the folds");
     let mut judge = |cell: &CellDef, origin: &str| -> Result<report::Judged, AppError> {
-        let (all_data, _, _) = proc::trade(&mut ws, source, pc, cell, all)?;
-        let v = proc::judge_fixed(&mut ws, source, pc, cfg, cell, &all_data, &folds)?;
+        let (all_data, _, _) = proc::trade(&mut *ws, source, pc, cell, all)?;
+        let v = proc::judge_fixed(&mut *ws, source, pc, cfg, cell, &all_data, &folds)?;
         Ok(report::Judged {
             origin: origin.to_string(),
             validation: v,
@@ -488,7 +495,7 @@ fn run_profile(
         shown: (&shown, shown_params),
         all,
     };
-    let curves = crate::trades::record(&mut ws, source, pc, &traced, trades)?;
+    let curves = crate::trades::record(&mut *ws, source, pc, &traced, trades)?;
     Ok(ProfileOutcome {
         profile: p,
         groups,

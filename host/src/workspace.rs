@@ -100,6 +100,18 @@ impl LaneShape {
         }
     }
 
+    /// The smallest shape that serves every one of `shapes` (one worker reuses one
+    /// workspace for all of its passes; lanes deeper than a pass needs change nothing).
+    #[must_use]
+    pub fn covering(shapes: &[LaneShape]) -> Self {
+        let max = |f: fn(&LaneShape) -> usize| shapes.iter().map(f).max().unwrap_or(0);
+        Self {
+            symbols: max(|l| l.symbols),
+            depth: max(|l| l.depth),
+            queue: max(|l| l.queue),
+        }
+    }
+
     /// Bytes of the lanes.
     #[must_use]
     pub fn bytes(self) -> u64 {

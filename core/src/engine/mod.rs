@@ -163,14 +163,19 @@ impl<const H: usize, const C: usize, L> Workspace<H, C, L> {
     pub const WINDOW_BYTES: usize = size_of::<[Ohlc; H]>();
 
     /// An idle workspace over `lanes` (const, so it can be a `static`).
+    ///
+    /// Its cells hold all-zero placeholders until [`Workspace::begin`] resets them: an
+    /// all-zero value is written in place (a memset into a heap allocation, or the
+    /// zero-initialized section of a `static`), so a host can build the workspace in its
+    /// allocation instead of on the stack.
     #[must_use]
     pub const fn with_lanes(lanes: L) -> Self {
         Self {
             lanes,
             geometry: Geometry { depth: 0, queue: 0 },
             active_symbols: 0,
-            stats: [const { CellStats::new() }; C],
-            books: [const { Book::new() }; C],
+            stats: [CellStats::ZEROED; C],
+            books: [Book::ZEROED; C],
             hits: HitTable::new(),
             window: [const { Ohlc::new(0.0, 0.0, 0.0, 0.0) }; H],
             ordinal: 0,

@@ -66,6 +66,15 @@ pub struct CellStats {
 }
 
 impl CellStats {
+    /// All zero: a placeholder (equity 0) that idle workspaces hold until a pass starts,
+    /// so they can be built in place (a memset) rather than on the stack.
+    pub const ZEROED: Self = Self {
+        equity: 0.0,
+        peak: 0.0,
+        trough: 0.0,
+        ..Self::new()
+    };
+
     /// The empty account: no trades, equity 1.0.
     #[must_use]
     pub const fn new() -> Self {
