@@ -3,7 +3,7 @@
 # passage, and the bar-by-bar reference), a numba loop, vectorbt and the original
 # system's approach, at three scales. See bench/README.md for what is measured and why.
 #
-#   bench/run.sh [--scales small,medium,large] [--runs N] [--no-python]
+#   bench/run.sh [--scales small,medium,large,large-360] [--runs N] [--no-python] [--no-vectorbt]
 #
 # Environment: BENCH_DATA (default ../shared/data/binance), BENCH_OUT (default
 # target/bench), BENCH_THREADS (default 2: every tool gets the same cores).
@@ -16,15 +16,17 @@ DATA=${BENCH_DATA:-$ROOT/../shared/data/binance}
 OUT=${BENCH_OUT:-$ROOT/target/bench}
 THREADS=${BENCH_THREADS:-2}
 TF=15m
-SCALES=small,medium,large
+SCALES=small,medium,large,large-360
 RUNS=3
 PYTHON=1
+VECTORBT=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --scales) SCALES=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
     --no-python) PYTHON=0; shift ;;
-    *) echo "usage: bench/run.sh [--scales small,medium,large] [--runs N] [--no-python]" >&2; exit 2 ;;
+    --no-vectorbt) VECTORBT=0; shift ;;
+    *) echo "usage: bench/run.sh [--scales small,medium,large,large-360] [--runs N] [--no-python] [--no-vectorbt]" >&2; exit 2 ;;
     esac
 done
 
@@ -114,13 +116,13 @@ entries() {
 # Grids (tp x sl x trailing x hold), each the product of its axes.
 grid() {
     case $1 in
-    small) echo "--tp 0.75,1,1.5,2,3,4 --sl 0.5,1,1.5,2,3 --trailing off,1:0.5,1.5:1,0.5:1 --hold-hours 2,4,8" ;;
+    small | large-360) echo "--tp 0.75,1,1.5,2,3,4 --sl 0.5,1,1.5,2,3 --trailing off,1:0.5,1.5:1,0.5:1 --hold-hours 2,4,8" ;;
     medium) echo "--tp 0.5,0.75,1,1.5,2,2.5,3,4 --sl 0.5,0.75,1,1.5,2,3 --trailing off,1:0.5,1.5:0.75,2:1,0.5:1,1:1 --hold-hours 1,2,4,6,8" ;;
     large) echo "--tp 0.5,0.75,1,1.25,1.5,2,2.5,3,4,5 --sl 0.5,0.75,1,1.25,1.5,2,2.5,3,3.5,4 --trailing off,1:0.5,1.5:0.75,2:1,0.5:1 --hold-hours 1,2,3,4,6,8,10,12,16,24" ;;
     esac
 }
-count() { case $1 in small) echo 3000 ;; medium) echo 10000 ;; large) echo 30000 ;; esac; }
-cells() { case $1 in small) echo 360 ;; medium) echo 1440 ;; large) echo 5000 ;; esac; }
+count() { case $1 in small) echo 3000 ;; medium) echo 10000 ;; large | large-360) echo 30000 ;; esac; }
+cells() { case $1 in small | large-360) echo 360 ;; medium) echo 1440 ;; large) echo 5000 ;; esac; }
 
 for scale in ${SCALES//,/ }; do
     n=$(count "$scale")
@@ -151,7 +153,9 @@ for scale in ${SCALES//,/ }; do
     measure "$scale" numba "$RUNS" "$work" -- "$PY" "$ROOT/bench/py/numba_loop.py" "${py[@]}" --out "$dir/numba.csv"
     vruns=$RUNS
     if [ "$scale" != small ]; then vruns=1; fi
-    measure "$scale" vectorbt "$vruns" "$work" -- "$PY" "$ROOT/bench/py/vbt_grid.py" "${py[@]}" --out "$dir/vbt.csv"
+    if [ "$VECTORBT" = 1 ]; then
+        measure "$scale" vectorbt "$vruns" "$work" -- "$PY" "$ROOT/bench/py/vbt_grid.py" "${py[@]}" --out "$dir/vbt.csv"
+    fi
     measure "$scale" original "$RUNS" 46000 -- "$PY" "$ROOT/bench/py/original.py" "${py[@]}" --out "$dir/original.json"
     # Agreement: per cell at every scale, per (entry, cell) at the small one.
     echo "$scale numba per cell: $("$PY" "$ROOT/bench/py/compare.py" cells "$dir/pb/exits.csv" "$dir/numba.csv")" >>"$AGREE"
@@ -160,6 +164,8 @@ for scale in ${SCALES//,/ }; do
         "$PB" exits "${common[@]}" "${exits_all[@]}" --out "$dir/pb-trace" --trades "$dir/pb-trades.csv"
         "$PY" "$ROOT/bench/py/numba_loop.py" "${py[@]}" --out "$dir/numba.csv" --trades "$dir/numba-trades.npz" 2>/dev/null
         echo "$scale numba per (entry, cell): $("$PY" "$ROOT/bench/py/compare.py" trades "$dir/pb-trades.csv" "$dir/numba-trades.npz")" >>"$AGREE"
+    fi
+    if [ "$scale" = small ] && [ "$VECTORBT" = 1 ]; then
         "$PB" exits "${common[@]}" --out "$dir/pb-one" --one-position --stake fixed --max-open-trades 16 --trades "$dir/pb-one-trades.csv"
         "$PY" "$ROOT/bench/py/vbt_grid.py" "${py[@]}" --out "$dir/vbt.csv" --trades "$dir/vbt-trades.npz" 2>/dev/null
         echo "$scale vectorbt vs phasebound --one-position per (entry, cell): $("$PY" "$ROOT/bench/py/compare.py" vbt "$dir/pb-one-trades.csv" "$dir/vbt-trades.npz")" >>"$AGREE"

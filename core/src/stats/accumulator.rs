@@ -126,11 +126,10 @@ impl CellStats {
     /// equity never goes below 0 (ruin).
     #[inline]
     pub fn realize(&mut self, pnl: f64) {
-        if pnl > 0.0 {
-            self.gross_profit += pnl;
-        } else if pnl < 0.0 {
-            self.gross_loss -= pnl;
-        }
+        // Branch-free (wins and losses alternate unpredictably): adding the other side's
+        // 0.0 leaves a sum unchanged, and `max`/`min` drop a NaN as the comparisons did.
+        self.gross_profit += pnl.max(0.0);
+        self.gross_loss -= pnl.min(0.0);
         self.equity += pnl;
         if self.equity <= 0.0 || self.equity.is_nan() {
             self.equity = 0.0;
