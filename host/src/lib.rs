@@ -6,6 +6,7 @@
 //! and `run.json` atomically. See the README for the commands and `error` for exit codes.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod cgroup;
 pub mod cli;
 pub mod config;

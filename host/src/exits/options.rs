@@ -24,7 +24,7 @@ pub struct ExitsArgs {
     pub entries: PathBuf,
     /// Kline data, as for `run` (default: the embedded data).
     #[command(flatten)]
-    pub input: crate::cli::InputArgs,
+    pub input: crate::args::InputArgs,
     /// Configuration file (TOML): costs, fills, objective, and the profile's exit lattice.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -201,7 +201,7 @@ impl ExitsArgs {
     /// # Errors
     /// Bad flags or config, as usage/config errors (exit code 2).
     pub fn validate(self) -> Result<(ExitsOptions, bool), AppError> {
-        let mut config = crate::cli::load_config(self.config.as_deref())?;
+        let mut config = crate::args::load_config(self.config.as_deref())?;
         config.check()?;
         let profile = match self.profile.to_ascii_lowercase().as_str() {
             "scalping" => Profile::Scalping,
@@ -290,7 +290,7 @@ impl ExitsArgs {
             .transpose()
             .map_err(AppError::Usage)?;
         let (threads, cache) =
-            crate::cli::common_options(self.threads, self.cache.as_deref(), &self.out)?;
+            crate::args::common_options(self.threads, self.cache.as_deref(), &self.out)?;
         Ok((
             ExitsOptions {
                 entries: self.entries,
