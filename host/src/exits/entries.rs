@@ -9,19 +9,7 @@ use std::path::{Path, PathBuf};
 use phasebound_core::Direction;
 
 use crate::data;
-use crate::error::AppError;
-
-/// A problem with one row of the entries file (exit code 3).
-#[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {problem}", path.display())]
-pub struct EntryError {
-    /// The entries file.
-    pub path: PathBuf,
-    /// 1-based line.
-    pub line: u64,
-    /// What is wrong.
-    pub problem: String,
-}
+use crate::error::{AppError, EntryError};
 
 /// Why an entry was skipped (`--skip-bad-entries`) or refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -87,8 +87,9 @@ pub mod shard;
 /// What a pass reports to the per-trade CSV or the curve recorders.
 mod trace;
 
+pub use crate::error::EntryError;
 pub use curves::{TOP_CURVES, TopCurve};
-pub use entries::{BadEntry, EntryCounts, EntryError, parse_time};
+pub use entries::{BadEntry, EntryCounts, parse_time};
 pub use grid::{ExitGrid, MAX_GRID_CELLS, TrailingSetting, resolve_grid};
 pub use matcher::MAX_SAME_TIME_ENTRIES;
 pub use options::{Axes, ExitsArgs, ExitsOptions, parse_trailing};
