@@ -193,9 +193,17 @@ pub fn run_need(workers: usize, lanes: &[LaneShape]) -> crate::resources::Memory
 pub const EXITS_BYTES_PER_CELL: u64 = (size_of::<phasebound_core::plan::CellDef>()
     + size_of::<phasebound_core::ExitParams>()
     + 2 * size_of::<phasebound_core::stats::CellStats>()
-    + size_of::<crate::exits::CellResult>()
+    + CELL_RESULT_BYTES
     + 3 * 8
     + 512) as u64;
+
+/// Bytes of one cell's result in `phasebound exits`: its exit parameters, statistics and
+/// rank, padded to their alignment. `exits` asserts at compile time that its `CellResult`
+/// is exactly this size (this module is below `exits`, so it counts the parts).
+pub const CELL_RESULT_BYTES: usize = (size_of::<phasebound_core::ExitParams>()
+    + size_of::<phasebound_core::stats::CellStats>()
+    + size_of::<usize>())
+.next_multiple_of(align_of::<phasebound_core::stats::CellStats>());
 
 /// Memory `phasebound exits` needs, estimated before it starts: per worker a workspace,
 /// a read buffer per symbol and one for the entries; the cache building buffers; the

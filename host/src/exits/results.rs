@@ -33,6 +33,12 @@ pub struct CellResult {
     pub rank: usize,
 }
 
+// The memory estimate counts a cell's result by its parts (`memory` is below `exits`).
+const _: () = assert!(
+    size_of::<CellResult>() == crate::memory::CELL_RESULT_BYTES,
+    "CellResult changed: update memory::CELL_RESULT_BYTES"
+);
+
 /// Writes `exits.csv` and `exits.html` of a ranked grid into `out` (locked by `lock`)
 /// in one atomic commit, so the page never describes another grid; returns their paths.
 #[allow(clippy::too_many_arguments)]
