@@ -10,7 +10,6 @@ pub mod args;
 pub mod cgroup;
 pub mod cli;
 pub mod config;
-pub mod config_limits;
 pub mod data;
 pub mod decision;
 pub mod download;
