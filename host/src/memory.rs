@@ -2,6 +2,7 @@
 
 use crate::workspace::{LaneShape, workspace_bytes};
 use phasebound_core::budget;
+use phasebound_core::engine::footprint;
 use phasebound_core::engine::lane_bytes;
 
 /// Peak resident set size of this process so far, in bytes: the kernel's high-water
@@ -29,7 +30,7 @@ pub struct BudgetRow {
 /// The core working-memory table of one host workspace without its lanes.
 #[must_use]
 pub fn budget_table() -> Vec<BudgetRow> {
-    budget::fixed_part_table()
+    footprint::fixed_part_table()
         .iter()
         .map(|r| BudgetRow {
             component: r.component,
@@ -58,7 +59,7 @@ pub fn budget_json(names: &[&str], lanes: &[LaneShape]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "fixed_part_bytes": budget::FIXED_PART_BYTES,
+        "fixed_part_bytes": footprint::FIXED_PART_BYTES,
         "table": budget_table(),
         "lane_formula": LANE_FORMULA,
         "workspaces": workspaces,
