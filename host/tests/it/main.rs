@@ -20,6 +20,7 @@ mod exits;
 mod exits_limits;
 mod export;
 mod inputs;
+mod layering;
 mod layouts;
 mod limits;
 mod pipeline;
