@@ -18,7 +18,8 @@
 #![allow(clippy::unwrap_used, reason = "a failed set-up aborts the benchmark")]
 
 use phasebound_core::account::Stake;
-use phasebound_core::budget::{DefaultWorkspace, H_MAX, MAX_GROUPS};
+use phasebound_core::budget::{H_MAX, MAX_GROUPS};
+use phasebound_core::engine::DefaultWorkspace;
 use phasebound_core::first_passage::{CellExit, ExitGrid, HitTable};
 use phasebound_core::indicators::Indicators;
 use phasebound_core::plan::{CellDef, PassPlan, ProfileSpec};

@@ -23,14 +23,14 @@
 //! | [`signal`] | ex-ante direction, consensus 0–5, normalized per-profile scores, weight groups |
 //! | [`trade`], [`sim`] | the vocabulary of a trade and the reference bar-by-bar simulator |
 //! | [`first_passage`] | one forward scan per entry, then O(1) per cell; bit-identical to [`sim`] |
-//! | [`plan`], [`engine`] | what a pass evaluates, and the streaming pass engine |
+//! | [`plan`], [`engine`] | what a pass evaluates, and the streaming pass engine; [`engine::footprint`]: the workspaces' sizes, budget tables and compile-time size assertions |
 //! | [`grid`], [`search`] | mixed-radix lattices and multi-start local search |
 //! | [`sampling`] | seeded RNG streams, Floyd's sampling, reservoir sampling |
 //! | [`account`] | every cell a portfolio: stakes, open-position slots, equity in exit order |
 //! | [`stats`] | the O(1) accumulator and one metric per file; objectives |
 //! | [`phase`] | Phase 1 scan, Phase 2 screening, Phase 3 optimization, Phase 4 validation, final re-analysis |
 //! | [`wire`] | postcard encoding into caller buffers; worst-case size constants; versioned checkpoints |
-//! | [`budget`] | every capacity, and the compile-time size assertions |
+//! | [`budget`] | every capacity, as constants (a leaf: it imports nothing) |
 //!
 //! ## Exactness
 //!
@@ -46,12 +46,12 @@
 //! Every capacity is a named constant in [`budget`]. A workspace is generic over the
 //! longest window `H` (its per-entry scratch), the cells `C` of a pass, and where its
 //! per-symbol *lanes* live ([`engine::Lanes`]): inside it, `S` lanes of `D` bars
-//! ([`engine::FixedLanes`], a size in the type, asserted in [`budget`]), or in buffers
+//! ([`engine::FixedLanes`], a size in the type, asserted in [`engine::footprint`]), or in buffers
 //! the caller sizes once at start-up, [`engine::lane_bytes`] per symbol (the host does
 //! this, so a run takes any number of symbols and its memory is a formula in them). A
 //! test checks these tables against the code; `phasebound budget` prints the host's.
 //!
-//! Default workspace ([`budget::DefaultWorkspace`]: 16 lanes of 1024 bars, windows up to
+//! Default workspace ([`engine::DefaultWorkspace`]: 16 lanes of 1024 bars, windows up to
 //! 8192 bars, 1024 cells):
 //!
 //! | component | capacity | bytes |
@@ -65,7 +65,7 @@
 //! | forward window scratch | 8,192 | 262,144 |
 //! | total (size_of Workspace) | 1 | 2,603,968 |
 //!
-//! Small workspace ([`budget::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
+//! Small workspace ([`engine::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
 //! 64 cells):
 //!
 //! | component | capacity | bytes |
@@ -84,7 +84,7 @@
 //!
 //! Plans are not part of the workspace. A [`plan::PassPlan`] of the default 1,024 cells
 //! is 78,952 bytes and one of the small 64 cells 5,992 bytes
-//! ([`budget::DEFAULT_PLAN_BYTES`], [`budget::SMALL_PLAN_BYTES`]); the phase functions
+//! ([`engine::footprint::DEFAULT_PLAN_BYTES`], [`engine::footprint::SMALL_PLAN_BYTES`]); the phase functions
 //! build them on the caller's stack, up to three at once in Phase 3, so a host worker
 //! thread gets a 16 MiB stack and the firmware reserves 48 KiB (about 40 KiB used).
 //!

@@ -23,7 +23,8 @@ use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hio};
 use critical_section::Mutex;
 use panic_semihosting as _;
-use phasebound_core::budget::{SMALL_WORKSPACE_BYTES, SmallWorkspace};
+use phasebound_core::engine::SmallWorkspace;
+use phasebound_core::engine::footprint::SMALL_WORKSPACE_BYTES;
 
 /// All the working memory of the phases. Borrowed once, inside a critical section:
 /// no `static mut`, no `unsafe`.

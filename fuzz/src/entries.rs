@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use phasebound::config::Config;
 use phasebound::data::{self, BarFile, SeriesReader, SeriesSpec};
 use phasebound_core::account::Stake;
-use phasebound_core::budget::{SMALL_H_MAX, SmallWorkspace};
+use phasebound_core::budget::SMALL_H_MAX;
+use phasebound_core::engine::SmallWorkspace;
 use phasebound_core::engine::SymbolCounters;
 use phasebound_core::phase::{
     self, BarSource, ExitSpace, OptimizeResult, ProfileConfig, Reanalysis, ScanResult, ScreenEntry,

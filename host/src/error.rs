@@ -1,4 +1,6 @@
-//! Every way a run can stop, each with its documented process exit code.
+//! Every way a run can stop, each with its documented process exit code. The errors of
+//! one command that [`AppError`] carries (an entries row, an export) are defined here too,
+//! so this module depends on no command.
 //!
 //! | code | meaning |
 //! |---|---|
@@ -39,11 +41,11 @@ pub enum AppError {
     Data(#[from] DataError),
     /// Bad row in an entries file (`phasebound exits`): file, line, problem.
     #[error("{0}")]
-    Entries(#[from] crate::exits::EntryError),
+    Entries(#[from] EntryError),
     /// `phasebound export`: an unusable params file (exit 2) or a profile that does not
     /// ship (exit 3).
     #[error("{0}")]
-    Export(#[from] crate::export::ExportError),
+    Export(#[from] ExportError),
     /// I/O failure on a path.
     #[error("{path}: {source}")]
     Io {
@@ -97,6 +99,50 @@ impl AppError {
                 capacity: false,
             }),
             _ => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A problem with one row of the entries file of `phasebound exits` (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {problem}", path.display())]
+pub struct EntryError {
+    /// The entries file.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: u64,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Why `phasebound export` refused (see [`crate::export`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The params file is unusable: the file, the key and the problem (exit 2).
+    #[error("{}: {problem}", path.display())]
+    Params {
+        /// The params.json.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        problem: String,
+    },
+    /// The profile asked for (or every profile) does not ship (exit 3).
+    #[error("{}: nothing ships tonight: {problem}; nothing written", path.display())]
+    NothingShips {
+        /// The params.json.
+        path: PathBuf,
+        /// Which profile and the reason params.json gives.
+        problem: String,
+    },
+}
+
+impl ExportError {
+    /// The process exit code: 2 for an unusable file, 3 for a profile that does not ship.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ExportError::Params { .. } => 2,
+            ExportError::NothingShips { .. } => 3,
         }
     }
 }

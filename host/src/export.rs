@@ -25,6 +25,7 @@
 //! (when the run wrote it), never from the clock.
 
 use crate::error::AppError;
+pub use crate::error::ExportError;
 use crate::input::{InputError, MAX_SMALL_FILE_BYTES, read_small_text};
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
@@ -190,38 +191,6 @@ impl FreqtradeArgs {
             export_time_ms,
             safety_stoploss: s,
         })
-    }
-}
-
-/// Why an export was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// The params file is unusable: the file, the key and the problem (exit 2).
-    #[error("{}: {problem}", path.display())]
-    Params {
-        /// The params.json.
-        path: PathBuf,
-        /// What is wrong, naming the key.
-        problem: String,
-    },
-    /// The profile asked for (or every profile) does not ship (exit 3).
-    #[error("{}: nothing ships tonight: {problem}; nothing written", path.display())]
-    NothingShips {
-        /// The params.json.
-        path: PathBuf,
-        /// Which profile and the reason params.json gives.
-        problem: String,
-    },
-}
-
-impl ExportError {
-    /// The process exit code: 2 for an unusable file, 3 for a profile that does not ship.
-    #[must_use]
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            ExportError::Params { .. } => 2,
-            ExportError::NothingShips { .. } => 3,
-        }
     }
 }
 

@@ -6,10 +6,10 @@
 //! and `run.json` atomically. See the README for the commands and `error` for exit codes.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod cgroup;
 pub mod cli;
 pub mod config;
-pub mod config_limits;
 pub mod data;
 pub mod decision;
 pub mod download;

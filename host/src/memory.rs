@@ -2,6 +2,7 @@
 
 use crate::workspace::{LaneShape, workspace_bytes};
 use phasebound_core::budget;
+use phasebound_core::engine::footprint;
 use phasebound_core::engine::lane_bytes;
 
 /// Peak resident set size of this process so far, in bytes: the kernel's high-water
@@ -29,7 +30,7 @@ pub struct BudgetRow {
 /// The core working-memory table of one host workspace without its lanes.
 #[must_use]
 pub fn budget_table() -> Vec<BudgetRow> {
-    budget::fixed_part_table()
+    footprint::fixed_part_table()
         .iter()
         .map(|r| BudgetRow {
             component: r.component,
@@ -58,7 +59,7 @@ pub fn budget_json(names: &[&str], lanes: &[LaneShape]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "fixed_part_bytes": budget::FIXED_PART_BYTES,
+        "fixed_part_bytes": footprint::FIXED_PART_BYTES,
         "table": budget_table(),
         "lane_formula": LANE_FORMULA,
         "workspaces": workspaces,
@@ -194,9 +195,17 @@ pub fn run_need(workers: usize, lanes: &[LaneShape]) -> crate::resources::Memory
 pub const EXITS_BYTES_PER_CELL: u64 = (size_of::<phasebound_core::plan::CellDef>()
     + size_of::<phasebound_core::ExitParams>()
     + 2 * size_of::<phasebound_core::stats::CellStats>()
-    + size_of::<crate::exits::CellResult>()
+    + CELL_RESULT_BYTES
     + 3 * 8
     + 512) as u64;
+
+/// Bytes of one cell's result in `phasebound exits`: its exit parameters, statistics and
+/// rank, padded to their alignment. `exits` asserts at compile time that its `CellResult`
+/// is exactly this size (this module is below `exits`, so it counts the parts).
+pub const CELL_RESULT_BYTES: usize = (size_of::<phasebound_core::ExitParams>()
+    + size_of::<phasebound_core::stats::CellStats>()
+    + size_of::<usize>())
+.next_multiple_of(align_of::<phasebound_core::stats::CellStats>());
 
 /// Memory `phasebound exits` needs, estimated before it starts: per worker a workspace,
 /// a read buffer per symbol and one for the entries; the cache building buffers; the

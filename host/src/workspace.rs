@@ -11,13 +11,14 @@
 //! workers × (FIXED_PART_BYTES + symbols × lane_bytes(depth, queue))
 //! ```
 //!
-//! with `FIXED_PART_BYTES` the cells and scratch ([`budget::FIXED_PART_BYTES`]) and
+//! with `FIXED_PART_BYTES` the cells and scratch ([`footprint::FIXED_PART_BYTES`]) and
 //! `lane_bytes(d, q) = head + d × 36 + q × sizeof(Pending)` bytes
 //! ([`phasebound_core::engine::lane_bytes`]). The engine only indexes into the slices, so
 //! results equal those of a workspace with the lanes inside (tested).
 
 use phasebound_core::Ohlc;
-use phasebound_core::budget::{self, H_MAX, MAX_CELLS};
+use phasebound_core::budget::{H_MAX, MAX_CELLS};
+use phasebound_core::engine::footprint;
 use phasebound_core::engine::{Head, LaneParts, Lanes, Pending, Workspace, lane_bytes};
 
 /// The lanes of a run, on the heap: `symbols` lanes of `depth` ring bars and `queue`
@@ -139,5 +140,5 @@ pub fn new_workspace(shape: LaneShape) -> Box<HostWorkspace> {
 /// the lanes.
 #[must_use]
 pub fn workspace_bytes(shape: LaneShape) -> u64 {
-    budget::FIXED_PART_BYTES as u64 + shape.bytes()
+    footprint::FIXED_PART_BYTES as u64 + shape.bytes()
 }

@@ -26,7 +26,8 @@ mod scenario;
 
 use phasebound::config::Config;
 use phasebound::synth::{self, SymbolModel};
-use phasebound_core::budget::{SMALL_CELLS, SMALL_H_MAX, SMALL_SYMBOLS, SmallWorkspace};
+use phasebound_core::budget::{SMALL_CELLS, SMALL_H_MAX, SMALL_SYMBOLS};
+use phasebound_core::engine::SmallWorkspace;
 use phasebound_core::phase::BarSource;
 use scenario::{FlashSource, data};
 use std::fmt::Write as _;

@@ -38,7 +38,7 @@ use phasebound::data::{self, DiscoverOptions, READ_BUFFER_BYTES};
 use phasebound::pipeline::{self, RunOptions, RunOutcome};
 use phasebound::source::CacheSource;
 use phasebound::synth;
-use phasebound_core::budget;
+use phasebound_core::engine::footprint;
 use phasebound_core::phase::BarSource;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
@@ -537,12 +537,12 @@ fn under_budget(f: &Figures) -> Result<(), String> {
 
 /// `phasebound budget` and `report.json` carry the core's table.
 fn budget_agrees(outcome: &RunOutcome) -> Result<(), String> {
-    let core = budget::fixed_part_table();
+    let core = footprint::fixed_part_table();
     let total = core.last().ok_or("empty core table")?.bytes;
-    if total != budget::FIXED_PART_BYTES {
+    if total != footprint::FIXED_PART_BYTES {
         return Err(format!(
             "core table total {total} != FIXED_PART_BYTES {}",
-            budget::FIXED_PART_BYTES
+            footprint::FIXED_PART_BYTES
         ));
     }
     let parts: usize = core.iter().take(core.len() - 1).map(|r| r.bytes).sum();
@@ -573,11 +573,11 @@ fn budget_agrees(outcome: &RunOutcome) -> Result<(), String> {
         .report
         .pointer("/run/memory_budget")
         .ok_or("report.json has no run.memory_budget")?;
-    if mb["fixed_part_bytes"] != budget::FIXED_PART_BYTES {
+    if mb["fixed_part_bytes"] != footprint::FIXED_PART_BYTES {
         return Err(format!(
             "report fixed_part_bytes {} != {}",
             mb["fixed_part_bytes"],
-            budget::FIXED_PART_BYTES
+            footprint::FIXED_PART_BYTES
         ));
     }
     let symbols = outcome
@@ -675,7 +675,7 @@ fn print_table(all: &[Figures], json: &[(usize, Heap)], embedded: Option<Heap>) 
     }
     eprintln!(
         "core workspace without lanes {} bytes; budget = workers x (workspace with lanes + {} bytes per symbol) + {} bytes",
-        budget::FIXED_PART_BYTES,
+        footprint::FIXED_PART_BYTES,
         PER_SYMBOL_BYTES,
         FIXED_ALLOWANCE_BYTES
     );
@@ -832,7 +832,7 @@ fn main() -> ExitCode {
         is_embedded_data(root.path()),
     );
     checks.check(
-        "`phasebound budget` and report.json agree with phasebound_core::budget",
+        "`phasebound budget` and report.json agree with phasebound_core::engine::footprint",
         match &first_report {
             Some(outcome) => budget_agrees(outcome),
             None => missing(),

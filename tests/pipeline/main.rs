@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use phasebound::config::Config;
 use phasebound::pipeline::{RunOptions, RunOutcome};
-use phasebound_core::budget::DefaultWorkspace;
+use phasebound_core::engine::DefaultWorkspace;
 use phasebound_core::phase::{self, BarSource, TimeRange};
 use phasebound_core::plan::CellDef;
 use phasebound_core::signal::Profile;

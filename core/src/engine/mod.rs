@@ -6,7 +6,7 @@
 //! the [`Book`] of its account (at most [`MAX_OPEN_TRADES`](crate::budget::MAX_OPEN_TRADES)
 //! open positions). Nothing grows
 //! with the length of the history: the working memory is
-//! `size_of::<Workspace<S, H, C>>()`, a compile-time constant (see [`crate::budget`]).
+//! `size_of::<Workspace<S, H, C>>()`, a compile-time constant (see [`footprint`]).
 //!
 //! Bars must arrive in global `(time, symbol)` order (a k-way merge of the symbols, ties
 //! in symbol order), each symbol's times on its timeframe's grid. For each bar:
@@ -48,8 +48,10 @@ use crate::sim::{close_out, simulate};
 use crate::stats::{CellStats, Trials};
 use crate::trade::{Direction, Entry, EntryTiming, TradeOutcome, positive_finite};
 
+pub mod footprint;
 mod lanes;
 mod observer;
+pub use footprint::{DefaultWorkspace, SmallWorkspace};
 pub use lanes::{FixedLanes, Head, LaneParts, Lanes, Pending, lane_bytes};
 use lanes::{Geometry, Lane};
 pub use observer::{EntryEvent, Observer};

@@ -1,6 +1,8 @@
-//! The memory-budget table in the crate docs matches the compile-time numbers.
+//! The memory-budget tables in the crate docs match the compile-time numbers
+//! ([`phasebound_core::engine::footprint`]).
 
-use phasebound_core::budget::{self, BudgetRow};
+use phasebound_core::budget;
+use phasebound_core::engine::footprint::{self, BudgetRow};
 
 const DOCS: &str = include_str!("../../src/lib.rs");
 
@@ -38,15 +40,18 @@ fn check(title: &str, rows: &[BudgetRow]) {
 
 #[test]
 fn default_budget_table_matches_docs() {
-    check("Default workspace", &budget::table());
-    assert_eq!(budget::table()[7].bytes, budget::DEFAULT_WORKSPACE_BYTES);
+    check("Default workspace", &footprint::table());
+    assert_eq!(
+        footprint::table()[7].bytes,
+        footprint::DEFAULT_WORKSPACE_BYTES
+    );
 }
 
 #[test]
 fn small_budget_table_matches_docs() {
     check(
         "Small workspace",
-        &budget::table_of::<
+        &footprint::table_of::<
             { budget::SMALL_SYMBOLS },
             { budget::SMALL_H_MAX },
             { budget::SMALL_H_MAX },
@@ -57,7 +62,7 @@ fn small_budget_table_matches_docs() {
 
 #[test]
 fn rows_account_for_the_whole_workspace() {
-    let t = budget::table();
+    let t = footprint::table();
     let parts: usize = t[..7].iter().map(|r| r.bytes).sum();
     let total = t[7].bytes;
     // Only counters and alignment padding are outside the rows.
@@ -69,7 +74,7 @@ fn rows_account_for_the_whole_workspace() {
 
 #[test]
 fn fixed_part_is_the_workspace_without_lanes() {
-    let t = budget::fixed_part_table();
+    let t = footprint::fixed_part_table();
     let parts: usize = t[..4].iter().map(|r| r.bytes).sum();
     let total = t[4].bytes;
     assert!(
@@ -79,7 +84,7 @@ fn fixed_part_is_the_workspace_without_lanes() {
     // The default workspace is the fixed part plus its lanes (and padding).
     let lanes = budget::FIXED_SYMBOLS
         * phasebound_core::engine::lane_bytes(budget::FIXED_DEPTH, budget::FIXED_DEPTH);
-    let whole = budget::DEFAULT_WORKSPACE_BYTES;
+    let whole = footprint::DEFAULT_WORKSPACE_BYTES;
     assert!(
         whole >= total + lanes && whole - (total + lanes) < 4096,
         "whole {whole} fixed {total} lanes {lanes}"
@@ -91,8 +96,8 @@ fn fixed_part_is_the_workspace_without_lanes() {
 fn plan_sizes_are_documented() {
     let docs = DOCS.replace(',', "");
     for (name, bytes) in [
-        ("default", budget::DEFAULT_PLAN_BYTES),
-        ("small", budget::SMALL_PLAN_BYTES),
+        ("default", footprint::DEFAULT_PLAN_BYTES),
+        ("small", footprint::SMALL_PLAN_BYTES),
     ] {
         println!("{name} plan: {bytes} bytes");
         assert!(

@@ -33,7 +33,8 @@ pub mod data;
 
 use core::fmt::{self, Write};
 use phasebound_core::account::Stake;
-use phasebound_core::budget::{COMPONENTS, SmallWorkspace};
+use phasebound_core::budget::COMPONENTS;
+use phasebound_core::engine::SmallWorkspace;
 use phasebound_core::phase::{
     self, BarSource, DenseCheck, ExitSpace, ProfileConfig, ScreenResult, SearchConfig, StartResult,
     TimeRange, ValidationConfig,

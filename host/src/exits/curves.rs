@@ -17,7 +17,9 @@ use phasebound_core::TradeOutcome;
 use phasebound_core::engine::{EntryEvent, Observer};
 use phasebound_core::plan::CellDef;
 
-use super::{CellResult, Job, PassObserver, WORKER_STACK, run_chunk};
+use super::passes::{Job, WORKER_STACK, run_chunk};
+use super::results::CellResult;
+use super::trace::PassObserver;
 use crate::error::AppError;
 use crate::trades::{Curve, Labels, Recorder};
 

@@ -25,7 +25,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::curves::{TOP_CURVES, TopCurve};
-use super::{CellResult, EntryCounts, ExitGrid, Job, rank, write_grid_files};
+use super::entries::EntryCounts;
+use super::grid::ExitGrid;
+use super::passes::Job;
+use super::results::{CellResult, rank, write_grid_files};
 use crate::error::AppError;
 use crate::trades::Curve;
 

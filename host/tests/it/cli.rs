@@ -528,7 +528,10 @@ fn budget_prints_the_core_table_the_lane_formula_and_the_limits() {
         .last()
         .unwrap_or_else(|| panic!("no rows in\n{}", out.stdout));
     assert!(last.starts_with("fixed part"), "{last}");
-    assert_eq!(*total, phasebound_core::budget::FIXED_PART_BYTES as u64);
+    assert_eq!(
+        *total,
+        phasebound_core::engine::footprint::FIXED_PART_BYTES as u64
+    );
     // Then the lane formula and every compiled limit that remains, by name and value.
     for needle in [
         "plus one lane per symbol",
@@ -554,7 +557,7 @@ fn budget_prints_the_core_table_the_lane_formula_and_the_limits() {
     );
     // The rows are the core's table, in order; the parts add up to at most the total
     // (the rest is alignment padding).
-    let table = phasebound_core::budget::fixed_part_table();
+    let table = phasebound_core::engine::footprint::fixed_part_table();
     assert_eq!(rows.len(), table.len(), "{}", out.stdout);
     for (row, t) in rows.iter().zip(&table) {
         assert_eq!((row.0.as_str(), row.1), (t.component, t.bytes as u64));

@@ -304,7 +304,7 @@ fn report_json_has_the_versioned_schema_and_sections_in_order() {
     assert!(run["config"].is_object());
     assert_eq!(
         run["memory_budget"]["fixed_part_bytes"].as_u64(),
-        Some(phasebound_core::budget::FIXED_PART_BYTES as u64)
+        Some(phasebound_core::engine::footprint::FIXED_PART_BYTES as u64)
     );
     // The embedded data: 4 symbols of 15m; each profile's lanes as deep as its longest
     // window (scalping 8 h = 32 bars, swing 72 h = 288 bars).

@@ -112,7 +112,7 @@ fn every_real_timeframe_runs_with_the_default_config() {
 
 #[test]
 fn readme_memory_formula_is_the_code() {
-    use phasebound_core::budget::FIXED_PART_BYTES;
+    use phasebound_core::engine::footprint::FIXED_PART_BYTES;
     use phasebound_core::engine::lane_bytes;
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();

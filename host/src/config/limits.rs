@@ -1,9 +1,9 @@
-//! Configuration checks kept apart from `config.rs`: values beyond the core's compiled
+//! Configuration checks kept apart from `config/mod.rs`: values beyond the core's compiled
 //! capacities (exit 5, not a configuration error: the file is valid, this build cannot
 //! hold it), and non-finite numbers (`nan`, `inf`), found in the TOML text itself so
 //! the message names the key and its line.
 
-use crate::config::{Config, ConfigError};
+use super::{Config, ConfigError};
 use phasebound_core::budget::{
     MAX_FOLDS, MAX_GROUPS, MAX_LEVELS, MAX_OPEN_TRADES, MAX_SAMPLE, MAX_TRAILING,
 };

@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+pub mod limits;
+
 /// A configuration problem: the key (dotted path) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{key}: {problem}")]
@@ -403,7 +405,7 @@ impl Config {
     /// # Errors
     /// Syntax errors (with line and column), unknown keys, wrong types, invalid values.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
-        crate::config_limits::check_finite(text, origin)?;
+        limits::check_finite(text, origin)?;
         let cfg: Config = toml::from_str(text).map_err(|e| {
             let at = e
                 .span()
@@ -441,7 +443,7 @@ impl Config {
     /// # Errors
     /// The first invalid value, by key.
     pub fn check(&self) -> Result<(), ConfigError> {
-        crate::config_limits::check_capacities(self)?;
+        limits::check_capacities(self)?;
         if !(self.in_sample_fraction > 0.0 && self.in_sample_fraction < 1.0) {
             return Err(err(
                 "in_sample_fraction",
@@ -636,7 +638,7 @@ impl Config {
             let b = bars_checked(&key("hold_hours"), h, tf)?;
             // Two hour values may round to the same bar count on long timeframes.
             if hold.last() != Some(&b) && hold.push(b).is_err() {
-                return Err(crate::config_limits::capacity(
+                return Err(limits::capacity(
                     key("hold_hours"),
                     format!("{} values", t.hold_hours.len()),
                     "MAX_LEVELS",
@@ -646,20 +648,10 @@ impl Config {
         }
         let space = ExitSpace {
             tp: heapless::Vec::from_slice(&t.tp_atr).map_err(|_| {
-                crate::config_limits::capacity(
-                    key("tp_atr"),
-                    "too many values",
-                    "MAX_LEVELS",
-                    MAX_LEVELS,
-                )
+                limits::capacity(key("tp_atr"), "too many values", "MAX_LEVELS", MAX_LEVELS)
             })?,
             sl: heapless::Vec::from_slice(&t.sl_atr).map_err(|_| {
-                crate::config_limits::capacity(
-                    key("sl_atr"),
-                    "too many values",
-                    "MAX_LEVELS",
-                    MAX_LEVELS,
-                )
+                limits::capacity(key("sl_atr"), "too many values", "MAX_LEVELS", MAX_LEVELS)
             })?,
             hold,
             trailing: heapless::Vec::from_slice(
@@ -672,7 +664,7 @@ impl Config {
                     .collect::<Vec<_>>(),
             )
             .map_err(|_| {
-                crate::config_limits::capacity(
+                limits::capacity(
                     key("trailing"),
                     format!("{} values", t.trailing.len()),
                     "MAX_TRAILING",
@@ -680,11 +672,11 @@ impl Config {
                 )
             })?,
             min_score: heapless::Vec::from_slice(&t.min_scores).map_err(|_| {
-                crate::config_limits::capacity(
+                limits::capacity(
                     key("min_scores"),
                     format!("{} values", t.min_scores.len()),
                     "MAX_FILTER_VALUES",
-                    crate::config_limits::MAX_FILTER_VALUES,
+                    limits::MAX_FILTER_VALUES,
                 )
             })?,
             min_consensus: heapless::Vec::from_slice(&t.min_consensus)

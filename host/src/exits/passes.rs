@@ -1,0 +1,327 @@
+//! The passes of a grid: consecutive cells in chunks one pass's plan holds, each chunk
+//! one stream of the bars and entries through a workspace, the chunks shared among the
+//! worker threads.
+
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+
+use phasebound_core::budget::{MAX_CELLS, MAX_LEVELS, MAX_TRAILING};
+use phasebound_core::engine::ExternalEntry;
+use phasebound_core::plan::{CellDef, EntrySource, PassPlan, ProfileSpec};
+use phasebound_core::stats::CellStats;
+use phasebound_core::{Direction, EntryTiming, Error as CoreError};
+
+use super::entries::{BadEntry, EntryCounts, EntryReader};
+use super::matcher::{Matcher, SeriesInfo};
+use super::options::ExitsOptions;
+use super::trace::{PassObserver, TraceWriter};
+use crate::data::{CachedSeries, Merged, SeriesReader, TimeRange};
+use crate::error::AppError;
+use crate::workspace::{HostWorkspace, LaneShape};
+
+/// Stack of each worker thread: a default workspace is built on it before boxing.
+pub(super) const WORKER_STACK: usize = 16 * 1024 * 1024;
+
+/// Everything a pass needs, shared by the workers.
+pub(super) struct Job<'a> {
+    pub(super) series: &'a [CachedSeries],
+    pub(super) info: Vec<SeriesInfo>,
+    pub(super) spec: ProfileSpec,
+    pub(super) cells: Vec<CellDef>,
+    pub(super) timeframe: u32,
+    pub(super) opts: &'a ExitsOptions,
+    /// The workers' lanes: one per symbol, as deep as the longest hold.
+    pub(super) lanes: LaneShape,
+}
+
+pub(super) struct ChunkResult {
+    pub(super) stats: Vec<CellStats>,
+    pub(super) counts: EntryCounts,
+}
+
+/// One pass over the bars and entries for `cells` (grid cells from `offset` on),
+/// watched by `obs`.
+pub(super) fn run_chunk<O: PassObserver + ?Sized>(
+    job: &Job<'_>,
+    ws: &mut HostWorkspace,
+    cells: &[CellDef],
+    offset: usize,
+    obs: &mut O,
+) -> Result<ChunkResult, AppError> {
+    let core = AppError::core;
+    let mut plan: PassPlan<'_, MAX_CELLS> =
+        PassPlan::new(&job.spec, i64::MIN, i64::MAX).map_err(core)?;
+    for c in cells {
+        plan.push_cell(*c).map_err(core)?;
+    }
+    plan.finalize().map_err(core)?;
+    plan.set_mode(job.opts.mode);
+    plan.set_entry_source(EntrySource::External);
+    ws.begin(&plan, job.series.len(), job.timeframe)
+        .map_err(core)?;
+
+    let mut readers = Vec::with_capacity(job.series.len());
+    for s in job.series {
+        readers.push(SeriesReader::open_cached(s)?);
+    }
+    let mut merged = Merged::new(readers, TimeRange::ALL).map_err(|e| AppError::io("cache", e))?;
+    let mut matcher = Matcher {
+        reader: EntryReader::open(
+            &job.opts.entries,
+            &job.info
+                .iter()
+                .map(|i| i.symbol.clone())
+                .collect::<Vec<_>>(),
+        )?,
+        info: job.info.clone(),
+        group: Vec::new(),
+        skip: job.opts.skip_bad_entries,
+        counts: EntryCounts::default(),
+    };
+    let next_open = job.spec.entry_timing == EntryTiming::NextOpen;
+    let mut rows = Vec::new();
+    obs.begin(job.series.len(), offset);
+    while let Some((sym, bar)) = merged.next_bar().map_err(|e| AppError::io("cache", e))? {
+        matcher.advance_to(bar.time)?;
+        ws.push_observed(&plan, sym, &bar, obs).map_err(core)?;
+        matcher.take_for(sym, &mut rows);
+        for row in &rows {
+            let info = &matcher.info[usize::from(sym)];
+            if next_open && bar.time == info.last {
+                matcher.bad(row, BadEntry::NoFill)?;
+                continue;
+            }
+            let entry = ExternalEntry {
+                direction: row.direction,
+                atr: row.atr,
+            };
+            match ws.enter(&plan, sym, entry) {
+                Ok(()) => {
+                    matcher.counts.used += 1;
+                    if row.direction == Direction::Long {
+                        matcher.counts.longs += 1;
+                    }
+                    obs.queued(usize::from(sym), row.line);
+                }
+                Err(CoreError::InvalidParameter { .. }) => matcher.bad(row, BadEntry::NoAtr)?,
+                Err(CoreError::CapacityExceeded { .. }) => {
+                    return Err(AppError::Capacity(format!(
+                        "{}:{}: more than {} entries of {} wait for their windows at once \
+                         (ENTRY_QUEUE, or the longest hold); space the entries out or shorten the holds",
+                        job.opts.entries.display(),
+                        row.line,
+                        job.lanes.queue,
+                        matcher.info[usize::from(sym)].symbol
+                    )));
+                }
+                Err(e) => return Err(core(e)),
+            }
+        }
+    }
+    matcher.finish()?;
+    ws.finish_observed(&plan, obs).map_err(core)?;
+    if let Some(e) = obs.take_error() {
+        return Err(AppError::io(job.opts.trades.clone().unwrap_or_default(), e));
+    }
+    Ok(ChunkResult {
+        stats: ws.stats(cells.len()).to_vec(),
+        counts: matcher.counts,
+    })
+}
+
+/// The passes of a grid of `cells` for `threads` workers: ranges of consecutive cells,
+/// each of at most [`MAX_CELLS`] cells and at most [`MAX_LEVELS`] distinct take profits,
+/// as many stop losses and [`MAX_TRAILING`] trailing settings (what one pass's plan
+/// holds), split so that the workers share the work. Cells are independent, so the
+/// split never changes a result; axes longer than a pass holds only cost more passes.
+pub(super) fn chunks(cells: &[CellDef], threads: usize) -> Vec<std::ops::Range<usize>> {
+    let even = even_chunks(cells.len(), threads);
+    if even.iter().all(|r| fits_one_pass(&cells[r.clone()])) {
+        return even;
+    }
+    // Longer axes: the longest runs that fit, each shared among the workers.
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut levels = PassLevels::default();
+    for (i, c) in cells.iter().enumerate() {
+        if !levels.admit(c) || i - start == MAX_CELLS {
+            out.extend(
+                even_chunks(i - start, threads)
+                    .into_iter()
+                    .map(|r| r.start + start..r.end + start),
+            );
+            start = i;
+            levels = PassLevels::default();
+            levels.admit(c);
+        }
+    }
+    out.extend(
+        even_chunks(cells.len() - start, threads)
+            .into_iter()
+            .map(|r| r.start + start..r.end + start),
+    );
+    out
+}
+
+/// The distinct levels of the cells of one pass so far.
+#[derive(Default)]
+struct PassLevels {
+    tp: Vec<u64>,
+    sl: Vec<u64>,
+    trailing: Vec<(u64, u64)>,
+}
+
+impl PassLevels {
+    /// Adds `c`'s levels if the pass still holds them all; `false` (nothing added) if not.
+    fn admit(&mut self, c: &CellDef) -> bool {
+        let e = &c.exit;
+        let (tp, sl) = (e.tp.to_bits(), e.sl.to_bits());
+        let trailing = e
+            .trailing
+            .map(|t| (t.activation.to_bits(), t.distance.to_bits()));
+        let new_tp = !self.tp.contains(&tp);
+        let new_sl = !self.sl.contains(&sl);
+        let new_trailing = trailing.filter(|t| !self.trailing.contains(t));
+        if (new_tp && self.tp.len() == MAX_LEVELS)
+            || (new_sl && self.sl.len() == MAX_LEVELS)
+            || (new_trailing.is_some() && self.trailing.len() == MAX_TRAILING)
+        {
+            return false;
+        }
+        if new_tp {
+            self.tp.push(tp);
+        }
+        if new_sl {
+            self.sl.push(sl);
+        }
+        self.trailing.extend(new_trailing);
+        true
+    }
+}
+
+/// Whether one pass's plan holds `cells`: see [`chunks`].
+fn fits_one_pass(cells: &[CellDef]) -> bool {
+    let mut levels = PassLevels::default();
+    cells.len() <= MAX_CELLS && cells.iter().all(|c| levels.admit(c))
+}
+
+/// `0..n` in equal consecutive parts: enough for [`MAX_CELLS`] a part, a multiple of
+/// `threads` when there is work for all of them.
+fn even_chunks(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let needed = n.div_ceil(MAX_CELLS).max(1);
+    let count = if threads > 1 && n >= 2 * threads {
+        needed.div_ceil(threads) * threads
+    } else {
+        needed
+    };
+    let base = n / count;
+    let extra = n % count;
+    let mut out = Vec::with_capacity(count);
+    let mut start = 0;
+    for i in 0..count {
+        let len = base + usize::from(i < extra);
+        out.push(start..start + len);
+        start += len;
+    }
+    out
+}
+
+/// Runs the chunks on `threads` workers (chunk `i` on worker `i % threads`), each with its
+/// own workspace; results come back in chunk order.
+pub(super) fn run_chunks(
+    job: &Job<'_>,
+    ranges: &[std::ops::Range<usize>],
+    threads: usize,
+) -> Result<Vec<ChunkResult>, AppError> {
+    let workers = threads.min(ranges.len()).max(1);
+    let per_worker: Vec<Result<Vec<(usize, ChunkResult)>, AppError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(s, move || worker(job, ranges, w, workers))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(AppError::Internal("worker panicked".into()))),
+                Err(e) => Err(AppError::Internal(format!("cannot start worker: {e}"))),
+            })
+            .collect()
+    });
+    let mut all: Vec<(usize, ChunkResult)> = Vec::with_capacity(ranges.len());
+    let mut first_error: Option<(usize, AppError)> = None;
+    for (w, r) in per_worker.into_iter().enumerate() {
+        match r {
+            Ok(v) => all.extend(v),
+            // Every pass meets the same rows: report the error of the lowest worker.
+            Err(e) => {
+                if first_error.as_ref().is_none_or(|(fw, _)| w < *fw) {
+                    first_error = Some((w, e));
+                }
+            }
+        }
+    }
+    if let Some((_, e)) = first_error {
+        return Err(e);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+fn worker(
+    job: &Job<'_>,
+    ranges: &[std::ops::Range<usize>],
+    w: usize,
+    workers: usize,
+) -> Result<Vec<(usize, ChunkResult)>, AppError> {
+    let mut ws = crate::workspace::new_workspace(job.lanes);
+    let trace_tmp = job
+        .opts
+        .trades
+        .as_deref()
+        .map(crate::output::unique_temp_path);
+    let mut trace = match &trace_tmp {
+        Some(tmp) => {
+            let f = File::create(tmp).map_err(|e| AppError::io(tmp, e))?;
+            let mut out = BufWriter::with_capacity(1 << 16, f);
+            writeln!(
+                out,
+                "entry_line,cell,exit_bar,exit_reason,exit_price,profit_pct"
+            )
+            .map_err(|e| AppError::io(tmp, e))?;
+            Some(TraceWriter {
+                out,
+                queued: Vec::new(),
+                line: 0,
+                cell_offset: 0,
+                error: None,
+            })
+        }
+        None => None,
+    };
+    let mut out = Vec::new();
+    for (i, r) in ranges.iter().enumerate() {
+        if i % workers != w {
+            continue;
+        }
+        let cells = &job.cells[r.clone()];
+        let result = match trace.as_mut() {
+            Some(t) => run_chunk(job, &mut ws, cells, r.start, t)?,
+            None => run_chunk(job, &mut ws, cells, r.start, &mut ())?,
+        };
+        out.push((i, result));
+    }
+    if let (Some(t), Some(p), Some(tmp)) = (trace, &job.opts.trades, trace_tmp) {
+        let f = t
+            .out
+            .into_inner()
+            .map_err(|e| AppError::io(&tmp, e.into_error()))?;
+        f.sync_all().map_err(|e| AppError::io(&tmp, e))?;
+        std::fs::rename(&tmp, p).map_err(|e| AppError::io(p, e))?;
+    }
+    Ok(out)
+}
