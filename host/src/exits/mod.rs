@@ -204,6 +204,8 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         lanes,
     };
     let ranges = chunks(&job.cells, workers);
+    // A pass is one worker's: fewer passes than workers leave the rest idle (not started).
+    let workers = workers.min(ranges.len()).max(1);
     let results = run_chunks(&job, &ranges, workers)?;
 
     let mut stats = Vec::with_capacity(job.cells.len());

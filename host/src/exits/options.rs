@@ -86,7 +86,8 @@ pub struct ExitsArgs {
     #[arg(long)]
     pub cache: Option<PathBuf>,
     /// Worker threads for grids of several passes (default: all cores but one; at most
-    /// the cores and one per two cells are used).
+    /// the cores are used; a grid that fits one pass is split only into parts of 512
+    /// cells or more, since each extra pass reads all the data again).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Refuse to start (exit 5) when the memory estimate exceeds this size (as for `run`).
