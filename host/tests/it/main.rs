@@ -28,6 +28,7 @@ mod scale;
 mod see_it;
 mod shard;
 mod synth;
+mod targets;
 mod timerange;
 mod verdict;
 mod zips;
