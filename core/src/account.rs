@@ -86,6 +86,27 @@ impl AccountSpec {
         }
         Ok(())
     }
+
+    /// The profit, in initial capital, of a trade of net `profit_pct` % entered when the
+    /// realized equity is `equity`: `stake × profit_pct / 100`, the stake
+    /// `base / max_open_trades` (base: the equity, or 1 with a fixed stake).
+    #[inline]
+    #[must_use]
+    pub fn pnl(&self, equity: f64, profit_pct: f64) -> f64 {
+        let base = match self.stake {
+            Stake::Compounding => equity,
+            Stake::Fixed => 1.0,
+        };
+        let n = self.max_open_trades.max(1);
+        let stake = if n.is_power_of_two() {
+            // Dividing by 2^k is multiplying by 2^-k exactly (one rounding of the same
+            // value): the same bits without a divide.
+            base * f64::from_bits(u64::from(1023 - n.trailing_zeros()) << 52)
+        } else {
+            base / f64::from(n)
+        };
+        stake * profit_pct / 100.0
+    }
 }
 
 /// One open position.
@@ -238,21 +259,32 @@ impl Book {
         outcome: &TradeOutcome,
         is_opportunity: bool,
     ) -> Result<(), Error> {
+        let pnl = spec.pnl(stats.equity, outcome.profit_pct);
+        self.insert(stats, symbol, exit_time, pnl, outcome, is_opportunity)
+    }
+
+    /// [`Book::open`] with the trade's profit in initial capital already computed, as
+    /// [`AccountSpec::pnl`] gives it.
+    ///
+    /// # Errors
+    /// As [`Book::open`].
+    #[inline]
+    pub fn insert(
+        &mut self,
+        stats: &mut CellStats,
+        symbol: u16,
+        exit_time: i64,
+        pnl: f64,
+        outcome: &TradeOutcome,
+        is_opportunity: bool,
+    ) -> Result<(), Error> {
         if usize::from(self.len) >= MAX_OPEN_TRADES {
             return Err(Error::CapacityExceeded {
                 what: "MAX_OPEN_TRADES",
                 capacity: MAX_OPEN_TRADES,
             });
         }
-        let base = match spec.stake {
-            Stake::Compounding => stats.equity,
-            Stake::Fixed => 1.0,
-        };
-        let stake = base / f64::from(spec.max_open_trades.max(1));
-        let position = Position {
-            exit_time,
-            pnl: stake * outcome.profit_pct / 100.0,
-        };
+        let position = Position { exit_time, pnl };
         // Insert after every position exiting at or before `exit_time` (equal exits are
         // realized in entry order, and this entry is the latest).
         let head = usize::from(self.head);

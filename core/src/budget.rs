@@ -32,6 +32,14 @@ pub const MAX_LEVELS: usize = 32;
 /// Distinct trailing-stop (activation, distance) pairs in one pass.
 pub const MAX_TRAILING: usize = 32;
 
+/// Batch depth of a host workspace: one of `C` cells folds entries into its accounts in
+/// batches whose exit records (one per exit group and one per distinct hold, for each
+/// entry) fill `BATCH_DEPTH · C` slots (see [`crate::engine::Workspace`]).
+pub const BATCH_DEPTH: usize = 4;
+
+/// Entries a batch holds at most, per unit of batch depth.
+pub const BATCH_ENTRIES: usize = 16;
+
 /// Positions one cell's account can hold at once (the largest `max_open_trades`).
 pub const MAX_OPEN_TRADES: usize = 16;
 

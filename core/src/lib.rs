@@ -63,7 +63,8 @@
 //! | account books (open positions, per cell) | 16,384 | 335,872 |
 //! | first-passage hit table | 8,192 | 65,848 |
 //! | forward window scratch | 8,192 | 262,144 |
-//! | total (size_of Workspace) | 1 | 2,603,968 |
+//! | batch of resolved exits (B x C records) | 4,096 | 134,152 |
+//! | total (size_of Workspace) | 1 | 2,738,120 |
 //!
 //! Small workspace ([`engine::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
 //! 64 cells):
@@ -77,13 +78,14 @@
 //! | account books (open positions, per cell) | 1,024 | 20,992 |
 //! | first-passage hit table | 96 | 1,080 |
 //! | forward window scratch | 96 | 3,072 |
-//! | total (size_of Workspace) | 1 | 57,600 |
+//! | batch of resolved exits (B x C records) | 0 | 8 |
+//! | total (size_of Workspace) | 1 | 57,608 |
 //!
-//! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 63,176 bytes
+//! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 57,552 bytes
 //! (alignment differs).
 //!
 //! Plans are not part of the workspace. A [`plan::PassPlan`] of the default 1,024 cells
-//! is 78,952 bytes and one of the small 64 cells 5,992 bytes
+//! is 81,008 bytes and one of the small 64 cells 6,128 bytes
 //! ([`engine::footprint::DEFAULT_PLAN_BYTES`], [`engine::footprint::SMALL_PLAN_BYTES`]); the phase functions
 //! build them on the caller's stack, up to three at once in Phase 3, so a host worker
 //! thread gets a 16 MiB stack and the firmware reserves 48 KiB (about 40 KiB used).

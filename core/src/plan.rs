@@ -150,8 +150,11 @@ pub struct PassPlan<'a, const C: usize> {
     cells: Vec<CellDef, C>,
     exits: Vec<CellExit, C>,
     groups: Vec<ExitGroup, C>,
-    /// (cell index, hold) of each cell, group by group (each group's cells in plan order).
+    /// (cell index, hold slot) of each cell, group by group (each group's cells in plan
+    /// order); the hold is `holds[slot]`.
     grouped: Vec<(u16, u16), C>,
+    /// The distinct holding times of the cells, in order of first appearance.
+    holds: Vec<u16, C>,
     /// Some cell has an entry filter above the loosest (score > 0 or consensus > 0).
     filtered: bool,
     grid: ExitGrid,
@@ -182,6 +185,7 @@ impl<'a, const C: usize> PassPlan<'a, C> {
             exits: Vec::new(),
             groups: Vec::new(),
             grouped: Vec::new(),
+            holds: Vec::new(),
             filtered: false,
             grid: ExitGrid::new(),
             window: spec.opportunity_horizon,
@@ -237,6 +241,7 @@ impl<'a, const C: usize> PassPlan<'a, C> {
         self.exits.clear();
         self.groups.clear();
         self.grouped.clear();
+        self.holds.clear();
         // Group index of each cell; groups in order of first appearance.
         let mut group_of: Vec<u16, C> = Vec::new();
         let mut sizes: Vec<u16, C> = Vec::new();
@@ -272,10 +277,18 @@ impl<'a, const C: usize> PassPlan<'a, C> {
         }
         let _ = self.grouped.resize(self.cells.len(), (0, 0));
         for ((c, &g), cell) in group_of.iter().enumerate().zip(&self.cells) {
+            let hold = match self.holds.iter().position(|&h| h == cell.exit.hold) {
+                Some(k) => k,
+                None => {
+                    // At most one hold per cell: capacity C cannot run out.
+                    let _ = self.holds.push(cell.exit.hold);
+                    self.holds.len() - 1
+                }
+            };
             if let Some(g) = self.groups.get_mut(usize::from(g))
                 && let Some(slot) = self.grouped.get_mut(usize::from(g.end))
             {
-                *slot = (c as u16, cell.exit.hold);
+                *slot = (c as u16, hold as u16);
                 g.end += 1;
             }
         }
@@ -294,13 +307,21 @@ impl<'a, const C: usize> PassPlan<'a, C> {
         if self.finalized { &self.groups } else { &[] }
     }
 
-    /// `(cell index, hold)` of the cells of `group` (one of [`PassPlan::exit_groups`]),
-    /// in plan order.
+    /// `(cell index, hold slot)` of the cells of `group` (one of
+    /// [`PassPlan::exit_groups`]), in plan order; the cell's hold is
+    /// `holds()[slot]`.
     #[must_use]
     pub fn group_cells(&self, group: &ExitGroup) -> &[(u16, u16)] {
         self.grouped
             .get(usize::from(group.start)..usize::from(group.end))
             .unwrap_or(&[])
+    }
+
+    /// The distinct holding times of the cells (bars), in order of first appearance.
+    /// Empty until [`PassPlan::finalize`].
+    #[must_use]
+    pub fn holds(&self) -> &[u16] {
+        if self.finalized { &self.holds } else { &[] }
     }
 
     /// Evaluate only the candidates whose ordinals (0-based, in the order the pass meets

@@ -6,8 +6,8 @@
 
 use super::{FixedLanes, Head, Workspace};
 use crate::budget::{
-    FIXED_DEPTH, FIXED_SYMBOLS, H_MAX, MAX_CELLS, MAX_OPEN_TRADES, SMALL_CELLS, SMALL_H_MAX,
-    SMALL_SYMBOLS,
+    BATCH_DEPTH, FIXED_DEPTH, FIXED_SYMBOLS, H_MAX, MAX_CELLS, MAX_OPEN_TRADES, SMALL_CELLS,
+    SMALL_H_MAX, SMALL_SYMBOLS,
 };
 
 /// A workspace with its lanes inside: [`FIXED_SYMBOLS`] lanes of [`FIXED_DEPTH`] bars,
@@ -15,8 +15,9 @@ use crate::budget::{
 pub type DefaultWorkspace = Workspace<H_MAX, MAX_CELLS, FixedLanes<FIXED_SYMBOLS, FIXED_DEPTH>>;
 /// The microcontroller workspace: [`SMALL_SYMBOLS`] lanes of [`SMALL_H_MAX`] bars,
 /// [`SMALL_CELLS`] cells.
+/// No batch (depth 0): a microcontroller has no cache to block the cells for.
 pub type SmallWorkspace =
-    Workspace<SMALL_H_MAX, SMALL_CELLS, FixedLanes<SMALL_SYMBOLS, SMALL_H_MAX>>;
+    Workspace<SMALL_H_MAX, SMALL_CELLS, FixedLanes<SMALL_SYMBOLS, SMALL_H_MAX>, 0>;
 
 /// Working memory of one [`DefaultWorkspace`], in bytes.
 pub const DEFAULT_WORKSPACE_BYTES: usize = DefaultWorkspace::BYTES;
@@ -35,13 +36,18 @@ pub struct BudgetRow {
 }
 
 /// Rows of the budget table of a workspace with `S` lanes of `D` bars inside, windows
-/// of up to `H` bars and `C` cells. The rows add up to the workspace size minus alignment
-/// padding (the last row is the total).
+/// of up to `H` bars, `C` cells and batch depth `B`. The rows add up to the workspace
+/// size minus alignment padding (the last row is the total).
 #[must_use]
-pub const fn table_of<const S: usize, const D: usize, const H: usize, const C: usize>()
--> [BudgetRow; 8] {
-    type W<const S: usize, const D: usize, const H: usize, const C: usize> =
-        Workspace<H, C, FixedLanes<S, D>>;
+pub const fn table_of<
+    const S: usize,
+    const D: usize,
+    const H: usize,
+    const C: usize,
+    const B: usize,
+>() -> [BudgetRow; 9] {
+    type W<const S: usize, const D: usize, const H: usize, const C: usize, const B: usize> =
+        Workspace<H, C, FixedLanes<S, D>, B>;
     [
         BudgetRow {
             component: "lane heads: indicators, counters (per symbol)",
@@ -51,57 +57,63 @@ pub const fn table_of<const S: usize, const D: usize, const H: usize, const C: u
         BudgetRow {
             component: "bar rings, D bars (per symbol)",
             capacity: S * D,
-            bytes: S * W::<S, D, H, C>::RING_BYTES,
+            bytes: S * W::<S, D, H, C, B>::RING_BYTES,
         },
         BudgetRow {
             component: "entry queues, D (per symbol)",
             capacity: S * D,
-            bytes: S * W::<S, D, H, C>::PENDING_BYTES,
+            bytes: S * W::<S, D, H, C, B>::PENDING_BYTES,
         },
         BudgetRow {
             component: "cell accumulators",
             capacity: C,
-            bytes: C * W::<S, D, H, C>::CELL_STATS_BYTES,
+            bytes: C * W::<S, D, H, C, B>::CELL_STATS_BYTES,
         },
         BudgetRow {
             component: "account books (open positions, per cell)",
             capacity: C * MAX_OPEN_TRADES,
-            bytes: C * W::<S, D, H, C>::CELL_BOOK_BYTES,
+            bytes: C * W::<S, D, H, C, B>::CELL_BOOK_BYTES,
         },
         BudgetRow {
             component: "first-passage hit table",
             capacity: H,
-            bytes: W::<S, D, H, C>::HITS_BYTES,
+            bytes: W::<S, D, H, C, B>::HITS_BYTES,
         },
         BudgetRow {
             component: "forward window scratch",
             capacity: H,
-            bytes: W::<S, D, H, C>::WINDOW_BYTES,
+            bytes: W::<S, D, H, C, B>::WINDOW_BYTES,
+        },
+        BudgetRow {
+            component: "batch of resolved exits (B x C records)",
+            capacity: B * C,
+            bytes: W::<S, D, H, C, B>::BATCH_BYTES,
         },
         BudgetRow {
             component: "total (size_of Workspace)",
             capacity: 1,
-            bytes: W::<S, D, H, C>::BYTES,
+            bytes: W::<S, D, H, C, B>::BYTES,
         },
     ]
 }
 
 /// The budget table of the [`DefaultWorkspace`].
 #[must_use]
-pub const fn table() -> [BudgetRow; 8] {
-    table_of::<FIXED_SYMBOLS, FIXED_DEPTH, H_MAX, MAX_CELLS>()
+pub const fn table() -> [BudgetRow; 9] {
+    table_of::<FIXED_SYMBOLS, FIXED_DEPTH, H_MAX, MAX_CELLS, BATCH_DEPTH>()
 }
 
 /// Rows of the budget table of a workspace whose lanes live elsewhere (a host's heap
 /// lanes): cells and scratch; the last row is the total, [`FIXED_PART_BYTES`].
 #[must_use]
-pub const fn fixed_part_table() -> [BudgetRow; 5] {
+pub const fn fixed_part_table() -> [BudgetRow; 6] {
     let t = table();
     [
         t[3],
         t[4],
         t[5],
         t[6],
+        t[7],
         BudgetRow {
             component: "fixed part (size_of Workspace without lanes)",
             capacity: 1,
@@ -111,8 +123,8 @@ pub const fn fixed_part_table() -> [BudgetRow; 5] {
 }
 
 /// Bytes of a workspace whose lanes live elsewhere (a host's heap lanes), without the
-/// lanes: cell accumulators, account books and the per-entry scratch of windows up to
-/// [`H_MAX`] bars. Add [`super::lane_bytes`] per symbol.
+/// lanes: cell accumulators, account books, the per-entry scratch of windows up to
+/// [`H_MAX`] bars and the batch. Add [`super::lane_bytes`] per symbol.
 pub const FIXED_PART_BYTES: usize = size_of::<Workspace<H_MAX, MAX_CELLS, ()>>();
 
 // Compile-time budget: a change that grows any state beyond these bounds fails to build.

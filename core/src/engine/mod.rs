@@ -38,7 +38,7 @@
 
 use crate::account::{Book, DAY_MS};
 use crate::bar::{Bar, Ohlc};
-use crate::budget::MAX_GROUPS;
+use crate::budget::{BATCH_DEPTH, MAX_GROUPS};
 use crate::error::Error;
 use crate::first_passage::HitTable;
 use crate::indicators::Indicators;
@@ -48,9 +48,11 @@ use crate::sim::{close_out, simulate};
 use crate::stats::{CellStats, Trials};
 use crate::trade::{Direction, Entry, EntryTiming, TradeOutcome, positive_finite};
 
+mod batch;
 pub mod footprint;
 mod lanes;
 mod observer;
+use batch::{Batch, admits};
 pub use footprint::{DefaultWorkspace, SmallWorkspace};
 pub use lanes::{FixedLanes, Head, LaneParts, Lanes, Pending, lane_bytes};
 use lanes::{Geometry, Lane};
@@ -99,7 +101,7 @@ pub type FixedWorkspace<const S: usize, const H: usize, const C: usize> =
 /// per-symbol lanes `L` (see [`Lanes`]). The caller owns it (a `static` on a
 /// microcontroller, one boxed value per worker on a host) and reuses it for every pass.
 #[derive(Clone, Debug)]
-pub struct Workspace<const H: usize, const C: usize, L> {
+pub struct Workspace<const H: usize, const C: usize, L, const BATCH: usize = BATCH_DEPTH> {
     /// Per-symbol state (see [`Lanes`]).
     lanes: L,
     geometry: Geometry,
@@ -109,6 +111,8 @@ pub struct Workspace<const H: usize, const C: usize, L> {
     books: [Book; C],
     hits: HitTable<H>,
     window: [Ohlc; H],
+    /// Entries resolved but not yet folded into the accounts (see [`batch`]).
+    batch: Batch<C, BATCH>,
     /// Candidates created so far in this pass (the sampling ordinal).
     ordinal: u32,
     /// Position in the plan's sorted sample.
@@ -125,16 +129,16 @@ pub struct Workspace<const H: usize, const C: usize, L> {
     trials: Trials,
 }
 
-impl<const S: usize, const D: usize, const H: usize, const C: usize> Default
-    for Workspace<H, C, FixedLanes<S, D>>
+impl<const S: usize, const D: usize, const H: usize, const C: usize, const BATCH: usize> Default
+    for Workspace<H, C, FixedLanes<S, D>, BATCH>
 {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const S: usize, const D: usize, const H: usize, const C: usize>
-    Workspace<H, C, FixedLanes<S, D>>
+impl<const S: usize, const D: usize, const H: usize, const C: usize, const BATCH: usize>
+    Workspace<H, C, FixedLanes<S, D>, BATCH>
 {
     /// Bar ring of one symbol (`D` bars and their gap-free run numbers).
     pub const RING_BYTES: usize = size_of::<[Ohlc; D]>() + size_of::<[u32; D]>();
@@ -149,7 +153,7 @@ impl<const S: usize, const D: usize, const H: usize, const C: usize>
     }
 }
 
-impl<const H: usize, const C: usize, L> Workspace<H, C, L> {
+impl<const H: usize, const C: usize, L, const BATCH: usize> Workspace<H, C, L, BATCH> {
     /// Total size in bytes: the pass engine's whole working memory when the lanes are
     /// inside (for lanes elsewhere, add their storage).
     pub const BYTES: usize = size_of::<Self>();
@@ -163,6 +167,8 @@ impl<const H: usize, const C: usize, L> Workspace<H, C, L> {
     pub const HITS_BYTES: usize = size_of::<HitTable<H>>();
     /// Contiguous forward window (scratch, one per workspace).
     pub const WINDOW_BYTES: usize = size_of::<[Ohlc; H]>();
+    /// Batch of resolved exits (see [`batch`]).
+    pub const BATCH_BYTES: usize = size_of::<Batch<C, BATCH>>();
 
     /// An idle workspace over `lanes` (const, so it can be a `static`).
     ///
@@ -180,6 +186,7 @@ impl<const H: usize, const C: usize, L> Workspace<H, C, L> {
             books: [Book::ZEROED; C],
             hits: HitTable::new(),
             window: [const { Ohlc::new(0.0, 0.0, 0.0, 0.0) }; H],
+            batch: Batch::new(),
             ordinal: 0,
             sample_cursor: 0,
             timeframe_ms: 0,
@@ -191,7 +198,7 @@ impl<const H: usize, const C: usize, L> Workspace<H, C, L> {
     }
 }
 
-impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
+impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, C, L, BATCH> {
     /// Lane `sym` (`None` past the pass's lanes).
     fn lane(&mut self, sym: usize) -> Option<Lane<'_>> {
         self.geometry.lane(self.lanes.parts(), sym)
@@ -261,6 +268,7 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
         for book in &mut self.books {
             *book = Book::new();
         }
+        self.batch.begin(plan);
         self.ordinal = 0;
         self.sample_cursor = 0;
         self.timeframe_ms = i64::from(timeframe_minutes) * 60_000;
@@ -558,6 +566,7 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
         while self.front.is_some() {
             self.evaluate_front(plan, observer)?;
         }
+        self.fold_batch(plan)?;
         let (days, last_day) = match self.period {
             Some((first, last)) => {
                 let (d0, d1) = (first.div_euclid(DAY_MS), last.div_euclid(DAY_MS));
@@ -613,6 +622,12 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
             t.longs += c.longs;
         }
         t
+    }
+
+    /// Folds the batched entries into the cells' accounts.
+    fn fold_batch<const PC: usize>(&mut self, plan: &PassPlan<'_, PC>) -> Result<(), Error> {
+        self.batch
+            .fold(plan, &mut self.books, &mut self.stats, self.timeframe_ms)
     }
 
     /// Evaluates one candidate of symbol `sym` against every cell.
@@ -720,9 +735,23 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
             // only applies its holding time. Cells are independent, so visiting them group
             // by group leaves every account as a plan-order loop would.
             self.hits.scan(plan.grid(), &entry, bars)?;
+            if self.batch.capacity() > 0 && !observer.wants_outcomes() {
+                // Nobody watches single outcomes: fold a batch at a time (see `batch`).
+                if self
+                    .batch
+                    .add(plan, &self.hits, &entry, bars, p, symbol, is_opportunity)
+                {
+                    self.fold_batch(plan)?;
+                }
+                return Ok(());
+            }
+            // Outcomes in entry order: the batch first.
+            self.batch
+                .fold(plan, &mut self.books, &mut self.stats, self.timeframe_ms)?;
             // Time exits depend on the hold only: cache the last few (direct-mapped).
             let mut time_exits: [(u16, Option<TradeOutcome>); TIME_EXIT_SLOTS] =
                 [(0, None); TIME_EXIT_SLOTS];
+            let holds = plan.holds();
             for group in plan.exit_groups() {
                 let Some(level) = self
                     .hits
@@ -730,8 +759,9 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
                 else {
                     continue;
                 };
-                for &(c, hold) in plan.group_cells(group) {
+                for &(c, slot) in plan.group_cells(group) {
                     let c = usize::from(c);
+                    let hold = holds.get(usize::from(slot)).copied().unwrap_or(0);
                     // Scores are clamped to [0, 100] (or NaN, which no filter rejects),
                     // so cells without filters admit every candidate.
                     if filtered && !plan.cells().get(c).is_some_and(|cell| passes(cell, p)) {
@@ -762,6 +792,8 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
                 }
             }
         } else {
+            self.batch
+                .fold(plan, &mut self.books, &mut self.stats, self.timeframe_ms)?;
             for (c, cell) in plan.cells().iter().enumerate() {
                 if !passes(cell, p) {
                     continue;
@@ -785,10 +817,5 @@ impl<const H: usize, const C: usize, L: Lanes> Workspace<H, C, L> {
 /// Whether a cell's entry filter admits candidate `p` (its group's score and the consensus).
 #[inline]
 fn passes(cell: &CellDef, p: &Pending) -> bool {
-    let score = p
-        .scores
-        .get(usize::from(cell.group))
-        .copied()
-        .unwrap_or(f32::NEG_INFINITY);
-    !(p.consensus < cell.min_consensus || score < cell.min_score)
+    admits(cell, p.consensus, &p.scores)
 }

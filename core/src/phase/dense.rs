@@ -32,8 +32,14 @@ pub struct DenseCheck {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn dense_check<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn dense_check<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,
@@ -60,8 +66,14 @@ pub fn dense_check<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usi
 /// # Errors
 /// As [`dense_check`].
 #[allow(clippy::too_many_arguments)]
-pub fn dense_check_visited<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn dense_check_visited<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,

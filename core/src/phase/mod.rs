@@ -95,8 +95,14 @@ impl TimeRange {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn run_pass<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn run_pass<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     plan: &PassPlan<'_, C>,
 ) -> Result<(), Error> {

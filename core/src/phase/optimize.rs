@@ -122,8 +122,14 @@ impl<'a, const C: usize> RoundCells<'a, C> {
 /// # Errors
 /// No starts, too few workspace cells for a round, capacity, validation or source errors.
 #[allow(clippy::too_many_arguments)]
-pub fn optimize<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn optimize<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,

@@ -24,8 +24,14 @@ pub struct Reanalysis {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn reanalyse<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn reanalyse<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     new: &CellDef,

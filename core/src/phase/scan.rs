@@ -46,8 +46,8 @@ impl ScanResult {
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn scan<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn scan<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize, const BATCH: usize>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     range: TimeRange,

@@ -50,8 +50,14 @@ impl ScreenResult {
 /// # Errors
 /// More filter combinations than the workspace has cells, capacity, validation or
 /// source errors.
-pub fn screen<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn screen<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,
@@ -66,8 +72,14 @@ pub fn screen<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
 ///
 /// # Errors
 /// As [`screen`].
-pub fn screen_visited<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn screen_visited<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     search: &SearchConfig,

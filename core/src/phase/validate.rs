@@ -105,8 +105,14 @@ pub fn pool<'a>(periods: impl IntoIterator<Item = &'a CellStats>) -> (CellStats,
 ///
 /// # Errors
 /// Capacity, validation or source errors.
-pub fn trade_period<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn trade_period<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     cell: &CellDef,
@@ -125,8 +131,14 @@ pub fn trade_period<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: us
 /// # Errors
 /// An invalid `alpha` (not in `(0, 1)`), no periods; capacity, validation or source
 /// errors.
-pub fn validate<B: BarSource + ?Sized, L: Lanes, const H: usize, const C: usize>(
-    ws: &mut Workspace<H, C, L>,
+pub fn validate<
+    B: BarSource + ?Sized,
+    L: Lanes,
+    const H: usize,
+    const C: usize,
+    const BATCH: usize,
+>(
+    ws: &mut Workspace<H, C, L, BATCH>,
     source: &mut B,
     profile: &ProfileConfig,
     cfg: &ValidationConfig,

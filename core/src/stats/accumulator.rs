@@ -142,9 +142,14 @@ impl CellStats {
         if self.equity < self.trough {
             self.trough = self.equity;
         }
-        let fall = (self.peak - self.equity) / self.peak;
-        if fall > self.max_drawdown {
-            self.max_drawdown = fall;
+        // The division only where the fall can beat the record: below 0.999999 of it
+        // (products rounded by ~1e-16 relative) the quotient rounds to at most the record.
+        let drop = self.peak - self.equity;
+        if drop >= self.max_drawdown * self.peak * 0.999_999 {
+            let fall = drop / self.peak;
+            if fall > self.max_drawdown {
+                self.max_drawdown = fall;
+            }
         }
     }
 

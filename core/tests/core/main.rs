@@ -1,6 +1,7 @@
 //! Integration tests of phasebound-core, one module per area, in a single test binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod batch;
 mod budget;
 mod engine;
 mod external;
