@@ -110,23 +110,27 @@ impl Curve {
     }
 
     /// The points: per bucket that saw a value, `(time, lowest, highest, deepest
-    /// drawdown)`, the time being the bucket's start.
+    /// drawdown)`, the time being the bucket's start. Allocated for every bucket, however
+    /// many saw a value, so its memory does not depend on the history.
     #[must_use]
     pub fn points(&self) -> Vec<(i64, f64, f64, f64)> {
         let width = (self.to - self.from) as f64 / CURVE_BUCKETS as f64;
-        self.buckets
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.seen)
-            .map(|(i, b)| {
-                (
-                    self.from + (i as f64 * width) as i64,
-                    b.min,
-                    b.max,
-                    b.min_drawdown,
-                )
-            })
-            .collect()
+        let mut out = Vec::with_capacity(CURVE_BUCKETS);
+        out.extend(
+            self.buckets
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.seen)
+                .map(|(i, b)| {
+                    (
+                        self.from + (i as f64 * width) as i64,
+                        b.min,
+                        b.max,
+                        b.min_drawdown,
+                    )
+                }),
+        );
+        out
     }
 }
 

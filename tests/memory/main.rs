@@ -165,7 +165,7 @@ const LENGTH_SLACK_ALLOCS: u64 = 200;
 /// in all), plus 4 KiB for its reader, series record and report rows.
 const PER_SYMBOL_BYTES: usize = READ_BUFFER_BYTES + 4 * 1024;
 /// The budget's fixed part beyond workspaces and per-symbol buffers: cache building
-/// (a 64 KiB hashing or parsing buffer and a 64 KiB record writer, one series at a
+/// (a hashing or parsing buffer and a record writer of `READ_BUFFER_BYTES`, one series at a
 /// time), configuration, thread start-up, and the report and params JSON (a value tree
 /// and its pretty text, built after the workspaces are freed). Measured: 136 KiB (the
 /// cache build), 11–24 KiB beside the workspaces and read buffers during the phases.

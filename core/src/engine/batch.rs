@@ -49,8 +49,21 @@ pub(super) struct Resolved {
 const NO_LEVEL: u16 = u16::MAX;
 
 impl Resolved {
-    /// No outcome (storage initializer).
-    pub(super) const NONE: Self = Self {
+    /// All zero: the storage initializer (a batch's records are written before they
+    /// are read), so an idle workspace is built in place as a memset.
+    const ZEROED: Self = Self {
+        profit_pct: 0.0,
+        exit_price: 0.0,
+        fixed_pnl: 0.0,
+        exit_index: 0,
+        bar: 0,
+        reason: ExitReason::TakeProfit,
+        ambiguous: false,
+        valid: false,
+    };
+
+    /// No outcome.
+    const NONE: Self = Self {
         profit_pct: 0.0,
         exit_price: 0.0,
         fixed_pnl: 0.0,
@@ -127,7 +140,7 @@ impl<const C: usize, const D: usize> Batch<C, D> {
     /// An empty batch (const, so workspaces can be `static`).
     pub(super) const fn new() -> Self {
         Self {
-            records: [[Resolved::NONE; C]; D],
+            records: [[Resolved::ZEROED; C]; D],
             entries: [[BatchEntry::EMPTY; BATCH_ENTRIES]; D],
             cap: 0,
             len: 0,

@@ -35,6 +35,15 @@
 //! [`Workspace::finish_observed`] sees every evaluation as it happens (per entry, then
 //! per cell that took the trade): how a host traces single trades without the core
 //! storing them.
+//!
+//! When nobody watches single outcomes (`()`, or [`Observer::wants_outcomes`] false) and
+//! the mode is first passage, the workspace evaluates cell-blocked (`engine/batch.rs`): each
+//! entry is resolved once per exit group and distinct hold into a batch, and a full
+//! batch is folded into the accounts cell after cell, so a cell's state stays in the
+//! nearest cache for the whole batch. Each cell still meets its entries in signal order
+//! with the same outcomes: the accounts are bit for bit those of the entry-by-entry loop.
+//! The batch is part of the workspace (its depth is the last type parameter; 0 turns it
+//! off, as the microcontroller workspace does).
 
 use crate::account::{Book, DAY_MS};
 use crate::bar::{Bar, Ohlc};
@@ -111,7 +120,7 @@ pub struct Workspace<const H: usize, const C: usize, L, const BATCH: usize = BAT
     books: [Book; C],
     hits: HitTable<H>,
     window: [Ohlc; H],
-    /// Entries resolved but not yet folded into the accounts (see [`batch`]).
+    /// Entries resolved but not yet folded into the accounts (`engine/batch.rs`).
     batch: Batch<C, BATCH>,
     /// Candidates created so far in this pass (the sampling ordinal).
     ordinal: u32,
@@ -167,7 +176,7 @@ impl<const H: usize, const C: usize, L, const BATCH: usize> Workspace<H, C, L, B
     pub const HITS_BYTES: usize = size_of::<HitTable<H>>();
     /// Contiguous forward window (scratch, one per workspace).
     pub const WINDOW_BYTES: usize = size_of::<[Ohlc; H]>();
-    /// Batch of resolved exits (see [`batch`]).
+    /// Batch of resolved exits (cell-blocked evaluation).
     pub const BATCH_BYTES: usize = size_of::<Batch<C, BATCH>>();
 
     /// An idle workspace over `lanes` (const, so it can be a `static`).

@@ -40,9 +40,11 @@ pub trait Observer {
         let _ = (cell, outcome);
     }
 
-    /// Whether [`Observer::outcome`] must be called (true by default). An observer that
-    /// answers `false` sees no outcomes, and lets the engine fold entries into the cells'
-    /// accounts a batch at a time (the same results, faster for many cells).
+    /// Whether [`Observer::outcome`] must be called (true by default). Answering `false`
+    /// lets the engine fold entries into the cells' accounts a batch at a time (the same
+    /// results, faster for many cells); it then calls no `outcome`, and still calls
+    /// [`Observer::entry`]. Without a batch (depth 0, or a pass too wide for it) the
+    /// outcomes are shown as usual.
     #[inline]
     fn wants_outcomes(&self) -> bool {
         true

@@ -449,7 +449,7 @@ pub fn build_cache(spec: &SeriesSpec, cache_dir: &Path) -> Result<CachedSeries, 
     Ok(done(header, summary.files, false, repaired, input_sha256))
 }
 
-/// Streams the bars of a cache file through a fixed 64 KiB buffer.
+/// Streams the bars of a cache file through a fixed buffer (`READ_BUFFER_BYTES`).
 #[derive(Debug)]
 pub struct SeriesReader {
     reader: BufReader<File>,

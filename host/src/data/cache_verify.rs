@@ -1,6 +1,6 @@
 //! Checking an existing cache file before it is reused (see [`super::cache`]).
 //!
-//! One streamed pass through a 64 KiB buffer: the header (magic, version, key,
+//! One streamed pass through a 16 KiB buffer: the header (magic, version, key,
 //! timeframe, file count, length), the checksum over every byte, the file entries
 //! (they add up to the bar count), and every bar — valid, in strictly increasing
 //! time, on the timeframe's grid, inside the

@@ -67,7 +67,7 @@ pub use time::{
 };
 
 /// Size of every read buffer (data files and cache files), bytes.
-pub const READ_BUFFER_BYTES: usize = 64 * 1024;
+pub const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Longest accepted CSV line, bytes. Kline lines are about 150 bytes; the
 /// limit keeps a corrupt file (e.g. binary data without line ends) from

@@ -2,6 +2,8 @@
 //! summary on stdout.
 
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use phasebound_core::account::AccountSpec;
@@ -52,14 +54,27 @@ pub(super) fn write_grid_files(
     ranking: (Objective, u32),
     counts: &EntryCounts,
 ) -> Result<Vec<PathBuf>, AppError> {
-    let csv = cells_csv(cells, tf);
     let html = exits_page(cells, scores, top, tf, ranking, counts);
     lock.verify().map_err(|e| AppError::io(out, e))?;
     let written = vec![out.join(CSV_NAME), out.join(HTML_NAME)];
-    crate::output::write_all_atomic(&[
-        (written[0].clone(), csv.into_bytes()),
-        (written[1].clone(), html.into_bytes()),
-    ])
+    // The CSV grows with the grid (about 400 bytes a cell): streamed to its temporary,
+    // committed with the page.
+    let csv_temp = crate::output::temp_path(&written[0]);
+    let streamed = File::create(&csv_temp).and_then(|f| {
+        let mut w = BufWriter::new(f);
+        write_cells_csv(&mut w, cells, tf)?;
+        w.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()
+    });
+    if let Err(e) = streamed {
+        let _ = std::fs::remove_file(&csv_temp);
+        return Err(AppError::io(&written[0], e));
+    }
+    crate::output::write_all_atomic_with(
+        &[(written[1].clone(), html.into_bytes())],
+        std::slice::from_ref(&written[0]),
+    )
     .map_err(|e| AppError::io(out, e))?;
     Ok(written)
 }
@@ -142,13 +157,23 @@ fn hours(bars: u16, tf: u32) -> f64 {
 /// The all-cells CSV (grid order; exact floats, so files compare byte for byte).
 #[must_use]
 pub fn cells_csv(cells: &[CellResult], tf: u32) -> String {
-    let mut s = String::with_capacity(64 + cells.len() * 192);
-    s.push_str(
-        "cell,rank,tp_atr,sl_atr,hold_hours,hold_bars,trailing_activation_atr,trailing_distance_atr,\
+    let mut bytes = Vec::with_capacity(64 + cells.len() * 192);
+    // Writing into a `Vec` cannot fail, and the text is ASCII.
+    let _ = write_cells_csv(&mut bytes, cells, tf);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Writes [`cells_csv`] to `w`, one row at a time.
+///
+/// # Errors
+/// Any write error.
+pub fn write_cells_csv<W: Write>(w: &mut W, cells: &[CellResult], tf: u32) -> io::Result<()> {
+    w.write_all(
+        b"cell,rank,tp_atr,sl_atr,hold_hours,hold_bars,trailing_activation_atr,trailing_distance_atr,\
          trades,wins,win_rate,skipped_entries,expectancy_pct,expectancy_std_pct,total_return_pct,\
          cagr_pct,max_drawdown_pct,sharpe,sortino,calmar,profit_factor,final_equity,\
          take_profit,stop_loss,trailing,time,truncated,ambiguous\n",
-    );
+    )?;
     for (i, c) in cells.iter().enumerate() {
         let st = &c.stats;
         let (act, dist) = c.exit.trailing.map_or((String::new(), String::new()), |t| {
@@ -159,8 +184,8 @@ pub fn cells_csv(cells: &[CellResult], tf: u32) -> String {
             Some(x) if x.is_infinite() => "inf".into(),
             Some(x) => x.to_string(),
         };
-        let _ = writeln!(
-            s,
+        writeln!(
+            w,
             "{i},{},{},{},{},{},{act},{dist},{},{},{},{},{},{},{},{},{},{},{},{},{pf},{},{},{},{},{},{},{}",
             c.rank,
             c.exit.tp,
@@ -186,9 +211,9 @@ pub fn cells_csv(cells: &[CellResult], tf: u32) -> String {
             st.reason_count(ExitReason::Time),
             st.reason_count(ExitReason::Truncated),
             st.ambiguous,
-        );
+        )?;
     }
-    s
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

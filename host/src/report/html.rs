@@ -13,11 +13,15 @@ use serde_json::Value;
 
 use super::{ProfileOutcome, cell_line};
 use crate::data::format_utc;
-use crate::trades::Curve;
+use crate::trades::{CURVE_BUCKETS, Curve};
 use phasebound_core::plan::CellDef;
 
 /// Chart size, pixels.
 const CHART: (u32, u32) = (900, 320);
+/// A chart's SVG without its lines (axes, labels, markers), bytes.
+const CHART_FRAME_BYTES: usize = 24 * 1024;
+/// One line point in the SVG (`x,y ` in pixels: at most about 10 bytes), with room.
+const SVG_POINT_BYTES: usize = 16;
 const DAY_MS: f64 = 86_400_000.0;
 
 /// The page for a finished run.
@@ -101,7 +105,7 @@ fn profile(s: &mut String, report: &Value, o: &ProfileOutcome, tf: u32) {
         s,
         "<h3>Equity (start = 1) and drawdown</h3><p class=\"meta\">Blue: walk-forward out of sample, each fold traded by the parameters fitted before it, folds chained. Grey: the parameters shown ({}) on all data, in sample for tonight's fit. Dashed lines: fold starts. Curves keep each of {} time buckets' lowest and highest value.</p>",
         esc(&c.shown_params),
-        crate::trades::CURVE_BUCKETS
+        CURVE_BUCKETS
     );
     let mut lines: Vec<Line<'_>> = c
         .out_of_sample
@@ -143,7 +147,12 @@ pub(super) struct Line<'a> {
 /// Equity (or, with `drawdown`, drawdown %) of `lines` over their common span, drawn
 /// in order, the times `starts` marked by dashed lines.
 pub(super) fn chart(lines: &[Line<'_>], starts: &[i64], drawdown: bool) -> String {
-    let mut svg = String::new();
+    // Buffers sized for curves with every bucket filled: the page's memory is then the
+    // same for a short history as for a long one (`tests/memory`).
+    let points = 2 * CURVE_BUCKETS;
+    let mut svg = String::with_capacity(
+        CHART_FRAME_BYTES + 16 * starts.len() + lines.len() * points * SVG_POINT_BYTES,
+    );
     let Some((t0, t1)) = lines
         .iter()
         .map(|l| l.curve.span())
@@ -163,10 +172,13 @@ pub(super) fn chart(lines: &[Line<'_>], starts: &[i64], drawdown: bool) -> Strin
     };
     // Each bucket as a vertical stroke from its lowest to its highest value.
     let series = |c: &Curve| -> Vec<(f64, f64)> {
-        c.points()
-            .iter()
-            .flat_map(|p| [(x(p.0), value(p, false)), (x(p.0), value(p, true))])
-            .collect()
+        let mut v = Vec::with_capacity(points);
+        v.extend(
+            c.points()
+                .iter()
+                .flat_map(|p| [(x(p.0), value(p, false)), (x(p.0), value(p, true))]),
+        );
+        v
     };
     let curves: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| series(l.curve)).collect();
     let ys = curves.iter().flatten().map(|p| p.1);
