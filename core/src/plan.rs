@@ -198,6 +198,23 @@ impl<'a, const C: usize> PassPlan<'a, C> {
         })
     }
 
+    /// Empties the plan for reuse, in place: no cells and no sample, first-passage
+    /// mode and signal entries, as [`PassPlan::new`] leaves it (same profile and range).
+    pub fn clear(&mut self) {
+        self.cells.clear();
+        self.exits.clear();
+        self.groups.clear();
+        self.grouped.clear();
+        self.holds.clear();
+        self.filtered = false;
+        self.grid = ExitGrid::new();
+        self.window = self.spec.opportunity_horizon;
+        self.sample = None;
+        self.mode = EvalMode::FirstPassage;
+        self.entries = EntrySource::Signals;
+        self.finalized = true;
+    }
+
     /// Adds a cell and returns its index.
     ///
     /// # Errors

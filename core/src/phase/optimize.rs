@@ -111,6 +111,17 @@ impl<'a, const C: usize> RoundCells<'a, C> {
             })
     }
 
+    /// Empties the round in place for the next one (one plan on the stack, not one per
+    /// round: a plan of the default capacity is about 80 KiB).
+    fn reset(&mut self, sample: Option<&'a [u32]>) -> Result<(), Error> {
+        self.plan.clear();
+        if let Some(s) = sample {
+            self.plan.set_sample(s)?;
+        }
+        self.keys.clear();
+        Ok(())
+    }
+
     fn find(&self, group: u8, index: u64) -> Option<usize> {
         self.keys.iter().position(|&k| k == (group, index))
     }
@@ -189,7 +200,7 @@ pub fn optimize<
             ms.stop();
             break;
         }
-        let mut round = RoundCells::<C>::new(profile, range, sample)?;
+        round.reset(sample)?;
         for i in 0..n {
             ms.neighbours(&lattice, i, &mut neighbours)?;
             for &nb in &neighbours {
@@ -228,7 +239,7 @@ pub fn optimize<
     // With a sample: the chosen cells on every candidate.
     let mut full = [None::<CellStats>; MAX_STARTS];
     if sample.is_some() {
-        let mut round = RoundCells::<C>::new(profile, range, None)?;
+        round.reset(None)?;
         for i in 0..n {
             round.add(space, &lattice, groups[i], ms.starts()[i].current)?;
         }

@@ -9,7 +9,7 @@
 //!   running maximum of `(peak − equity) / peak`.
 
 use super::portfolio::{gappy_market, grid, spec};
-use super::support::VecSource;
+use super::support::{VecSource, unit};
 use phasebound_core::account::{AccountSpec, Stake};
 use phasebound_core::engine::{EntryEvent, FixedLanes, Observer, Workspace};
 use phasebound_core::phase::BarSource;
@@ -222,10 +222,6 @@ fn a_pass_too_wide_for_its_batch_evaluates_entry_by_entry() {
     assert_same(&got, &want, "depth 4 (batches of 2)");
 }
 
-fn uniform(rng: &mut Xoshiro256PlusPlus) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 #[test]
 fn a_power_of_two_stake_gives_the_bits_of_the_division() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
@@ -239,12 +235,12 @@ fn a_power_of_two_stake_gives_the_bits_of_the_division() {
             };
             for i in 0..5000 {
                 let equity = match i % 4 {
-                    0 => uniform(&mut rng) * 3.0,
+                    0 => unit(&mut rng) * 3.0,
                     1 => f64::from_bits(rng.next_u64() >> 2), // any magnitude, subnormals too
                     2 => 1.0,
-                    _ => uniform(&mut rng) * 1e-300,
+                    _ => unit(&mut rng) * 1e-300,
                 };
-                let profit = (uniform(&mut rng) - 0.5) * 40.0;
+                let profit = (unit(&mut rng) - 0.5) * 40.0;
                 let base = if stake == Stake::Fixed { 1.0 } else { equity };
                 let plain = base / f64::from(n) * profit / 100.0;
                 let got = spec.pnl(equity, profit);
@@ -268,12 +264,12 @@ fn the_drawdown_divides_only_when_the_fall_can_beat_the_record() {
         let mut st = CellStats::new();
         let (mut equity, mut peak, mut worst) = (1.0f64, 1.0f64, 0.0f64);
         // A few distinct step sizes, so equal and nearly equal falls recur.
-        let steps: Vec<f64> = (0..4).map(|_| (uniform(&mut rng) - 0.5) * 0.05).collect();
+        let steps: Vec<f64> = (0..4).map(|_| (unit(&mut rng) - 0.5) * 0.05).collect();
         for k in 0..300 {
             let pnl = if run % 2 == 0 {
                 steps[(rng.next_u64() % 4) as usize]
             } else {
-                (uniform(&mut rng) - 0.52) * 0.03 * f64::from(k % 7 + 1)
+                (unit(&mut rng) - 0.52) * 0.03 * f64::from(k % 7 + 1)
             };
             st.realize(pnl);
             // The plain rule: the same equity, then every fall divided out.
