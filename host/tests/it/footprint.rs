@@ -10,14 +10,15 @@ use std::fs;
 use tempfile::TempDir;
 
 /// A worker's own stack frames, its malloc arena's headers and page rounding. The
-/// frames alone are most of a megabyte (stack probes touch every page of a frame):
-/// Phase 3's `optimize` keeps three pass plans (380 KiB in a release build), the
-/// worker's entry frame 236 KiB, `fit` and `run_profile` about 85 KiB each
-/// (`objdump -d`). 512 KiB was below that: on 2026-12-02 the v0.5 binary of the last
-/// green CI added 1.49 to 1.81 MB against its 1.73 MB allowance (debug build, 3 runs).
-/// Measured then: 1.14 to 1.84 MB with the workspace built in place, 1.96 to 2.27 MB
-/// built on the stack and moved (`Box::new`), which this bound catches only at its top:
-/// the debug build keeps a 324 KiB frame in `new_workspace` either way.
+/// frames alone are most of a megabyte (stack probes touch every page of a frame): in a
+/// release build the worker's entry frame is 236 KiB, Phase 3's `optimize` 176 KiB (one
+/// pass plan, reused each round; it was 380 KiB with three), `trade_observed` 156 KiB,
+/// `fit` and `run_profile` about 85 KiB each (`objdump -d`). 512 KiB was below that: on
+/// 2026-12-02 the binary of the last green CI (69b6cc4) added 1.49 to 1.81 MB against its
+/// 1.73 MB allowance (debug build, 3 runs). Measured then with this code: 1.02 to 1.81
+/// MB (4 runs; the spread is the 1-worker run's); built on the stack and moved
+/// (`Box::new`, before the plan reuse) 1.96 to 2.27 MB, which this bound catches only at
+/// its top: the debug build keeps a 324 KiB frame in `new_workspace` either way.
 const THREAD_SLACK_BYTES: u64 = 1024 * 1024;
 
 fn run_json(dir: &std::path::Path, threads: &str) -> Value {
