@@ -79,7 +79,12 @@ impl Resolved {
             Some(o) => Self {
                 profit_pct: o.profit_pct,
                 exit_price: o.exit_price,
-                fixed_pnl: account.pnl(1.0, o.profit_pct),
+                // Read by the fold only under a fixed stake: no divide per record otherwise.
+                fixed_pnl: if account.stake == Stake::Fixed {
+                    account.pnl(1.0, o.profit_pct)
+                } else {
+                    0.0
+                },
                 exit_index: o.exit_index,
                 bar,
                 reason: o.reason,
