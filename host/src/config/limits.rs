@@ -1,4 +1,4 @@
-//! Configuration checks kept apart from `config/mod.rs`: values beyond the core's compiled
+//! Configuration checks kept apart from `config/check.rs`: values beyond the core's compiled
 //! capacities (exit 5, not a configuration error: the file is valid, this build cannot
 //! hold it), and non-finite numbers (`nan`, `inf`), found in the TOML text itself so
 //! the message names the key and its line.
