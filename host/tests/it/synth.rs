@@ -505,7 +505,7 @@ fn extreme_models_and_timeframes_still_give_valid_bars() -> TestResult {
 }
 
 /// Rewrites `fixtures/*.csv` from the generator (after a deliberate model change):
-/// `cargo test -p phasebound --test synth -- --ignored regenerate_fixtures`.
+/// `cargo test -p phasebound --test it -- --ignored regenerate_fixtures`.
 #[test]
 #[ignore = "writes into fixtures/; run on purpose"]
 fn regenerate_fixtures() -> TestResult {
