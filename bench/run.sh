@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The peer benchmark: one exit-grid job on the real klines, run by phasebound (first
-# passage, and the bar-by-bar reference), a numba loop, vectorbt and the original
-# system's approach, at three scales. See bench/README.md for what is measured and why.
+# passage, and the bar-by-bar reference), a numba loop, the same loop keeping each cell's
+# account as phasebound does (numba-account), vectorbt and the original system's
+# approach, at three scales. See bench/README.md for what is measured and why.
 #
 #   bench/run.sh [--scales small,medium,large,large-360] [--runs N] [--no-python] [--no-vectorbt]
 #
@@ -151,6 +152,9 @@ for scale in ${SCALES//,/ }; do
     py=(--data "$DATA" --timeframe "$TF" --entries "$dir/entries.csv" --cost-pct 0 "${G[@]}")
     export NUMBA_NUM_THREADS=$THREADS
     measure "$scale" numba "$RUNS" "$work" -- "$PY" "$ROOT/bench/py/numba_loop.py" "${py[@]}" --out "$dir/numba.csv"
+    # The account peer: what --every-entry computes (fixed stake, 16 slots, any symbol).
+    measure "$scale" numba-account "$RUNS" "$work" -- "$PY" "$ROOT/bench/py/numba_account.py" "${py[@]}" \
+        --stake fixed --max-open-trades 16 --out "$dir/numba-account.csv"
     vruns=$RUNS
     if [ "$scale" != small ]; then vruns=1; fi
     if [ "$VECTORBT" = 1 ]; then
@@ -159,6 +163,7 @@ for scale in ${SCALES//,/ }; do
     measure "$scale" original "$RUNS" 46000 -- "$PY" "$ROOT/bench/py/original.py" "${py[@]}" --out "$dir/original.json"
     # Agreement: per cell at every scale, per (entry, cell) at the small one.
     echo "$scale numba per cell: $("$PY" "$ROOT/bench/py/compare.py" cells "$dir/pb/exits.csv" "$dir/numba.csv")" >>"$AGREE"
+    echo "$scale numba-account per cell (every cell): $("$PY" "$ROOT/bench/py/compare.py" account "$dir/pb/exits.csv" "$dir/numba-account.csv" || true)" >>"$AGREE"
     echo "$scale original: $("$PY" "$ROOT/bench/py/compare.py" original "$dir/pb/exits.csv" "$dir/original.json")" >>"$AGREE"
     if [ "$scale" = small ]; then
         "$PB" exits "${common[@]}" "${exits_all[@]}" --out "$dir/pb-trace" --trades "$dir/pb-trades.csv"

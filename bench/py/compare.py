@@ -2,10 +2,17 @@
 
     python compare.py cells PB_EXITS_CSV PEER_CELLS_CSV [--cells-subset off]
     python compare.py trades PB_TRADES_CSV PEER_TRADES_NPZ [--one-position]
+    python compare.py account PB_EXITS_CSV PEER_ACCOUNT_CSV
 
 `cells`: trades and wins must be equal, total profit equal within 1e-9 % (sums run in a
 different order). `trades`: every (entry, cell) of phasebound's per-trade file against
 the peer's exit bar and profit, exactly (bit for bit); prints a JSON line of counts.
+`account`: the account peer (numba_account.py) on EVERY cell: trades, wins and
+skipped_entries equal; final_equity, max_drawdown_pct, total_return_pct and
+profit_factor within 1e-12 relative (|a - b| <= 1e-12 * max(|a|, |b|); the peer does
+phasebound's float operations in phasebound's order, so they are expected bit-identical,
+and the JSON counts the bit-identical cells); total profit (from phasebound's expectancy
+x trades, which rounds) within 1e-9 %. Exit status 1 when a cell disagrees.
 """
 
 import csv
@@ -71,6 +78,64 @@ def trades(pb_path, npz_path):
     peer_only = int(((ex >= 0) & ~seen).sum())
     return {"pairs": n, "exact": exact, "exit_bar_differs": exit_diff, "profit_differs": profit_diff,
             "peer_only": peer_only, "examples": examples}
+
+
+ACCOUNT_REL_TOL = 1e-12
+ACCOUNT_FIELDS = ("final_equity", "max_drawdown_pct", "total_return_pct", "profit_factor")
+
+
+def _num(x):
+    return float("nan") if x == "" else float(x)
+
+
+def account(pb_path, peer_path, rel_tol=ACCOUNT_REL_TOL):
+    """The account peer against phasebound's exits.csv, every cell (see the module doc)."""
+    pb = list(csv.DictReader(open(pb_path)))
+    peer = list(csv.DictReader(open(peer_path)))
+    assert len(pb) == len(peer), (len(pb), len(peer))
+    n = ok = identical = 0
+    worst = {f: 0.0 for f in ACCOUNT_FIELDS}
+    worst_total = 0.0
+    cells_with_skips = skipped_total = ruined = 0
+    examples = []
+    for a, b in zip(pb, peer):
+        n += 1
+        counts_eq = all(int(a[f]) == int(b[f]) for f in ("trades", "wins", "skipped_entries"))
+        same = counts_eq
+        bits = counts_eq
+        for f in ACCOUNT_FIELDS:
+            x, y = _num(a[f]), _num(b[f])
+            if x == y or (x != x and y != y):
+                continue
+            bits = False
+            rel = abs(x - y) / max(abs(x), abs(y))
+            worst[f] = max(worst[f], rel)
+            if not rel <= rel_tol:
+                same = False
+        ta, tb = pb_sum(a), float(b["total_profit_pct"])
+        worst_total = max(worst_total, abs(ta - tb))
+        if abs(ta - tb) > 1e-9 * max(1.0, abs(ta)):
+            same = False
+        ok += same
+        identical += bits
+        skips = int(a["skipped_entries"])
+        cells_with_skips += skips > 0
+        skipped_total += skips
+        ruined += float(a["final_equity"]) <= 0.0
+        if not same and len(examples) < 5:
+            examples.append({"cell": int(a["cell"]),
+                             "pb": {f: a[f] for f in ("trades", "wins", "skipped_entries") + ACCOUNT_FIELDS},
+                             "peer": {f: b[f] for f in ("trades", "wins", "skipped_entries") + ACCOUNT_FIELDS}})
+    return {"cells": n, "cells_agree": ok, "cells_bit_identical": identical, "rel_tol": rel_tol,
+            "max_rel_diff": worst, "max_total_profit_diff_pct": worst_total,
+            "cells_with_skipped_entries": cells_with_skips, "skipped_entries": skipped_total,
+            "cells_ruined": ruined, "examples": examples}
+
+
+if __name__ == "__main__" and sys.argv[1] == "account":
+    r = account(sys.argv[2], sys.argv[3])
+    print(json.dumps(r))
+    sys.exit(0 if r["cells_agree"] == r["cells"] else 1)
 
 
 if __name__ == "__main__":
