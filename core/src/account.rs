@@ -260,23 +260,24 @@ impl Book {
         is_opportunity: bool,
     ) -> Result<(), Error> {
         let pnl = spec.pnl(stats.equity, outcome.profit_pct);
-        self.insert(stats, symbol, exit_time, pnl, outcome, is_opportunity)
+        self.insert(spec, symbol, exit_time, pnl)?;
+        stats.record_trade(outcome, is_opportunity);
+        Ok(())
     }
 
-    /// [`Book::open`] with the trade's profit in initial capital already computed, as
-    /// [`AccountSpec::pnl`] gives it.
+    /// The book's part of [`Book::open`]: holds a position of profit `pnl` (in initial
+    /// capital, as [`AccountSpec::pnl`] gives it) until `exit_time`. The caller records
+    /// the trade ([`CellStats::record`]).
     ///
     /// # Errors
     /// As [`Book::open`].
     #[inline]
     pub fn insert(
         &mut self,
-        stats: &mut CellStats,
+        spec: &AccountSpec,
         symbol: u16,
         exit_time: i64,
         pnl: f64,
-        outcome: &TradeOutcome,
-        is_opportunity: bool,
     ) -> Result<(), Error> {
         if usize::from(self.len) >= MAX_OPEN_TRADES {
             return Err(Error::CapacityExceeded {
@@ -286,13 +287,17 @@ impl Book {
         }
         let position = Position { exit_time, pnl };
         // Insert after every position exiting at or before `exit_time` (equal exits are
-        // realized in entry order, and this entry is the latest).
+        // realized in entry order, and this entry is the latest). Symbols are read only
+        // by the one-position rule: kept in step only under it.
+        let track = spec.one_position_per_symbol;
         let head = usize::from(self.head);
         let mut k = usize::from(self.len);
         while k > 0 && self.ring[(head + k - 1) & RING_MASK].exit_time > exit_time {
             let (to, from) = ((head + k) & RING_MASK, (head + k - 1) & RING_MASK);
             self.ring[to] = self.ring[from];
-            self.symbols[to] = self.symbols[from];
+            if track {
+                self.symbols[to] = self.symbols[from];
+            }
             k -= 1;
         }
         self.ring[(head + k) & RING_MASK] = position;
@@ -301,7 +306,6 @@ impl Book {
         if k == 0 {
             self.next_exit = exit_time;
         }
-        stats.record_trade(outcome, is_opportunity);
         Ok(())
     }
 
@@ -326,14 +330,15 @@ impl Book {
             self.next_exit = i64::MAX;
             return;
         }
-        let head = usize::from(self.head);
+        let head = usize::from(self.head) & RING_MASK;
         let p = self.ring[head];
-        self.head = ((head + 1) & RING_MASK) as u8;
+        let next = (head + 1) & RING_MASK;
+        self.head = next as u8;
         self.len -= 1;
         self.next_exit = if self.len == 0 {
             i64::MAX
         } else {
-            self.ring[usize::from(self.head)].exit_time
+            self.ring[next].exit_time
         };
         // Exits are realized in time order, so the day changes only past `day_end`.
         if p.exit_time >= self.day_end {

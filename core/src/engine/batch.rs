@@ -34,10 +34,10 @@ use crate::trade::{Entry, ExitReason, TradeOutcome};
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct Resolved {
     profit_pct: f64,
-    exit_price: f64,
     /// Profit in initial capital under a fixed stake ([`AccountSpec::pnl`]).
     fixed_pnl: f64,
-    exit_index: u16,
+    /// Open time of the exit bar, ms (what the book orders exits by).
+    exit_time: i64,
     bar: u16,
     reason: ExitReason,
     ambiguous: bool,
@@ -53,9 +53,8 @@ impl Resolved {
     /// are read), so an idle workspace is built in place as a memset.
     const ZEROED: Self = Self {
         profit_pct: 0.0,
-        exit_price: 0.0,
         fixed_pnl: 0.0,
-        exit_index: 0,
+        exit_time: 0,
         bar: 0,
         reason: ExitReason::TakeProfit,
         ambiguous: false,
@@ -65,27 +64,33 @@ impl Resolved {
     /// No outcome.
     const NONE: Self = Self {
         profit_pct: 0.0,
-        exit_price: 0.0,
         fixed_pnl: 0.0,
-        exit_index: 0,
+        exit_time: 0,
         bar: NO_LEVEL,
         reason: ExitReason::Time,
         ambiguous: false,
         valid: false,
     };
 
-    fn of(outcome: Option<TradeOutcome>, bar: u16, account: &AccountSpec) -> Self {
+    /// The record of `outcome` of an entry whose window bar `k` opens at
+    /// `first_bar + k·tf`.
+    fn of(
+        outcome: Option<TradeOutcome>,
+        bar: u16,
+        account: &AccountSpec,
+        first_bar: i64,
+        tf: i64,
+    ) -> Self {
         match outcome {
             Some(o) => Self {
                 profit_pct: o.profit_pct,
-                exit_price: o.exit_price,
                 // Read by the fold only under a fixed stake: no divide per record otherwise.
                 fixed_pnl: if account.stake == Stake::Fixed {
                     account.pnl(1.0, o.profit_pct)
                 } else {
                     0.0
                 },
-                exit_index: o.exit_index,
+                exit_time: first_bar + i64::from(o.exit_index) * tf,
                 bar,
                 reason: o.reason,
                 ambiguous: o.ambiguous,
@@ -94,23 +99,13 @@ impl Resolved {
             None => Self { bar, ..Self::NONE },
         }
     }
-
-    fn outcome(&self) -> TradeOutcome {
-        TradeOutcome {
-            exit_index: self.exit_index,
-            exit_price: self.exit_price,
-            reason: self.reason,
-            ambiguous: self.ambiguous,
-            profit_pct: self.profit_pct,
-        }
-    }
 }
 
 /// What the fold needs of a batched entry besides its exits.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct BatchEntry {
-    /// Open time of the signal bar, ms.
-    signal_time: i64,
+    /// Fill time, ms: the open of the bar after the signal bar.
+    entry_time: i64,
     symbol: u16,
     /// The entry was a Phase 1 opportunity.
     opportunity: bool,
@@ -120,7 +115,7 @@ pub(super) struct BatchEntry {
 
 impl BatchEntry {
     const EMPTY: Self = Self {
-        signal_time: 0,
+        entry_time: 0,
         symbol: 0,
         opportunity: false,
         consensus: 0,
@@ -166,7 +161,8 @@ impl<const C: usize, const D: usize> Batch<C, D> {
     }
 
     /// Resolves an entry (`hits` scanned for it over `bars`) under every exit group and
-    /// every distinct hold of `plan`; `true` when the batch is full and must be folded.
+    /// every distinct hold of `plan` (bars `tf` ms long); `true` when the batch is full
+    /// and must be folded.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn add<const H: usize, const PC: usize>(
         &mut self,
@@ -177,8 +173,11 @@ impl<const C: usize, const D: usize> Batch<C, D> {
         p: &Pending,
         symbol: u16,
         opportunity: bool,
+        tf: i64,
     ) -> bool {
         let (cap, e) = (usize::from(self.cap), usize::from(self.len));
+        // The entry fills as window bar 0 opens.
+        let first_bar = p.time + tf;
         let cost = plan.cost_pct();
         let account = plan.spec().account();
         let records = self.records.as_flattened_mut();
@@ -189,9 +188,13 @@ impl<const C: usize, const D: usize> Batch<C, D> {
                 // The entry-by-entry loop skips the group's cells.
                 None => Resolved::NONE,
                 Some(l) => match l.exit {
-                    Some(o) => {
-                        Resolved::of(Some(o), u16::try_from(l.bar).unwrap_or(NO_LEVEL), &account)
-                    }
+                    Some(o) => Resolved::of(
+                        Some(o),
+                        u16::try_from(l.bar).unwrap_or(NO_LEVEL),
+                        &account,
+                        first_bar,
+                        tf,
+                    ),
                     None => Resolved {
                         valid: true,
                         ..Resolved::NONE
@@ -205,12 +208,12 @@ impl<const C: usize, const D: usize> Batch<C, D> {
         for (k, &hold) in plan.holds().iter().enumerate() {
             let time = close_out(entry.direction, entry.price, bars, hold, cost);
             if let Some(slot) = records.get_mut((groups.len() + k) * cap + e) {
-                *slot = Resolved::of(time, NO_LEVEL, &account);
+                *slot = Resolved::of(time, NO_LEVEL, &account, first_bar, tf);
             }
         }
         if let Some(slot) = self.entries.as_flattened_mut().get_mut(e) {
             *slot = BatchEntry {
-                signal_time: p.time,
+                entry_time: first_bar,
                 symbol,
                 opportunity,
                 consensus: p.consensus,
@@ -222,7 +225,7 @@ impl<const C: usize, const D: usize> Batch<C, D> {
     }
 
     /// Folds the waiting entries into the cells' accounts, cell after cell, each cell
-    /// over the entries in their order; bars are `tf` ms long.
+    /// over the entries in their order.
     ///
     /// # Errors
     /// Only a full book, which [`Book::admit`] rules out.
@@ -231,7 +234,6 @@ impl<const C: usize, const D: usize> Batch<C, D> {
         plan: &PassPlan<'_, PC>,
         books: &mut [Book],
         stats: &mut [CellStats],
-        tf: i64,
     ) -> Result<(), Error> {
         let (cap, n) = (usize::from(self.cap), usize::from(self.len));
         self.len = 0;
@@ -266,20 +268,19 @@ impl<const C: usize, const D: usize> Batch<C, D> {
                     if !level.valid || (filtered && !admits(cell, e.consensus, &e.scores)) {
                         continue;
                     }
-                    let entry_time = e.signal_time + tf;
-                    if !book.free_slot(st, &account, e.symbol, entry_time) {
+                    if !book.free_slot(st, &account, e.symbol, e.entry_time) {
                         continue;
                     }
                     let r = if level.bar < hold { level } else { time };
                     if r.valid {
-                        let exit_time = e.signal_time + (i64::from(r.exit_index) + 1) * tf;
                         // A fixed stake's profit does not depend on the cell: computed once.
                         let pnl = if fixed {
                             r.fixed_pnl
                         } else {
                             account.pnl(st.equity, r.profit_pct)
                         };
-                        book.insert(st, e.symbol, exit_time, pnl, &r.outcome(), e.opportunity)?;
+                        book.insert(&account, e.symbol, r.exit_time, pnl)?;
+                        st.record(r.profit_pct, r.reason, r.ambiguous, e.opportunity);
                     }
                 }
             }

@@ -121,17 +121,22 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
             self.hits.scan(plan.grid(), &entry, bars)?;
             if self.batch.capacity() > 0 && !observer.wants_outcomes() {
                 // Nobody watches single outcomes: fold a batch at a time (see `batch`).
-                if self
-                    .batch
-                    .add(plan, &self.hits, &entry, bars, p, symbol, is_opportunity)
-                {
+                if self.batch.add(
+                    plan,
+                    &self.hits,
+                    &entry,
+                    bars,
+                    p,
+                    symbol,
+                    is_opportunity,
+                    tf,
+                ) {
                     self.fold_batch(plan)?;
                 }
                 return Ok(());
             }
             // Outcomes in entry order: the batch first.
-            self.batch
-                .fold(plan, &mut self.books, &mut self.stats, self.timeframe_ms)?;
+            self.batch.fold(plan, &mut self.books, &mut self.stats)?;
             // Time exits depend on the hold only: cache the last few (direct-mapped).
             let mut time_exits: [(u16, Option<TradeOutcome>); TIME_EXIT_SLOTS] =
                 [(0, None); TIME_EXIT_SLOTS];
@@ -176,8 +181,7 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
                 }
             }
         } else {
-            self.batch
-                .fold(plan, &mut self.books, &mut self.stats, self.timeframe_ms)?;
+            self.batch.fold(plan, &mut self.books, &mut self.stats)?;
             for (c, cell) in plan.cells().iter().enumerate() {
                 if !passes(cell, p) {
                     continue;

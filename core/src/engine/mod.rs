@@ -632,7 +632,6 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
 
     /// Folds the batched entries into the cells' accounts.
     fn fold_batch<const PC: usize>(&mut self, plan: &PassPlan<'_, PC>) -> Result<(), Error> {
-        self.batch
-            .fold(plan, &mut self.books, &mut self.stats, self.timeframe_ms)
+        self.batch.fold(plan, &mut self.books, &mut self.stats)
     }
 }

@@ -107,7 +107,20 @@ impl CellStats {
     /// captured). Counters saturate at `u32::MAX` rather than wrap.
     #[inline]
     pub fn record_trade(&mut self, o: &TradeOutcome, is_opportunity: bool) {
-        let p = o.profit_pct;
+        self.record(o.profit_pct, o.reason, o.ambiguous, is_opportunity);
+    }
+
+    /// [`CellStats::record_trade`] of a trade of net `profit_pct` %, closed for `reason`,
+    /// `ambiguous` as [`TradeOutcome::ambiguous`].
+    #[inline]
+    pub fn record(
+        &mut self,
+        profit_pct: f64,
+        reason: ExitReason,
+        ambiguous: bool,
+        is_opportunity: bool,
+    ) {
+        let p = profit_pct;
         let win = p > 0.0;
         self.trades = self.trades.saturating_add(1);
         self.wins = self.wins.saturating_add(u32::from(win));
@@ -116,10 +129,10 @@ impl CellStats {
             .saturating_add(u32::from(win & is_opportunity));
         self.sum_profit += p;
         self.sum_sq_profit += p * p;
-        if let Some(n) = self.reasons.get_mut(o.reason.index()) {
+        if let Some(n) = self.reasons.get_mut(reason.index()) {
             *n = n.saturating_add(1);
         }
-        self.ambiguous = self.ambiguous.saturating_add(u32::from(o.ambiguous));
+        self.ambiguous = self.ambiguous.saturating_add(u32::from(ambiguous));
     }
 
     /// Realizes a profit of `pnl` (initial-capital units) into the equity curve. The
