@@ -63,6 +63,19 @@ def grid(args):
     return cells, (tps, sls, holds, trails)
 
 
+def cell_arrays(cells):
+    """The grid as the kernels' per-cell arrays: tp, sl, hold (bars), trailing on,
+    activation, distance (1.0 and 0.0 placeholders when off)."""
+    return (
+        np.array([x[0] for x in cells]),
+        np.array([x[1] for x in cells]),
+        np.array([x[2] for x in cells], dtype=np.int64),
+        np.array([x[3] is not None for x in cells]),
+        np.array([0.0 if x[3] is None else x[3][0] for x in cells]),
+        np.array([1.0 if x[3] is None else x[3][1] for x in cells]),
+    )
+
+
 def load_bars(folder, timeframe, symbols):
     """{symbol: (time_ms int64, open, high, low, close float64 arrays)} for `symbols`."""
     out = {}

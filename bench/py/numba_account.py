@@ -41,6 +41,24 @@ RING = 16  # phasebound's MAX_OPEN_TRADES: the most positions a cell can hold
 MASK = RING - 1
 
 
+@njit(inline="always", cache=True)
+def _realize(pnl, eq, peak, dd, gp, gl):
+    """Realizes a position of profit `pnl`: gross sums, equity (floored at 0: ruin), its
+    running peak and the largest fall from it, as a fraction of the peak."""
+    gp += max(pnl, 0.0)
+    gl -= min(pnl, 0.0)
+    eq += pnl
+    if not eq > 0.0:  # <= 0 or NaN: ruin
+        eq = 0.0
+    if eq >= peak:
+        peak = eq
+    else:
+        fall = (peak - eq) / peak
+        if fall > dd:
+            dd = fall
+    return eq, peak, dd, gp, gl
+
+
 @njit(parallel=True, cache=True)
 def account_kernel(o, h, l, c, e_start, e_end, e_dir, e_price, e_atr, e_time, e_sym,
                    c_tp, c_sl, c_hold, c_on, c_act, c_dist, cost, tf_ms,
@@ -82,17 +100,7 @@ def account_kernel(o, h, l, c, e_start, e_end, e_dir, e_price, e_atr, e_time, e_
                 pnl = r_pnl[head]
                 head = (head + 1) & MASK
                 n_open -= 1
-                gp += max(pnl, 0.0)
-                gl -= min(pnl, 0.0)
-                eq += pnl
-                if not eq > 0.0:  # <= 0 or NaN: ruin
-                    eq = 0.0
-                if eq >= peak:
-                    peak = eq
-                else:
-                    fall = (peak - eq) / peak
-                    if fall > dd:
-                        dd = fall
+                eq, peak, dd, gp, gl = _realize(pnl, eq, peak, dd, gp, gl)
             if n_open >= max_open or eq <= 0.0:
                 n_skip += 1
                 continue
@@ -136,17 +144,7 @@ def account_kernel(o, h, l, c, e_start, e_end, e_dir, e_price, e_atr, e_time, e_
             pnl = r_pnl[head]
             head = (head + 1) & MASK
             n_open -= 1
-            gp += max(pnl, 0.0)
-            gl -= min(pnl, 0.0)
-            eq += pnl
-            if not eq > 0.0:
-                eq = 0.0
-            if eq >= peak:
-                peak = eq
-            else:
-                fall = (peak - eq) / peak
-                if fall > dd:
-                    dd = fall
+            eq, peak, dd, gp, gl = _realize(pnl, eq, peak, dd, gp, gl)
         trades[ci] = n_tr
         wins[ci] = n_win
         skipped[ci] = n_skip
@@ -186,12 +184,7 @@ def main():
     t0 = time.perf_counter()
     m = common.Market(args)
     cells, _ = common.grid(args)
-    c_tp = np.array([x[0] for x in cells])
-    c_sl = np.array([x[1] for x in cells])
-    c_hold = np.array([x[2] for x in cells], dtype=np.int64)
-    c_on = np.array([x[3] is not None for x in cells])
-    c_act = np.array([0.0 if x[3] is None else x[3][0] for x in cells])
-    c_dist = np.array([1.0 if x[3] is None else x[3][1] for x in cells])
+    c_tp, c_sl, c_hold, c_on, c_act, c_dist = common.cell_arrays(cells)
     # phasebound's evaluation order: signal time, then symbol index (common.Market numbers
     # the symbols in sorted order, as phasebound's data discovery does), then file order.
     e_time = m.time[m.e_signal]

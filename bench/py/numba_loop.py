@@ -122,12 +122,7 @@ def main():
     t0 = time.perf_counter()
     m = common.Market(args)
     cells, _ = common.grid(args)
-    c_tp = np.array([x[0] for x in cells])
-    c_sl = np.array([x[1] for x in cells])
-    c_hold = np.array([x[2] for x in cells], dtype=np.int64)
-    c_on = np.array([x[3] is not None for x in cells])
-    c_act = np.array([0.0 if x[3] is None else x[3][0] for x in cells])
-    c_dist = np.array([1.0 if x[3] is None else x[3][1] for x in cells])
+    c_tp, c_sl, c_hold, c_on, c_act, c_dist = common.cell_arrays(cells)
     trace = args.trades is not None
     shape = (len(m.e_signal), len(cells)) if trace else (1, 1)
     t_exit = np.full(shape, -1, dtype=np.int16)
