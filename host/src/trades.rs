@@ -7,7 +7,12 @@
 //! [`MAX_OPEN_TRADES`](phasebound_core::budget::MAX_OPEN_TRADES)), with the account's
 //! rules: the stake is the realized equity (or the initial capital) divided by the
 //! slots, and a position is realized when an entry opens after its exit bar, earliest
-//! exit first, ties in entry order. A row is written when its trade is realized, with
+//! exit first, ties in entry order. Ruin is the core's too: the realized equity never
+//! goes below 0 (a realization that would take it to `≤ 0`, or to NaN, leaves it at
+//! exactly 0, so the curve's drawdown stops at 100 %), and while it is `≤ 0` the account
+//! takes no entry (a trade reported then is left out of the replay, so the check below
+//! fails). Positions opened before the ruin are still realized, and a profit among them
+//! revives the account. A row is written when its trade is realized, with
 //! the equity after it, so rows come in exit order. Memory: the open positions and one
 //! [`Curve`] of fixed size, whatever the length of the history. Tests check that the
 //! rows add up to the core's own account (trades, final equity) on every run.
@@ -226,6 +231,10 @@ impl<'a, W: Write> Recorder<'a, W> {
         };
         let p = self.open.remove(first);
         self.equity += p.stake * p.outcome.profit_pct / 100.0;
+        // Ruin: the equity never goes below 0 (nor to NaN).
+        if self.equity <= 0.0 || self.equity.is_nan() {
+            self.equity = 0.0;
+        }
         // The account realizes an exit at the close of its exit bar.
         self.curve
             .push(p.exit_bar_time + self.tf_ms, self.base * self.equity);
@@ -285,6 +294,11 @@ impl<W: Write> Observer for Recorder<'_, W> {
         let entry_time = e.time + self.tf_ms;
         while self.open.iter().any(|p| p.exit_bar_time < entry_time) {
             self.realize_first();
+        }
+        // A ruined account takes no entry: one reported anyway is not replayed, and the
+        // trade count then disagrees with the account's.
+        if self.equity <= 0.0 {
+            return;
         }
         let base = match self.spec.stake {
             Stake::Compounding => self.equity,

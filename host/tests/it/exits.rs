@@ -498,6 +498,92 @@ fn top_cells_curves_end_at_their_cells_return() {
     }
 }
 
+/// A cost that eats every stake ruins every account (equity 0, the core's floor): the
+/// top cells' curves, replayed by the account's rules, must floor at 0 and skip the
+/// entries after the ruin exactly as the account does, so the run still succeeds, with
+/// exits.csv giving final equity 0, a 100 % drawdown, and exits.html drawn.
+#[test]
+fn ruined_top_cells_still_draw_their_curves() {
+    let m = market();
+    let es = entries(&m, 13, 150);
+    let d = Dirs::new();
+    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
+    let data = m.data.display().to_string();
+    let e = d.path("e.csv");
+    let rules: [&[&str]; 3] = [
+        &["--stake", "fixed", "--max-open-trades", "1"],
+        &[
+            "--stake",
+            "fixed",
+            "--max-open-trades",
+            "2",
+            "--one-position",
+        ],
+        &["--every-entry"],
+    ];
+    for (k, rule) in rules.iter().enumerate() {
+        let out = d.path(&format!("out{k}"));
+        let mut a = vec![
+            "--entries",
+            &e,
+            "--data",
+            &data,
+            "--out",
+            &out,
+            "--min-trades",
+            "1",
+            "--cost-pct",
+            "99",
+        ];
+        a.extend(GRID);
+        a.extend(*rule);
+        let o = run(&a).unwrap_or_else(|err| panic!("{rule:?}: {err}"));
+        assert_eq!(o.curves.len(), exits::TOP_CURVES, "{rule:?}");
+        // Every account is ruined, and skipped the entries after its ruin.
+        for c in &o.cells {
+            assert_eq!(c.stats.equity.to_bits(), 0.0f64.to_bits(), "{rule:?}");
+            assert!(c.stats.skipped > 0, "{rule:?}");
+            assert_eq!(phasebound_core::stats::max_drawdown(&c.stats), 100.0);
+        }
+        for top in &o.curves {
+            let what = format!("{rule:?} rank {}", top.rank);
+            assert_eq!(top.curve.last().to_bits(), 0.0f64.to_bits(), "{what}");
+            let points = top.curve.points();
+            assert!(points.iter().all(|p| p.1 >= 0.0 && p.3 >= -1.0), "{what}");
+            assert_eq!(
+                points.iter().map(|p| p.3).fold(0.0, f64::min),
+                -1.0,
+                "{what}"
+            );
+        }
+        let csv = fs::read_to_string(Path::new(&out).join("exits.csv")).unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (rank, equity, dd) = (col("rank"), col("final_equity"), col("max_drawdown_pct"));
+        let rows: Vec<Vec<&str>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        assert_eq!(rows.len(), o.cells.len(), "{rule:?}");
+        for top in &o.curves {
+            let f = rows
+                .iter()
+                .find(|f| f[rank] == top.rank.to_string())
+                .unwrap();
+            assert_eq!(f[equity], "0", "{rule:?} rank {}", top.rank);
+            assert_eq!(f[dd], "100", "{rule:?} rank {}", top.rank);
+        }
+        let page = fs::read_to_string(Path::new(&out).join("exits.html")).unwrap();
+        assert!(page.ends_with("</html>\n"), "{rule:?}");
+        assert_eq!(page.matches("<svg").count(), 4, "{rule:?}");
+        assert!(
+            o.written.iter().any(|p| p.ends_with("exits.html")),
+            "{rule:?}"
+        );
+    }
+}
+
 /// Runs with two good rows and `row` (at line 3, or 4 when it sorts after the second;
 /// unsorted rows stay at line 3), returning the result and the line of `row`.
 fn bad_row(row: &str, skip: bool) -> (Result<ExitsOutcome, AppError>, u64, TempDir) {

@@ -173,6 +173,55 @@ fn trades_csv_adds_up_to_the_report() {
     }
 }
 
+/// A cost that eats every stake ruins the accounts (equity 0, the core's floor): the
+/// trades.csv replay floors the equity at 0 and takes no entry after the ruin, exactly as
+/// the account does, so the run still writes trades.csv and report.html, and each pass's
+/// rows end at the ruin, at equity 0.
+#[test]
+fn ruined_accounts_still_write_trades_csv() {
+    let tmp = TempDir::new().unwrap();
+    // A round trip of 39.6 % with the whole initial capital staked on each trade: the
+    // third loss ruins the account, and every cell that qualifies has 30 trades.
+    std::fs::write(
+        tmp.path().join("c.toml"),
+        "[trading]\nfee_pct_per_side = 9.9\nslippage_pct_per_side = 9.9\n\
+         stake = \"fixed\"\nmax_open_trades = 1\n",
+    )
+    .unwrap();
+    let o = phasebound(
+        &["run", "--quiet", "--config", "c.toml", "--out", "o"],
+        tmp.path(),
+    );
+    o.expect_code(0);
+    let dir = tmp.path().join("o");
+    assert!(dir.join("report.html").is_file());
+    let rows = trades(&dir);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    for profile in ["scalping", "swing"] {
+        let fin = &report["final"][profile]["all_data"];
+        assert_eq!(fin["final_equity"].as_f64(), Some(0.0), "{profile}: {fin}");
+        let shown: Vec<_> = rows
+            .iter()
+            .filter(|r| r["profile"] == profile && r["params"] != "walk-forward")
+            .collect();
+        assert_eq!(shown.len() as u64, fin["trades"].as_u64().unwrap());
+        // The equity recomputed from stakes and profits, floored at 0: one slot, so the
+        // ruin is the pass's last trade.
+        let mut equity: f64 = 1.0;
+        for (k, r) in shown.iter().enumerate() {
+            equity = (equity + num(r, "stake") * num(r, "profit_pct") / 100.0).max(0.0);
+            assert!((equity - num(r, "equity_after")).abs() < 1e-6, "{r:?}");
+            assert_eq!(
+                equity == 0.0,
+                k + 1 == shown.len(),
+                "{profile} row {k}: {r:?}"
+            );
+        }
+        assert_eq!(shown.last().unwrap()["equity_after"], "0.00000000");
+    }
+}
+
 /// report.html needs nothing but itself: no script, no external resource.
 #[test]
 fn report_html_is_self_contained() {
