@@ -90,7 +90,8 @@ pub(crate) fn valid_cost(cost: f64) -> bool {
 /// Rules 1–4 of one bar, given the stop level in force: the exit it causes, if any.
 ///
 /// Shared by both simulators so that the gap and tie rules are one piece of code.
-#[inline]
+/// Always inlined, as its caller [`HitTable::level_exit`](crate::first_passage::HitTable::level_exit).
+#[inline(always)]
 #[allow(clippy::too_many_arguments)] // a hot leaf: plain scalars beat a context struct here
 pub(crate) fn resolve_bar(
     dir: Direction,
