@@ -60,9 +60,10 @@ impl Lanes for HeapLanes {
     }
 }
 
-/// Queue slots per lane for external entries: entries of one symbol that wait for their
-/// windows at once. Several entries may share a bar, so this is not bounded by the
-/// window; 1024 × 72 bytes per symbol.
+/// The most entries of one symbol that may wait for their windows at once (more is an
+/// error naming the line). Several entries may share a bar, so this is not bounded by the
+/// window. `exits` sizes its queues by what its entries file needs, at most this
+/// (see `exits::waiting`).
 pub const ENTRY_QUEUE: usize = 1024;
 
 /// How many lanes, how deep.
@@ -90,15 +91,22 @@ impl LaneShape {
     }
 
     /// Lanes for external entries (`phasebound exits`): `symbols` lanes as deep as the
-    /// longest hold, with [`ENTRY_QUEUE`] queue slots (or the depth, if larger).
+    /// longest hold, with `waiting` queue slots, the most entries of one symbol that wait
+    /// for their windows at once (clamped to `1..=`[`LaneShape::entry_queue_cap`]).
     #[must_use]
-    pub fn entries(symbols: usize, longest_hold: u16) -> Self {
-        let depth = usize::from(longest_hold).max(1);
+    pub fn entries(symbols: usize, longest_hold: u16, waiting: usize) -> Self {
         Self {
             symbols,
-            depth,
-            queue: depth.max(ENTRY_QUEUE),
+            depth: usize::from(longest_hold).max(1),
+            queue: waiting.clamp(1, Self::entry_queue_cap(longest_hold)),
         }
+    }
+
+    /// The most entries of one symbol that may wait at once with holds up to
+    /// `longest_hold` bars: [`ENTRY_QUEUE`], or the hold if longer.
+    #[must_use]
+    pub fn entry_queue_cap(longest_hold: u16) -> usize {
+        usize::from(longest_hold).max(ENTRY_QUEUE)
     }
 
     /// The smallest shape that serves every one of `shapes` (one worker reuses one

@@ -44,18 +44,20 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
         {
             available += 1;
         }
+        // The observer sees every signal, filled (`Some(price)`) or not.
+        let event = |price| EntryEvent {
+            symbol: sym as u16,
+            bar_index: p.bar_index,
+            time: p.time,
+            direction: p.direction,
+            atr: p.atr,
+            price,
+        };
         let (first, entry_price) = match plan.entry_timing() {
             EntryTiming::NextOpen => {
                 if available == 0 {
                     // Data ended (or a gap follows) on the signal bar: no fill.
-                    observer.entry(&EntryEvent {
-                        symbol: sym as u16,
-                        bar_index: p.bar_index,
-                        time: p.time,
-                        direction: p.direction,
-                        atr: p.atr,
-                        price: None,
-                    });
+                    observer.entry(&event(None));
                     return Ok(());
                 }
                 let first = (p.bar_index + 1) as usize % depth;
@@ -73,14 +75,7 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
             price: entry_price,
             atr: p.atr,
         };
-        observer.entry(&EntryEvent {
-            symbol: sym as u16,
-            bar_index: p.bar_index,
-            time: p.time,
-            direction: p.direction,
-            atr: p.atr,
-            price: Some(entry_price),
-        });
+        observer.entry(&event(Some(entry_price)));
 
         // Hindsight label (reporting only): favourable move within the horizon.
         let horizon = bars.len().min(usize::from(plan.opportunity_horizon()));

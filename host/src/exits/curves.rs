@@ -6,8 +6,8 @@
 //! and `trades.csv` — writing into a fixed-size [`Curve`] (no row is written), and each
 //! recorder is checked against its cell's account from the grid: the same trades and
 //! the same final equity, bit for bit. Cells are independent, so the smaller plan gives
-//! every cell the account it had in the grid. Memory: one workspace (the grid's workers
-//! are done by then) and [`TOP_CURVES`] curves of fixed size, whatever the number of
+//! every cell the account it had in the grid. Memory: the first grid worker's workspace,
+//! reused (the workers are done by then), and [`TOP_CURVES`] curves of fixed size, whatever the number of
 //! bars or entries.
 
 use std::io;
@@ -22,6 +22,7 @@ use super::results::CellResult;
 use super::trace::PassObserver;
 use crate::error::AppError;
 use crate::trades::{Curve, Labels, Recorder};
+use crate::workspace::HostWorkspace;
 
 /// Cells whose curves `exits.html` draws: the best by rank.
 pub const TOP_CURVES: usize = 5;
@@ -58,27 +59,34 @@ impl Observer for Recorders<'_> {
 impl PassObserver for Recorders<'_> {}
 
 /// The curves of the best [`TOP_CURVES`] cells of `cells` (grid order; `order` is the
-/// grid indices by rank), traced in one pass on a worker thread of its own.
+/// grid indices by rank), traced in one pass through `ws` (a grid worker's, reused) on
+/// a worker thread of its own.
 ///
 /// # Errors
 /// Source and core errors; [`AppError::Internal`] if a trace disagrees with its cell's
 /// account.
 pub(super) fn top_curves(
     job: &Job<'_>,
+    ws: &mut HostWorkspace,
     cells: &[CellResult],
     order: &[usize],
 ) -> Result<Vec<TopCurve>, AppError> {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(WORKER_STACK)
-            .spawn_scoped(s, || trace(job, cells, order))
+            .spawn_scoped(s, || trace(job, ws, cells, order))
             .map_err(|e| AppError::Internal(format!("cannot start worker: {e}")))?
             .join()
             .unwrap_or_else(|_| Err(AppError::Internal("worker panicked".into())))
     })
 }
 
-fn trace(job: &Job<'_>, cells: &[CellResult], order: &[usize]) -> Result<Vec<TopCurve>, AppError> {
+fn trace(
+    job: &Job<'_>,
+    ws: &mut HostWorkspace,
+    cells: &[CellResult],
+    order: &[usize],
+) -> Result<Vec<TopCurve>, AppError> {
     let top: Vec<usize> = order.iter().take(TOP_CURVES).copied().collect();
     let defs: Vec<CellDef> = top
         .iter()
@@ -101,7 +109,6 @@ fn trace(job: &Job<'_>, cells: &[CellResult], order: &[usize]) -> Result<Vec<Top
     let spec = job.spec.account();
     let mut curves: Vec<Curve> = defs.iter().map(|_| Curve::new(from, to, 1.0)).collect();
     let mut sinks: Vec<io::Sink> = defs.iter().map(|_| io::sink()).collect();
-    let mut ws = crate::workspace::new_workspace(job.lanes);
     let mut recorders = Recorders {
         cells: sinks
             .iter_mut()
@@ -111,7 +118,7 @@ fn trace(job: &Job<'_>, cells: &[CellResult], order: &[usize]) -> Result<Vec<Top
             })
             .collect(),
     };
-    let pass = run_chunk(job, &mut ws, &defs, 0, &mut recorders)?;
+    let pass = run_chunk(job, ws, &defs, 0, &mut recorders)?;
     for ((rec, &i), traced) in recorders.cells.into_iter().zip(&top).zip(&pass.stats) {
         let (trades, equity) = rec
             .finish()

@@ -86,6 +86,8 @@ mod results;
 pub mod shard;
 /// What a pass reports to the per-trade CSV or the curve recorders.
 mod trace;
+/// How many entries wait at once: the depth of the entry queues.
+mod waiting;
 
 pub use crate::error::EntryError;
 pub use curves::{TOP_CURVES, TopCurve};
@@ -149,7 +151,15 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     } else {
         crate::resources::exits_workers(opts.threads, grid.len())
     };
-    let lanes = LaneShape::entries(specs.len(), grid.hold.iter().copied().max().unwrap_or(1));
+    let longest = grid.hold.iter().copied().max().unwrap_or(1);
+    let symbols: Vec<String> = specs.iter().map(|s| s.symbol.clone()).collect();
+    let waiting = waiting::most_waiting(
+        &opts.entries,
+        &symbols,
+        i64::from(longest) * i64::from(tf) * 60_000,
+        LaneShape::entry_queue_cap(longest),
+    )?;
+    let lanes = LaneShape::entries(specs.len(), longest, waiting);
     crate::resources::check_memory(
         &crate::memory::exits_need(workers, lanes, grid.len()),
         opts.max_memory,
@@ -175,16 +185,18 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     let picked: Vec<usize> = (0..grid.len())
         .filter(|&i| opts.shard.is_none_or(|s| s.picks(i)))
         .collect();
-    let all = grid.cells();
-    let cells: Vec<CellDef> = picked
-        .iter()
-        .map(|&i| CellDef {
-            group: 0,
-            min_score: 0.0,
-            min_consensus: 0,
-            exit: all[i],
-        })
-        .collect();
+    let cells: Vec<CellDef> = {
+        let all = grid.cells();
+        picked
+            .iter()
+            .map(|&i| CellDef {
+                group: 0,
+                min_score: 0.0,
+                min_consensus: 0,
+                exit: all[i],
+            })
+            .collect()
+    };
     let info: Vec<SeriesInfo> = series
         .iter()
         .map(|s| SeriesInfo {
@@ -206,34 +218,38 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
     let ranges = chunks(&job.cells, workers);
     // A pass is one worker's: fewer passes than workers leave the rest idle (not started).
     let workers = workers.min(ranges.len()).max(1);
-    let results = run_chunks(&job, &ranges, workers)?;
+    let (results, mut ws) = run_chunks(&job, &ranges, workers)?;
 
-    let mut stats = Vec::with_capacity(job.cells.len());
+    // The results move into `cells` chunk by chunk: never two copies of every cell's stats.
+    let mut cells: Vec<CellResult> = Vec::with_capacity(job.cells.len());
     let mut counts = EntryCounts::default();
+    let mut defs = job.cells.iter();
     for (i, r) in results.into_iter().enumerate() {
         if i == 0 {
             counts = r.counts;
         }
-        stats.extend(r.stats);
+        cells.extend(
+            r.stats
+                .into_iter()
+                .zip(&mut defs)
+                .map(|(stats, c)| CellResult {
+                    exit: c.exit,
+                    stats,
+                    rank: 0,
+                }),
+        );
     }
-    let scores: Vec<f64> = stats
+    let scores: Vec<f64> = cells
         .iter()
-        .map(|s| opts.objective.score(s, opts.min_trades))
+        .map(|c| opts.objective.score(&c.stats, opts.min_trades))
         .collect();
     let (order, rank) = rank(&scores);
-    let cells: Vec<CellResult> = job
-        .cells
-        .iter()
-        .zip(stats)
-        .zip(rank)
-        .map(|((c, s), r)| CellResult {
-            exit: c.exit,
-            stats: s,
-            rank: r,
-        })
-        .collect();
+    for (c, r) in cells.iter_mut().zip(rank) {
+        c.rank = r;
+    }
     // One more pass, over the best few cells only: their equity curves.
-    let top = curves::top_curves(&job, &cells, &order)?;
+    let top = curves::top_curves(&job, &mut ws, &cells, &order)?;
+    drop(ws);
     let (summary, written) = if let Some(s) = opts.shard {
         lock.verify().map_err(|e| AppError::io(&opts.out, e))?;
         let path = shard::write(&job, &grid, &picked, &cells, &order, &top, &counts)?;

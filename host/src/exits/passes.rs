@@ -104,15 +104,14 @@ pub(super) fn run_chunk<O: PassObserver + ?Sized>(
                     obs.queued(usize::from(sym), row.line);
                 }
                 Err(CoreError::InvalidParameter { .. }) => matcher.bad(row, BadEntry::NoAtr)?,
+                // Not met: `waiting` sized the queues for these entries.
                 Err(CoreError::CapacityExceeded { .. }) => {
-                    return Err(AppError::Capacity(format!(
-                        "{}:{}: more than {} entries of {} wait for their windows at once \
-                         (ENTRY_QUEUE, or the longest hold); space the entries out or shorten the holds",
-                        job.opts.entries.display(),
+                    return Err(super::waiting::overfull(
+                        &job.opts.entries,
                         row.line,
                         job.lanes.queue,
-                        matcher.info[usize::from(sym)].symbol
-                    )));
+                        &matcher.info[usize::from(sym)].symbol,
+                    ));
                 }
                 Err(e) => return Err(core(e)),
             }
@@ -235,14 +234,16 @@ fn even_chunks(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Runs the chunks on `threads` workers (chunk `i` on worker `i % threads`), each with its
-/// own workspace; results come back in chunk order.
+/// own workspace; results come back in chunk order, with the first worker's workspace
+/// for the pass after the grid's (the curves): reused, it costs no new allocation at the
+/// end of the run, when the results are held as well.
 pub(super) fn run_chunks(
     job: &Job<'_>,
     ranges: &[std::ops::Range<usize>],
     threads: usize,
-) -> Result<Vec<ChunkResult>, AppError> {
+) -> Result<(Vec<ChunkResult>, Box<HostWorkspace>), AppError> {
     let workers = threads.min(ranges.len()).max(1);
-    let per_worker: Vec<Result<Vec<(usize, ChunkResult)>, AppError>> = std::thread::scope(|s| {
+    let per_worker: Vec<Result<Worked, AppError>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 std::thread::Builder::new()
@@ -261,10 +262,14 @@ pub(super) fn run_chunks(
             .collect()
     });
     let mut all: Vec<(usize, ChunkResult)> = Vec::with_capacity(ranges.len());
+    let mut kept = None;
     let mut first_error: Option<(usize, AppError)> = None;
     for (w, r) in per_worker.into_iter().enumerate() {
         match r {
-            Ok(v) => all.extend(v),
+            Ok((v, ws)) => {
+                all.extend(v);
+                kept = kept.or(ws);
+            }
             // Every pass meets the same rows: report the error of the lowest worker.
             Err(e) => {
                 if first_error.as_ref().is_none_or(|(fw, _)| w < *fw) {
@@ -276,16 +281,21 @@ pub(super) fn run_chunks(
     if let Some((_, e)) = first_error {
         return Err(e);
     }
+    let ws = kept.ok_or_else(|| AppError::Internal("no worker ran".into()))?;
     all.sort_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, r)| r).collect())
+    Ok((all.into_iter().map(|(_, r)| r).collect(), ws))
 }
+
+/// A worker's results by chunk index, and its workspace if it is the first worker's (the
+/// others free theirs as they end).
+type Worked = (Vec<(usize, ChunkResult)>, Option<Box<HostWorkspace>>);
 
 fn worker(
     job: &Job<'_>,
     ranges: &[std::ops::Range<usize>],
     w: usize,
     workers: usize,
-) -> Result<Vec<(usize, ChunkResult)>, AppError> {
+) -> Result<Worked, AppError> {
     let mut ws = crate::workspace::new_workspace(job.lanes);
     let trace_tmp = job
         .opts
@@ -331,7 +341,7 @@ fn worker(
         f.sync_all().map_err(|e| AppError::io(&tmp, e))?;
         std::fs::rename(&tmp, p).map_err(|e| AppError::io(p, e))?;
     }
-    Ok(out)
+    Ok((out, (w == 0).then_some(ws)))
 }
 
 #[cfg(test)]

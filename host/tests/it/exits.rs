@@ -416,38 +416,17 @@ fn chunking_threads_and_engine_leave_the_output_identical() {
 /// cell's, and the page's legend gives that figure beside the cell.
 #[test]
 fn top_cells_curves_end_at_their_cells_return() {
-    let m = market();
-    let es = entries(&m, 11, 150);
-    let d = Dirs::new();
-    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
-    let data = m.data.display().to_string();
-    let e = d.path("e.csv");
     let rules: [&[&str]; 4] = [
         &[],
         &["--every-entry"],
         &["--stake", "fixed", "--max-open-trades", "2"],
         &["--max-open-trades", "1", "--one-position"],
     ];
-    for (k, rule) in rules.iter().enumerate() {
-        let out = d.path(&format!("out{k}"));
-        let mut a = vec![
-            "--entries",
-            &e,
-            "--data",
-            &data,
-            "--out",
-            &out,
-            "--min-trades",
-            "1",
-        ];
-        a.extend(GRID);
-        a.extend(*rule);
-        let o = run(&a).unwrap();
-        assert_eq!(o.curves.len(), exits::TOP_CURVES, "{rule:?}");
-        let page = fs::read_to_string(Path::new(&out).join("exits.html")).unwrap();
+    run_rules(11, &[], &rules, |rule, out, o| {
+        let page = fs::read_to_string(out.join("exits.html")).unwrap();
         assert_eq!(page.matches("<svg").count(), 4, "{rule:?}");
         assert!(page.contains("<h3>Equity (start = 1) and drawdown of the 5 best cells</h3>"));
-        let csv = fs::read_to_string(Path::new(&out).join("exits.csv")).unwrap();
+        let csv = fs::read_to_string(out.join("exits.csv")).unwrap();
         let legend: Vec<&str> = page
             .lines()
             .filter(|l| l.starts_with("<tr class=\"curve\">"))
@@ -495,32 +474,24 @@ fn top_cells_curves_end_at_their_cells_return() {
             assert!((shown_equity - csv_equity).abs() <= 5e-7, "{what}");
             assert!((shown_return - csv_return).abs() <= 5e-5, "{what}");
         }
-    }
+    });
 }
 
-/// A cost that eats every stake ruins every account (equity 0, the core's floor): the
-/// top cells' curves, replayed by the account's rules, must floor at 0 and skip the
-/// entries after the ruin exactly as the account does, so the run still succeeds, with
-/// exits.csv giving final equity 0, a 100 % drawdown, and exits.html drawn.
-#[test]
-fn ruined_top_cells_still_draw_their_curves() {
+/// Runs the test grid on 150 entries (seeded) of `market()` once per rule, with
+/// `--min-trades 1`, `extra` and the rule, checks that the top cells have curves, and hands
+/// each rule, its output folder and its outcome to `check`.
+fn run_rules(
+    seed: u64,
+    extra: &[&str],
+    rules: &[&[&str]],
+    mut check: impl FnMut(&[&str], &Path, ExitsOutcome),
+) {
     let m = market();
-    let es = entries(&m, 13, 150);
+    let es = entries(&m, seed, 150);
     let d = Dirs::new();
     fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
     let data = m.data.display().to_string();
     let e = d.path("e.csv");
-    let rules: [&[&str]; 3] = [
-        &["--stake", "fixed", "--max-open-trades", "1"],
-        &[
-            "--stake",
-            "fixed",
-            "--max-open-trades",
-            "2",
-            "--one-position",
-        ],
-        &["--every-entry"],
-    ];
     for (k, rule) in rules.iter().enumerate() {
         let out = d.path(&format!("out{k}"));
         let mut a = vec![
@@ -532,13 +503,34 @@ fn ruined_top_cells_still_draw_their_curves() {
             &out,
             "--min-trades",
             "1",
-            "--cost-pct",
-            "99",
         ];
+        a.extend(extra);
         a.extend(GRID);
         a.extend(*rule);
         let o = run(&a).unwrap_or_else(|err| panic!("{rule:?}: {err}"));
         assert_eq!(o.curves.len(), exits::TOP_CURVES, "{rule:?}");
+        check(rule, Path::new(&out), o);
+    }
+}
+
+/// A cost that eats every stake ruins every account (equity 0, the core's floor): the
+/// top cells' curves, replayed by the account's rules, must floor at 0 and skip the
+/// entries after the ruin exactly as the account does, so the run still succeeds, with
+/// exits.csv giving final equity 0, a 100 % drawdown, and exits.html drawn.
+#[test]
+fn ruined_top_cells_still_draw_their_curves() {
+    let rules: [&[&str]; 3] = [
+        &["--stake", "fixed", "--max-open-trades", "1"],
+        &[
+            "--stake",
+            "fixed",
+            "--max-open-trades",
+            "2",
+            "--one-position",
+        ],
+        &["--every-entry"],
+    ];
+    run_rules(13, &["--cost-pct", "99"], &rules, |rule, out, o| {
         // Every account is ruined, and skipped the entries after its ruin.
         for c in &o.cells {
             assert_eq!(c.stats.equity.to_bits(), 0.0f64.to_bits(), "{rule:?}");
@@ -556,7 +548,7 @@ fn ruined_top_cells_still_draw_their_curves() {
                 "{what}"
             );
         }
-        let csv = fs::read_to_string(Path::new(&out).join("exits.csv")).unwrap();
+        let csv = fs::read_to_string(out.join("exits.csv")).unwrap();
         let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
         let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
         let (rank, equity, dd) = (col("rank"), col("final_equity"), col("max_drawdown_pct"));
@@ -574,13 +566,67 @@ fn ruined_top_cells_still_draw_their_curves() {
             assert_eq!(f[equity], "0", "{rule:?} rank {}", top.rank);
             assert_eq!(f[dd], "100", "{rule:?} rank {}", top.rank);
         }
-        let page = fs::read_to_string(Path::new(&out).join("exits.html")).unwrap();
+        let page = fs::read_to_string(out.join("exits.html")).unwrap();
         assert!(page.ends_with("</html>\n"), "{rule:?}");
         assert_eq!(page.matches("<svg").count(), 4, "{rule:?}");
         assert!(
             o.written.iter().any(|p| p.ends_with("exits.html")),
             "{rule:?}"
         );
+    });
+}
+
+/// Entries that crowd one symbol: up to 7 on a bar over 40 bars of AAAUSDT, so about 130
+/// wait for their windows at once within the longest hold (8 h, 32 bars). The queues,
+/// sized from the file before the passes, hold them all (an entry finding its queue full
+/// would stop the run), and every one is used. 1,025 entries on one bar are one more than
+/// `ENTRY_QUEUE`: a capacity error (exit 5) naming the line of the last.
+#[test]
+fn crowded_entries_all_find_a_queue_slot() {
+    let m = market();
+    let d = Dirs::new();
+    let data = m.data.display().to_string();
+    let e = d.path("e.csv");
+    let mut es = Vec::new();
+    for bar in 100..140 {
+        for k in 0..1 + bar % 7 {
+            es.push(E {
+                symbol: 0,
+                bar,
+                direction: if k % 2 == 0 {
+                    Direction::Long
+                } else {
+                    Direction::Short
+                },
+                atr: None,
+            });
+        }
+    }
+    fs::write(&e, entries_csv(&m, &es)).unwrap();
+    let out = d.path("out");
+    let mut a = vec!["--entries", &e, "--data", &data, "--out", &out];
+    a.extend(GRID);
+    a.push("--every-entry");
+    let o = run(&a).unwrap();
+    assert_eq!(o.entries.rows, es.len() as u64);
+    assert_eq!(o.entries.used, es.len() as u64);
+    assert!(o.cells.iter().all(|c| c.stats.trades > 0));
+
+    let crowd = vec![es[0].clone(); phasebound::workspace::ENTRY_QUEUE + 1];
+    fs::write(&e, entries_csv(&m, &crowd)).unwrap();
+    match run(&a) {
+        Err(err @ AppError::Capacity(_)) => {
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!(
+                    ":{}: more than 1024 entries of AAAUSDT",
+                    crowd.len() + 1
+                )),
+                "{text}"
+            );
+            assert_eq!(err.exit_code(), 5);
+        }
+        other => panic!("{other:?}"),
     }
 }
 

@@ -87,9 +87,10 @@ fn exits_refuses_with_exit_5_under_a_low_address_space_limit_or_max_memory() {
     }
     for threads in [1usize, 2] {
         let workers = phasebound::resources::exits_workers(threads, 8);
-        // Lanes as `exits` sizes them: 4 symbols, the longest hold of the grid, the queue.
+        // Lanes as `exits` sizes them: 4 symbols, the longest hold of the grid, and a
+        // queue of the most entries waiting at once (one every 6 h, holds up to 8 h: 2).
         let hold = phasebound::config::hours_to_bars(8.0, 15) as u16;
-        let lanes = phasebound::workspace::LaneShape::entries(4, hold);
+        let lanes = phasebound::workspace::LaneShape::entries(4, hold, 2);
         let bound = exits_address_space_bytes(workers, lanes, 8);
         let t = threads.to_string();
         // At the documented bound it runs ...
