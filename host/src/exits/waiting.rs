@@ -63,34 +63,47 @@ pub(super) fn overfull(path: &Path, line: u64, cap: usize, symbol: &str) -> AppE
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 mod tests {
     use super::most_waiting;
     use crate::error::AppError;
 
+    /// `rows` with times in seconds after 2024-01-01 (written as epoch ms).
     fn waiting(rows: &str, reach: i64, cap: usize) -> Result<usize, AppError> {
         let dir = tempfile::TempDir::new().unwrap();
         let path = dir.path().join("entries.csv");
-        std::fs::write(&path, format!("symbol,time,direction\n{rows}")).unwrap();
+        let mut text = String::from("symbol,time,direction\n");
+        for row in rows.lines() {
+            let f: Vec<&str> = row.split(',').collect();
+            let t = 1_704_067_200_000_i64 + f[1].parse::<i64>().unwrap() * 1000;
+            text.push_str(&format!("{},{t},{}\n", f[0], f[2]));
+        }
+        std::fs::write(&path, text).unwrap();
         most_waiting(&path, &["AAAUSDT".into(), "BBBUSDT".into()], reach, cap)
     }
 
     #[test]
     fn the_most_entries_of_one_symbol_within_one_reach() {
-        // A at 1000, 2000, 2000, 4000 with a reach of 2 s: 2000, 2000 and 4000 (the window
-        // [2000, 4000] includes its start) wait together; B's and unknown rows apart.
-        let rows = "AAAUSDT,1000,long\nBBBUSDT,1000,long\nAAAUSDT,2000,short\n\
-                    AAAUSDT,2000,long\nBBBUSDT,2000,long\nCCCUSDT,2000,long\nAAAUSDT,4000,long\n";
+        // A at 1, 2, 2 and 4 s with a reach of 2 s: 2, 2 and 4 (the window [2, 4] includes
+        // its start) wait together; B's and unknown rows apart.
+        let rows = "AAAUSDT,1,long\nBBBUSDT,1,long\nAAAUSDT,2,short\n\
+                    AAAUSDT,2,long\nBBBUSDT,2,long\nCCCUSDT,2,long\nAAAUSDT,4,long\n";
         assert_eq!(waiting(rows, 2000, 1024).unwrap(), 3);
         assert_eq!(waiting(rows, 1999, 1024).unwrap(), 3);
         assert_eq!(waiting(rows, 3000, 1024).unwrap(), 4);
         assert_eq!(waiting(rows, 0, 1024).unwrap(), 2);
         // No entries: one slot.
         assert_eq!(waiting("", 2000, 1024).unwrap(), 1);
-        // One more than the cap: a capacity error naming the line of the entry.
+        // One more than the cap: a capacity error naming the line of the entry (line 5, the
+        // second A at 2 s, finds A at 1 s and 2 s waiting).
         match waiting(rows, 2000, 2) {
             Err(AppError::Capacity(m)) => {
                 assert!(
-                    m.contains("entries.csv:8: more than 2 entries of AAAUSDT"),
+                    m.contains("entries.csv:5: more than 2 entries of AAAUSDT"),
                     "{m}"
                 );
             }
@@ -98,7 +111,7 @@ mod tests {
         }
         // Row errors are the reader's.
         assert!(matches!(
-            waiting("AAAUSDT,2000,long\nAAAUSDT,1000,long\n", 10, 4),
+            waiting("AAAUSDT,2,long\nAAAUSDT,1,long\n", 10, 4),
             Err(AppError::Entries(_))
         ));
     }
