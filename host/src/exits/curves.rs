@@ -7,8 +7,8 @@
 //! recorder is checked against its cell's account from the grid: the same trades and
 //! the same final equity, bit for bit. Cells are independent, so the smaller plan gives
 //! every cell the account it had in the grid. Memory: the first grid worker's workspace,
-//! reused (the workers are done by then), and [`TOP_CURVES`] curves of fixed size, whatever the number of
-//! bars or entries.
+//! reused (the workers are done by then), and [`TOP_CURVES`] curves of fixed size,
+//! whatever the number of bars or entries.
 
 use std::io;
 
