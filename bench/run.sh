@@ -45,11 +45,28 @@ echo "==> building phasebound (release)"
 cargo build --release --locked -p phasebound >/dev/null
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PB=$TARGET/release/phasebound
+# The static build (glibc linked into the binary, README "Memory"), measured beside the
+# default one where the C library's static archive (libc.a) is installed.
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+PBS=""
+case $HOST in
+*-linux-gnu)
+    echo "==> building phasebound (release, static)"
+    if RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -p phasebound \
+        --target "$HOST" >"$OUT/static-build.log" 2>&1; then
+        PBS=$TARGET/$HOST/release/phasebound
+    else
+        echo "note: the static build failed (see $OUT/static-build.log; libc.a missing?): default build only"
+    fi
+    ;;
+esac
 
 # ---------------------------------------------------------------- Python peers
 PY=""
-# Compiled numba kernels and bytecode go to the output folder, not the source tree.
-export NUMBA_CACHE_DIR="$OUT/numba-cache" PYTHONPYCACHEPREFIX="$OUT/pycache"
+# Compiled numba kernels go to the output folder; no bytecode is written into the source
+# tree. (Not PYTHONPYCACHEPREFIX: under it Python ignored the venv's compiled packages and
+# compiled numpy, pandas and numba again on every run, 1.6 s more per run of each peer.)
+export NUMBA_CACHE_DIR="$OUT/numba-cache" PYTHONDONTWRITEBYTECODE=1
 if [ "$PYTHON" = 0 ]; then
     echo "peers skipped (--no-python): phasebound only"
 else
@@ -148,6 +165,14 @@ for scale in ${SCALES//,/ }; do
     else
         echo "$scale: phasebound first passage != reference (BUG)" >>"$AGREE"
     fi
+    if [ -n "$PBS" ]; then
+        measure "$scale" phasebound-static "$RUNS" "$work" -- "$PBS" exits "${common[@]}" "${exits_all[@]}" --out "$dir/pb-static" --threads "$THREADS"
+        if cmp -s "$dir/pb/exits.csv" "$dir/pb-static/exits.csv"; then
+            echo "$scale: phasebound static == default build: all $c cells byte-identical" >>"$AGREE"
+        else
+            echo "$scale: phasebound static != default build (BUG)" >>"$AGREE"
+        fi
+    fi
     [ -n "$PY" ] || continue
     py=(--data "$DATA" --timeframe "$TF" --entries "$dir/entries.csv" --cost-pct 0 "${G[@]}")
     export NUMBA_NUM_THREADS=$THREADS
@@ -184,6 +209,10 @@ echo "==> whole run: phasebound run on the $TF data"
 bars=$(cat "$DATA"/*-"$TF".csv | wc -l)
 measure whole-run phasebound-run "$RUNS" "$bars" -- "$PB" run --data "$DATA" --timeframe "$TF" \
     --quiet --no-nice --out "$OUT/run" --threads "$THREADS"
+if [ -n "$PBS" ]; then
+    measure whole-run phasebound-run-static "$RUNS" "$bars" -- "$PBS" run --data "$DATA" --timeframe "$TF" \
+        --quiet --no-nice --out "$OUT/run-static" --threads "$THREADS"
+fi
 
 # ---------------------------------------------------------------- report
 {

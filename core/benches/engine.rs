@@ -20,7 +20,7 @@
 use phasebound_core::account::Stake;
 use phasebound_core::budget::{H_MAX, MAX_GROUPS};
 use phasebound_core::engine::DefaultWorkspace;
-use phasebound_core::first_passage::{CellExit, ExitGrid, HitTable};
+use phasebound_core::first_passage::{CellExit, ExitGrid, FixedHitTable};
 use phasebound_core::indicators::Indicators;
 use phasebound_core::plan::{CellDef, PassPlan, ProfileSpec};
 use phasebound_core::signal::{Profile, Weights, default_groups, signal};
@@ -147,7 +147,7 @@ fn median(mut f: impl FnMut() -> u64) -> (Duration, u64) {
     (times[RUNS / 2], sum)
 }
 
-fn run(s: &Scenario, table: &mut HitTable<H_MAX>) {
+fn run(s: &Scenario, table: &mut FixedHitTable<H_MAX>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0xBE_7C4);
     let data = entries(&mut rng, s.window);
     let (grid, cells, params) = grid(s);
@@ -380,7 +380,7 @@ fn main() {
     indicators_and_signals(&bars);
     let mut ws = Box::new(DefaultWorkspace::new());
     pass_engine(&bars, &mut ws);
-    let mut table = Box::new(HitTable::<H_MAX>::new());
+    let mut table = Box::new(FixedHitTable::<H_MAX>::new());
     for s in &SCENARIOS {
         run(s, &mut table);
     }

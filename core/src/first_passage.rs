@@ -36,8 +36,12 @@
 //!
 //! # Memory
 //!
-//! A [`HitTable<H>`] is caller-owned workspace of `8·H + 4·2·32` bytes plus a few words
-//! (about 8.3 KiB for `H = H_MAX = 1024`); nothing is allocated.
+//! A [`HitTable`] is caller-owned workspace: the running best price of every window bar
+//! (`8·H` bytes for windows of up to `H` bars) and the hit bars, `4·2·32` bytes plus a few
+//! words; nothing is allocated. The running best lives in an array
+//! ([`FixedHitTable<H>`], about 8.3 KiB for `H = 1024`) or in a slice the caller sized
+//! at run time ([`HitTable::over`]; the engine keeps it in its lanes, as deep as the run's
+//! longest window).
 //!
 //! # Usage
 //!
@@ -234,14 +238,15 @@ fn insert_sorted<T: Copy, const N: usize>(
     }
 }
 
-/// Per-entry workspace of the first-passage evaluator for windows of up to `H` bars
-/// (normally [`crate::budget::H_MAX`]): the running best price after every bar and the hit
-/// bar of every level of the grid last scanned. Fixed arrays, no allocation; reuse one
-/// table for every entry.
+/// Per-entry workspace of the first-passage evaluator for windows of up to as many bars
+/// as its running-best storage `B` holds: the running best price after every bar and the
+/// hit bar of every level of the grid last scanned. No allocation; reuse one table for
+/// every entry. `B` is an array ([`FixedHitTable`]) or a caller's slice
+/// ([`HitTable::over`]).
 #[derive(Clone, Debug)]
-pub struct HitTable<const H: usize> {
+pub struct HitTable<B> {
     /// `best[i]`: most favourable price from `E` through bar `i` (the reference's `best`).
-    best: [f64; H],
+    best: B,
     /// Length of the scanned window.
     len: usize,
     /// The entry scanned; `None` before a successful scan.
@@ -258,13 +263,17 @@ pub struct HitTable<const H: usize> {
     trail_hit: [u16; MAX_TRAILING],
 }
 
-impl<const H: usize> Default for HitTable<H> {
+/// A [`HitTable`] for windows of up to `H` bars (normally [`crate::budget::H_MAX`]), its
+/// storage in an array.
+pub type FixedHitTable<const H: usize> = HitTable<[f64; H]>;
+
+impl<const H: usize> Default for HitTable<[f64; H]> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const H: usize> HitTable<H> {
+impl<const H: usize> HitTable<[f64; H]> {
     // Hit bars are stored as `u16` with `NEVER` as sentinel.
     const FITS: () = assert!(
         H < NEVER as usize,
@@ -275,8 +284,24 @@ impl<const H: usize> HitTable<H> {
     #[must_use]
     pub const fn new() -> Self {
         let () = Self::FITS;
+        Self::with_storage([0.0; H])
+    }
+}
+
+impl<'a> HitTable<&'a mut [f64]> {
+    /// An empty table over `best`, one slot per window bar: windows of up to
+    /// `best.len()` bars (and below `u16::MAX`).
+    #[must_use]
+    pub const fn over(best: &'a mut [f64]) -> Self {
+        Self::with_storage(best)
+    }
+}
+
+impl<B> HitTable<B> {
+    /// An empty table over running-best storage `best`.
+    const fn with_storage(best: B) -> Self {
         Self {
-            best: [0.0; H],
+            best,
             len: 0,
             entry: None,
             counts: (0, 0, 0),
@@ -286,24 +311,28 @@ impl<const H: usize> HitTable<H> {
             trail_hit: [NEVER; MAX_TRAILING],
         }
     }
+}
 
+impl<B: AsRef<[f64]> + AsMut<[f64]>> HitTable<B> {
     /// Scans `window` (first bar = the bar after the signal bar) for `entry` against every
     /// level of `grid`: one forward pass for the running best, then monotone pointer walks.
     /// See the module docs for the cost.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an invalid entry ([`Entry::is_valid`]);
-    /// [`Error::CapacityExceeded`] when the window is longer than `H`. After an error the
-    /// table answers `None` to every [`HitTable::outcome`].
+    /// [`Error::CapacityExceeded`] when the window is longer than the table's storage (or
+    /// not below `u16::MAX` bars). After an error the table answers `None` to every
+    /// [`HitTable::outcome`].
     pub fn scan(&mut self, grid: &ExitGrid, entry: &Entry, window: &[Ohlc]) -> Result<(), Error> {
         self.entry = None;
         if !entry.is_valid() {
             return Err(Error::InvalidParameter { what: "entry" });
         }
-        if window.len() > H {
+        let capacity = self.best.as_ref().len().min(usize::from(NEVER) - 1);
+        if window.len() > capacity {
             return Err(Error::CapacityExceeded {
                 what: "H_MAX",
-                capacity: H,
+                capacity,
             });
         }
         let dir = entry.direction;
@@ -311,7 +340,7 @@ impl<const H: usize> HitTable<H> {
         let n = window.len();
 
         let mut best = e;
-        for (slot, bar) in self.best.iter_mut().zip(window) {
+        for (slot, bar) in self.best.as_mut().iter_mut().zip(window) {
             best = dir.best(best, dir.favourable_extreme(bar));
             *slot = best;
         }
@@ -342,7 +371,7 @@ impl<const H: usize> HitTable<H> {
 
         // Pairs are sorted by activation: the arming bar only moves forward, and within one
         // activation the hit bar only moves forward with the distance.
-        let best = self.best.get(..n).unwrap_or(&[]);
+        let best = self.best.as_ref().get(..n).unwrap_or(&[]);
         let mut arm = 0;
         let mut j = 0;
         let mut group: Option<f64> = None;
@@ -373,7 +402,9 @@ impl<const H: usize> HitTable<H> {
         self.entry = Some(*entry);
         Ok(())
     }
+}
 
+impl<B: AsRef<[f64]>> HitTable<B> {
     /// The outcome of `cell` for the entry and window last scanned, in `O(1)`; equal, bit
     /// for bit, to [`crate::sim::simulate`] with [`ExitGrid::params`] of the cell.
     ///
@@ -452,7 +483,7 @@ impl<const H: usize> HitTable<H> {
             if let Some((t, arm)) = trailing
                 && usize::from(arm) < k
             {
-                let b = *self.best.get(k - 1)?;
+                let b = *self.best.as_ref().get(k - 1)?;
                 stop = dir.tighter(stop, dir.adverse(b, t.distance, a));
             }
             // Always `Some` on a validated bar (a hit extreme is an exit); on unvalidated

@@ -44,12 +44,13 @@
 //! ## Memory budget
 //!
 //! Every capacity is a named constant in [`budget`]. A workspace is generic over the
-//! longest window `H` (its per-entry scratch), the cells `C` of a pass, and where its
-//! per-symbol *lanes* live ([`engine::Lanes`]): inside it, `S` lanes of `D` bars
-//! ([`engine::FixedLanes`], a size in the type, asserted in [`engine::footprint`]), or in buffers
-//! the caller sizes once at start-up, [`engine::lane_bytes`] per symbol (the host does
-//! this, so a run takes any number of symbols and its memory is a formula in them). A
-//! test checks these tables against the code; `phasebound budget` prints the host's.
+//! longest window `H` it accepts, the cells `C` of a pass, and where its per-symbol
+//! *lanes* and their window scratch live ([`engine::Lanes`]): inside it, `S` lanes of `D`
+//! bars ([`engine::FixedLanes`], a size in the type, asserted in [`engine::footprint`]),
+//! or in buffers the caller sizes once at start-up, [`engine::lane_bytes`] per symbol and
+//! [`engine::scratch_bytes`] once (the host does this, so a run takes any number of
+//! symbols and its memory is a formula in them). A test checks these tables against the
+//! code; `phasebound budget` prints the host's.
 //!
 //! Default workspace ([`engine::DefaultWorkspace`]: 16 lanes of 1024 bars, windows up to
 //! 8192 bars, 1024 cells):
@@ -59,12 +60,11 @@
 //! | lane heads: indicators, counters (per symbol) | 16 | 14,848 |
 //! | bar rings, D bars (per symbol) | 16,384 | 589,824 |
 //! | entry queues, D (per symbol) | 16,384 | 1,179,648 |
+//! | window scratch: D bars and their running best | 1,024 | 40,960 |
 //! | cell accumulators | 1,024 | 155,648 |
 //! | account books (open positions, per cell) | 16,384 | 335,872 |
-//! | first-passage hit table | 8,192 | 65,848 |
-//! | forward window scratch | 8,192 | 262,144 |
 //! | batch of resolved exits (B x C records) | 4,096 | 134,152 |
-//! | total (size_of Workspace) | 1 | 2,738,120 |
+//! | total (size_of Workspace) | 1 | 2,451,088 |
 //!
 //! Small workspace ([`engine::SmallWorkspace`], for microcontrollers: 2 symbols, 96 bars,
 //! 64 cells):
@@ -74,14 +74,13 @@
 //! | lane heads: indicators, counters (per symbol) | 2 | 1,856 |
 //! | bar rings, D bars (per symbol) | 192 | 6,912 |
 //! | entry queues, D (per symbol) | 192 | 13,824 |
+//! | window scratch: D bars and their running best | 96 | 3,840 |
 //! | cell accumulators | 64 | 9,728 |
 //! | account books (open positions, per cell) | 1,024 | 20,992 |
-//! | first-passage hit table | 96 | 1,080 |
-//! | forward window scratch | 96 | 3,072 |
 //! | batch of resolved exits (B x C records) | 0 | 8 |
-//! | total (size_of Workspace) | 1 | 57,608 |
+//! | total (size_of Workspace) | 1 | 57,296 |
 //!
-//! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 57,552 bytes
+//! Sizes are for x86-64; on `thumbv7em-none-eabihf` the small workspace is 57,256 bytes
 //! (alignment differs).
 //!
 //! Plans are not part of the workspace. A [`plan::PassPlan`] of the default 1,024 cells

@@ -3,7 +3,7 @@
 use crate::workspace::{LaneShape, workspace_bytes};
 use phasebound_core::budget;
 use phasebound_core::engine::footprint;
-use phasebound_core::engine::lane_bytes;
+use phasebound_core::engine::{lane_bytes, scratch_bytes};
 
 /// Peak resident set size of this process so far, in bytes: the kernel's high-water
 /// mark `VmHWM` (the same figure as getrusage's `ru_maxrss`), read from
@@ -69,8 +69,8 @@ pub fn budget_json(names: &[&str], lanes: &[LaneShape]) -> serde_json::Value {
 
 /// How a lane's size follows from its depth (stated by `phasebound budget` and
 /// `report.json`; the numbers are checked against the core in the tests).
-pub const LANE_FORMULA: &str =
-    "lane bytes = head + depth × (bar + run number) + queue × waiting entry";
+pub const LANE_FORMULA: &str = "lane bytes = head + depth × (bar + run number) + queue × waiting entry; \
+     plus once per workspace the window scratch = depth × (bar + running best)";
 
 /// Fixed part of the estimate: binary, runtime, report building, report.html's charts
 /// and the trade tracing (measured peak RSS of a run on the embedded data minus its
@@ -122,7 +122,9 @@ pub fn budget_text() -> String {
     let _ = writeln!(
         s,
         "\nplus one lane per symbol, sized at start-up from the longest window (depth, bars):\n  \
-         {LANE_FORMULA}\n  = {head} + depth × {per_bar} + queue × {per_entry} bytes (queue = depth for `run`)"
+         {LANE_FORMULA}\n  = {head} + depth × {per_bar} + queue × {per_entry} bytes (queue = depth for `run`), \
+         plus depth × {} bytes",
+        scratch_bytes(1)
     );
     // The default config's longest window at a few timeframes (both profiles fit them).
     let cfg = crate::config::Config::default();

@@ -8,27 +8,33 @@
 //! longest window, so a run's memory is
 //!
 //! ```text
-//! workers × (FIXED_PART_BYTES + symbols × lane_bytes(depth, queue))
+//! workers × (FIXED_PART_BYTES + symbols × lane_bytes(depth, queue) + scratch_bytes(depth))
 //! ```
 //!
-//! with `FIXED_PART_BYTES` the cells and scratch ([`footprint::FIXED_PART_BYTES`]) and
+//! with `FIXED_PART_BYTES` the cells and the batch ([`footprint::FIXED_PART_BYTES`]),
 //! `lane_bytes(d, q) = head + d × 36 + q × sizeof(Pending)` bytes
-//! ([`phasebound_core::engine::lane_bytes`]). The engine only indexes into the slices, so
-//! results equal those of a workspace with the lanes inside (tested).
+//! ([`phasebound_core::engine::lane_bytes`]) and the window scratch
+//! `scratch_bytes(d) = d × 40` bytes ([`phasebound_core::engine::scratch_bytes`]). The
+//! engine only indexes into the slices, so results equal those of a workspace with the
+//! lanes inside (tested).
 
 use phasebound_core::Ohlc;
 use phasebound_core::budget::{H_MAX, MAX_CELLS};
 use phasebound_core::engine::footprint;
-use phasebound_core::engine::{Head, LaneParts, Lanes, Pending, Workspace, lane_bytes};
+use phasebound_core::engine::{
+    Head, LaneParts, Lanes, Pending, Workspace, lane_bytes, scratch_bytes,
+};
 
 /// The lanes of a run, on the heap: `symbols` lanes of `depth` ring bars and `queue`
-/// queue slots, allocated once.
+/// queue slots, and the window scratch of `depth` bars, allocated once.
 #[derive(Clone, Debug)]
 pub struct HeapLanes {
     heads: Box<[Head]>,
     ring: Box<[Ohlc]>,
     runs: Box<[u32]>,
     queue: Box<[Pending]>,
+    window: Box<[Ohlc]>,
+    best: Box<[f64]>,
 }
 
 impl HeapLanes {
@@ -41,6 +47,8 @@ impl HeapLanes {
             ring: vec![Ohlc::new(0.0, 0.0, 0.0, 0.0); bars].into_boxed_slice(),
             runs: vec![0; bars].into_boxed_slice(),
             queue: vec![Pending::EMPTY; shape.symbols * shape.queue].into_boxed_slice(),
+            window: vec![Ohlc::new(0.0, 0.0, 0.0, 0.0); shape.depth].into_boxed_slice(),
+            best: vec![0.0; shape.depth].into_boxed_slice(),
         }
     }
 }
@@ -52,6 +60,8 @@ impl Lanes for HeapLanes {
             ring: &mut self.ring,
             runs: &mut self.runs,
             queue: &mut self.queue,
+            window: &mut self.window,
+            best: &mut self.best,
         }
     }
 
@@ -121,10 +131,11 @@ impl LaneShape {
         }
     }
 
-    /// Bytes of the lanes.
+    /// Bytes of the lanes and their scratch.
     #[must_use]
     pub fn bytes(self) -> u64 {
         self.symbols as u64 * lane_bytes(self.depth, self.queue) as u64
+            + scratch_bytes(self.depth) as u64
     }
 }
 
@@ -144,8 +155,8 @@ pub fn new_workspace(shape: LaneShape) -> Box<HostWorkspace> {
     Box::write(slot, Workspace::with_lanes(lanes))
 }
 
-/// Bytes of one workspace with lanes of `shape`: the fixed part (cells, scratch) plus
-/// the lanes.
+/// Bytes of one workspace with lanes of `shape`: the fixed part (cells, batch) plus
+/// the lanes and their scratch.
 #[must_use]
 pub fn workspace_bytes(shape: LaneShape) -> u64 {
     footprint::FIXED_PART_BYTES as u64 + shape.bytes()

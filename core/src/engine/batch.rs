@@ -164,10 +164,10 @@ impl<const C: usize, const D: usize> Batch<C, D> {
     /// every distinct hold of `plan` (bars `tf` ms long); `true` when the batch is full
     /// and must be folded.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn add<const H: usize, const PC: usize>(
+    pub(super) fn add<B: AsRef<[f64]>, const PC: usize>(
         &mut self,
         plan: &PassPlan<'_, PC>,
-        hits: &HitTable<H>,
+        hits: &HitTable<B>,
         entry: &Entry,
         bars: &[Ohlc],
         p: &Pending,

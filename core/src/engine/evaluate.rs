@@ -6,6 +6,7 @@ use super::batch::admits;
 use super::lanes::Pending;
 use super::{EntryEvent, Lanes, Observer, Workspace};
 use crate::error::Error;
+use crate::first_passage::HitTable;
 use crate::plan::{CellDef, EvalMode, PassPlan};
 use crate::sim::{close_out, simulate};
 use crate::trade::{Entry, EntryTiming, TradeOutcome};
@@ -23,7 +24,7 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
         window: u16,
         observer: &mut O,
     ) -> Result<(), Error> {
-        let Some(lane) = self.geometry.lane(self.lanes.parts(), sym) else {
+        let Some((lane, scratch)) = self.geometry.lane_and_scratch(self.lanes.parts(), sym) else {
             return Err(Error::UnknownSymbol(sym as u16));
         };
         let depth = lane.ring.len();
@@ -67,9 +68,9 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
         };
         // The window, unwrapped from the ring (two copies at most).
         let head = available.min(depth - first);
-        self.window[..head].copy_from_slice(&lane.ring[first..first + head]);
-        self.window[head..available].copy_from_slice(&lane.ring[..available - head]);
-        let bars = &self.window[..available];
+        scratch.window[..head].copy_from_slice(&lane.ring[first..first + head]);
+        scratch.window[head..available].copy_from_slice(&lane.ring[..available - head]);
+        let bars = &scratch.window[..available];
         let entry = Entry {
             direction: p.direction,
             price: entry_price,
@@ -113,20 +114,15 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
             // Levels are resolved once per group of cells that share them; each cell then
             // only applies its holding time. Cells are independent, so visiting them group
             // by group leaves every account as a plan-order loop would.
-            self.hits.scan(plan.grid(), &entry, bars)?;
+            let mut hits = HitTable::over(scratch.best);
+            hits.scan(plan.grid(), &entry, bars)?;
             if self.batch.capacity() > 0 && !observer.wants_outcomes() {
                 // Nobody watches single outcomes: fold a batch at a time (see `batch`).
-                if self.batch.add(
-                    plan,
-                    &self.hits,
-                    &entry,
-                    bars,
-                    p,
-                    symbol,
-                    is_opportunity,
-                    tf,
-                ) {
-                    self.fold_batch(plan)?;
+                if self
+                    .batch
+                    .add(plan, &hits, &entry, bars, p, symbol, is_opportunity, tf)
+                {
+                    self.batch.fold(plan, &mut self.books, &mut self.stats)?;
                 }
                 return Ok(());
             }
@@ -137,9 +133,7 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
                 [(0, None); TIME_EXIT_SLOTS];
             let holds = plan.holds();
             for group in plan.exit_groups() {
-                let Some(level) = self
-                    .hits
-                    .level_exit(plan.grid(), &entry, bars, group.exit, cost)
+                let Some(level) = hits.level_exit(plan.grid(), &entry, bars, group.exit, cost)
                 else {
                     continue;
                 };

@@ -35,9 +35,9 @@ pub struct BudgetRow {
     pub bytes: usize,
 }
 
-/// Rows of the budget table of a workspace with `S` lanes of `D` bars inside, windows
-/// of up to `H` bars, `C` cells and batch depth `B`. The rows add up to the workspace
-/// size minus alignment padding (the last row is the total).
+/// Rows of the budget table of a workspace with `S` lanes of `D` bars inside (and their
+/// scratch), windows of up to `H` bars, `C` cells and batch depth `B`. The rows add up to
+/// the workspace size minus alignment padding (the last row is the total).
 #[must_use]
 pub const fn table_of<
     const S: usize,
@@ -45,7 +45,7 @@ pub const fn table_of<
     const H: usize,
     const C: usize,
     const B: usize,
->() -> [BudgetRow; 9] {
+>() -> [BudgetRow; 8] {
     type W<const S: usize, const D: usize, const H: usize, const C: usize, const B: usize> =
         Workspace<H, C, FixedLanes<S, D>, B>;
     [
@@ -65,6 +65,11 @@ pub const fn table_of<
             bytes: S * W::<S, D, H, C, B>::PENDING_BYTES,
         },
         BudgetRow {
+            component: "window scratch: D bars and their running best",
+            capacity: D,
+            bytes: W::<S, D, H, C, B>::SCRATCH_BYTES,
+        },
+        BudgetRow {
             component: "cell accumulators",
             capacity: C,
             bytes: C * W::<S, D, H, C, B>::CELL_STATS_BYTES,
@@ -73,16 +78,6 @@ pub const fn table_of<
             component: "account books (open positions, per cell)",
             capacity: C * MAX_OPEN_TRADES,
             bytes: C * W::<S, D, H, C, B>::CELL_BOOK_BYTES,
-        },
-        BudgetRow {
-            component: "first-passage hit table",
-            capacity: H,
-            bytes: W::<S, D, H, C, B>::HITS_BYTES,
-        },
-        BudgetRow {
-            component: "forward window scratch",
-            capacity: H,
-            bytes: W::<S, D, H, C, B>::WINDOW_BYTES,
         },
         BudgetRow {
             component: "batch of resolved exits (B x C records)",
@@ -99,21 +94,20 @@ pub const fn table_of<
 
 /// The budget table of the [`DefaultWorkspace`].
 #[must_use]
-pub const fn table() -> [BudgetRow; 9] {
+pub const fn table() -> [BudgetRow; 8] {
     table_of::<FIXED_SYMBOLS, FIXED_DEPTH, H_MAX, MAX_CELLS, BATCH_DEPTH>()
 }
 
 /// Rows of the budget table of a workspace whose lanes live elsewhere (a host's heap
-/// lanes): cells and scratch; the last row is the total, [`FIXED_PART_BYTES`].
+/// lanes, with their scratch): the cells and the batch; the last row is the total,
+/// [`FIXED_PART_BYTES`].
 #[must_use]
-pub const fn fixed_part_table() -> [BudgetRow; 6] {
+pub const fn fixed_part_table() -> [BudgetRow; 4] {
     let t = table();
     [
-        t[3],
         t[4],
         t[5],
         t[6],
-        t[7],
         BudgetRow {
             component: "fixed part (size_of Workspace without lanes)",
             capacity: 1,
@@ -123,8 +117,8 @@ pub const fn fixed_part_table() -> [BudgetRow; 6] {
 }
 
 /// Bytes of a workspace whose lanes live elsewhere (a host's heap lanes), without the
-/// lanes: cell accumulators, account books, the per-entry scratch of windows up to
-/// [`H_MAX`] bars and the batch. Add [`super::lane_bytes`] per symbol.
+/// lanes: cell accumulators, account books and the batch. Add [`super::lane_bytes`] per
+/// symbol and [`super::scratch_bytes`] once.
 pub const FIXED_PART_BYTES: usize = size_of::<Workspace<H_MAX, MAX_CELLS, ()>>();
 
 // Compile-time budget: a change that grows any state beyond these bounds fails to build.

@@ -1,13 +1,17 @@
 //! Per-symbol storage of a [`Workspace`](super::Workspace): one *lane* per symbol.
 //!
 //! A lane is a [`Head`] (indicator state, counters, positions), a ring of the symbol's
-//! last `depth` bars and a FIFO of up to `queue` entries waiting for their windows. The
-//! storage belongs to the caller and is seen by the engine as four slices ([`Lanes`]):
+//! last `depth` bars and a FIFO of up to `queue` entries waiting for their windows. Beside
+//! the lanes lies one *scratch* as deep as they are, shared by all symbols: the window
+//! being evaluated, unwrapped from its ring, and its running best price (the first-passage
+//! [`HitTable`](crate::first_passage::HitTable)'s storage). The storage belongs to the
+//! caller and is seen by the engine as six slices ([`Lanes`]):
 //! - [`FixedLanes`] holds `S` lanes of `D` bars in arrays, a size in the type (a `static`
 //!   on a microcontroller);
 //! - a host that learns the number of symbols and the longest window at start-up
 //!   implements [`Lanes`] over buffers it sizes once, before any bar is read, with
-//!   [`lane_bytes`] bytes per symbol (the host crate's `HeapLanes`).
+//!   [`lane_bytes`] bytes per symbol and [`scratch_bytes`] once (the host crate's
+//!   `HeapLanes`).
 //!
 //! The engine only indexes into the slices, so a workspace with `n` lanes of depth `d`
 //! computes exactly what a [`FixedLanes<n, d>`] workspace would: results do not depend
@@ -106,10 +110,17 @@ pub const fn lane_bytes(depth: usize, queue: usize) -> usize {
         + queue * size_of::<Pending>()
 }
 
+/// Bytes of the scratch beside lanes of `depth` bars (one per workspace, not per symbol):
+/// a window bar and its running best per slot.
+#[must_use]
+pub const fn scratch_bytes(depth: usize) -> usize {
+    depth * (size_of::<Ohlc>() + size_of::<f64>())
+}
+
 /// The lanes' storage as the engine sees it: `heads` has one lane per symbol; `ring` and
 /// `runs` hold `depth` slots per lane and `queue` holds `queue depth` slots per lane, lane
 /// `i` at `[i·depth, (i+1)·depth)`. Depths are the slice lengths divided by the number
-/// of heads; `runs` must be as long as `ring`.
+/// of heads; `runs` must be as long as `ring`, `window` and `best` at least `depth` long.
 pub struct LaneParts<'a> {
     /// One head per lane.
     pub heads: &'a mut [Head],
@@ -119,6 +130,10 @@ pub struct LaneParts<'a> {
     pub runs: &'a mut [u32],
     /// Entry queues, lane after lane.
     pub queue: &'a mut [Pending],
+    /// Scratch: the window of the entry being evaluated.
+    pub window: &'a mut [Ohlc],
+    /// Scratch: the running best price over that window.
+    pub best: &'a mut [f64],
 }
 
 /// Storage of a workspace's lanes (see the module docs).
@@ -129,13 +144,15 @@ pub trait Lanes {
     fn heads(&self) -> &[Head];
 }
 
-/// `S` lanes of `D` ring bars and `D` queue slots, in arrays.
+/// `S` lanes of `D` ring bars and `D` queue slots, and their scratch, in arrays.
 #[derive(Clone, Debug)]
 pub struct FixedLanes<const S: usize, const D: usize> {
     heads: [Head; S],
     ring: [[Ohlc; D]; S],
     runs: [[u32; D]; S],
     queue: [[Pending; D]; S],
+    window: [Ohlc; D],
+    best: [f64; D],
 }
 
 impl<const S: usize, const D: usize> FixedLanes<S, D> {
@@ -147,6 +164,8 @@ impl<const S: usize, const D: usize> FixedLanes<S, D> {
             ring: [[Ohlc::new(0.0, 0.0, 0.0, 0.0); D]; S],
             runs: [[0; D]; S],
             queue: [[Pending::EMPTY; D]; S],
+            window: [Ohlc::new(0.0, 0.0, 0.0, 0.0); D],
+            best: [0.0; D],
         }
     }
 }
@@ -164,6 +183,8 @@ impl<const S: usize, const D: usize> Lanes for FixedLanes<S, D> {
             ring: self.ring.as_flattened_mut(),
             runs: self.runs.as_flattened_mut(),
             queue: self.queue.as_flattened_mut(),
+            window: &mut self.window,
+            best: &mut self.best,
         }
     }
 
@@ -189,9 +210,29 @@ pub(super) struct Geometry {
     pub(super) queue: usize,
 }
 
+/// The scratch beside the lanes, cut to the lanes' depth.
+pub(super) struct Scratch<'a> {
+    pub(super) window: &'a mut [Ohlc],
+    pub(super) best: &'a mut [f64],
+}
+
 impl Geometry {
     /// Lane `sym` of `parts` (`None` past the last lane).
     pub(super) fn lane<'a>(self, parts: LaneParts<'a>, sym: usize) -> Option<Lane<'a>> {
+        self.lane_and_scratch(parts, sym).map(|(lane, _)| lane)
+    }
+
+    /// Lane `sym` of `parts` and the scratch (`None` past the last lane, or for a scratch
+    /// shallower than the lanes).
+    pub(super) fn lane_and_scratch<'a>(
+        self,
+        parts: LaneParts<'a>,
+        sym: usize,
+    ) -> Option<(Lane<'a>, Scratch<'a>)> {
+        let scratch = Scratch {
+            window: parts.window.get_mut(..self.depth)?,
+            best: parts.best.get_mut(..self.depth)?,
+        };
         let ring = parts
             .ring
             .get_mut(sym * self.depth..(sym + 1) * self.depth)?;
@@ -202,12 +243,13 @@ impl Geometry {
             .queue
             .get_mut(sym * self.queue..(sym + 1) * self.queue)?;
         let head = parts.heads.get_mut(sym)?;
-        Some(Lane {
+        let lane = Lane {
             head,
             ring,
             runs,
             queue,
-        })
+        };
+        Some((lane, scratch))
     }
 }
 

@@ -1,12 +1,13 @@
 //! The pass engine: streams bars of many symbols and evaluates every candidate entry
 //! against every cell of a [`PassPlan`] once its forward window is complete.
 //!
-//! Per symbol the [`Workspace`] keeps O(1) indicator state, a ring of the last `H` bars
-//! and a FIFO of pending candidates; per cell a fixed-size [`CellStats`] accumulator and
-//! the [`Book`] of its account (at most [`MAX_OPEN_TRADES`](crate::budget::MAX_OPEN_TRADES)
-//! open positions). Nothing grows
-//! with the length of the history: the working memory is
-//! `size_of::<Workspace<S, H, C>>()`, a compile-time constant (see [`footprint`]).
+//! Per symbol the [`Workspace`] keeps O(1) indicator state, a ring of the last `depth`
+//! bars and a FIFO of pending candidates (its *lane*), beside the lanes one scratch as
+//! deep as they are for the window being evaluated; per cell a fixed-size [`CellStats`]
+//! accumulator and the [`Book`] of its account (at most
+//! [`MAX_OPEN_TRADES`](crate::budget::MAX_OPEN_TRADES) open positions). Nothing grows
+//! with the length of the history: the working memory is the workspace's size plus its
+//! lanes', fixed before the first bar (see [`footprint`] and [`lane_bytes`]).
 //!
 //! Bars must arrive in global `(time, symbol)` order (a k-way merge of the symbols, ties
 //! in symbol order), each symbol's times on its timeframe's grid. For each bar:
@@ -49,7 +50,6 @@ use crate::account::{Book, DAY_MS};
 use crate::bar::{Bar, Ohlc};
 use crate::budget::{BATCH_DEPTH, MAX_GROUPS};
 use crate::error::Error;
-use crate::first_passage::HitTable;
 use crate::indicators::Indicators;
 use crate::plan::{EntrySource, PassPlan};
 use crate::signal::signal;
@@ -63,7 +63,7 @@ mod lanes;
 mod observer;
 use batch::Batch;
 pub use footprint::{DefaultWorkspace, SmallWorkspace};
-pub use lanes::{FixedLanes, Head, LaneParts, Lanes, Pending, lane_bytes};
+pub use lanes::{FixedLanes, Head, LaneParts, Lanes, Pending, lane_bytes, scratch_bytes};
 use lanes::{Geometry, Lane};
 pub use observer::{EntryEvent, Observer};
 
@@ -98,14 +98,17 @@ pub struct SymbolCounters {
     pub longs: u32,
 }
 
-/// A workspace with `S` lanes of `H` bars inside, windows of up to `H` bars and `C` cells:
-/// the whole working memory in one value whose size is in the type.
+/// A workspace with `S` lanes of `H` bars (and their scratch) inside, windows of up to
+/// `H` bars and `C` cells: the whole working memory in one value whose size is in the
+/// type.
 pub type FixedWorkspace<const S: usize, const H: usize, const C: usize> =
     Workspace<H, C, FixedLanes<S, H>>;
 
-/// All the working memory of a pass: windows of up to `H` bars, `C` cells, and the
-/// per-symbol lanes `L` (see [`Lanes`]). The caller owns it (a `static` on a
-/// microcontroller, one boxed value per worker on a host) and reuses it for every pass.
+/// All the working memory of a pass: `C` cells, and the per-symbol lanes `L` with the
+/// window scratch (see [`Lanes`]); windows of up to `H` bars (a validated bound: the
+/// window's storage is the lanes', as deep as the caller made them). The caller owns it
+/// (a `static` on a microcontroller, one boxed value per worker on a host) and reuses it
+/// for every pass.
 #[derive(Clone, Debug)]
 pub struct Workspace<const H: usize, const C: usize, L, const BATCH: usize = BATCH_DEPTH> {
     /// Per-symbol state (see [`Lanes`]).
@@ -115,8 +118,6 @@ pub struct Workspace<const H: usize, const C: usize, L, const BATCH: usize = BAT
     stats: [CellStats; C],
     /// Per cell: the account's open positions and current day.
     books: [Book; C],
-    hits: HitTable<H>,
-    window: [Ohlc; H],
     /// Entries resolved but not yet folded into the accounts (`engine/batch.rs`).
     batch: Batch<C, BATCH>,
     /// Candidates created so far in this pass (the sampling ordinal).
@@ -150,6 +151,8 @@ impl<const S: usize, const D: usize, const H: usize, const C: usize, const BATCH
     pub const RING_BYTES: usize = size_of::<[Ohlc; D]>() + size_of::<[u32; D]>();
     /// Pending-candidate queue of one symbol (`D` candidates).
     pub const PENDING_BYTES: usize = size_of::<[Pending; D]>();
+    /// The scratch beside the lanes (`D` window bars and their running best).
+    pub const SCRATCH_BYTES: usize = scratch_bytes(D);
 
     /// An idle workspace with `S` lanes of `D` bars in arrays (const, so it can be a
     /// `static`).
@@ -169,10 +172,6 @@ impl<const H: usize, const C: usize, L, const BATCH: usize> Workspace<H, C, L, B
     pub const CELL_STATS_BYTES: usize = size_of::<CellStats>();
     /// One cell's account book (open positions, current day).
     pub const CELL_BOOK_BYTES: usize = size_of::<Book>();
-    /// First-passage hit table (scratch, one per workspace).
-    pub const HITS_BYTES: usize = size_of::<HitTable<H>>();
-    /// Contiguous forward window (scratch, one per workspace).
-    pub const WINDOW_BYTES: usize = size_of::<[Ohlc; H]>();
     /// Batch of resolved exits (cell-blocked evaluation).
     pub const BATCH_BYTES: usize = size_of::<Batch<C, BATCH>>();
 
@@ -190,8 +189,6 @@ impl<const H: usize, const C: usize, L, const BATCH: usize> Workspace<H, C, L, B
             active_symbols: 0,
             stats: [CellStats::ZEROED; C],
             books: [Book::ZEROED; C],
-            hits: HitTable::new(),
-            window: [const { Ohlc::new(0.0, 0.0, 0.0, 0.0) }; H],
             batch: Batch::new(),
             ordinal: 0,
             sample_cursor: 0,
@@ -234,9 +231,14 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
             depth: parts.ring.len().checked_div(lanes).unwrap_or(0),
             queue: parts.queue.len().checked_div(lanes).unwrap_or(0),
         };
-        if parts.runs.len() != parts.ring.len() || (lanes > 0 && geometry.queue == 0) {
+        if parts.runs.len() != parts.ring.len()
+            || (lanes > 0 && geometry.queue == 0)
+            || parts.window.len() < geometry.depth
+            || parts.best.len() < geometry.depth
+        {
             return Err(Error::InvalidParameter {
-                what: "lanes: runs as long as the ring, and at least one queue slot per lane",
+                what: "lanes: runs as long as the ring, at least one queue slot per lane, \
+                       and a scratch as deep as the lanes",
             });
         }
         let window = plan.window() as usize;
@@ -477,7 +479,7 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
     ///
     /// The entry then lives exactly like a signal candidate: it waits in the symbol's
     /// queue until its window of `plan.window()` bars is complete (or the pass finishes),
-    /// fills by the plan's [`EntryTiming`] (next bar's open, or the signal bar's close),
+    /// fills by the plan's [`EntryTiming`](crate::EntryTiming) (next bar's open, or the signal bar's close),
     /// and is evaluated against every cell; it passes every entry filter (consensus 5,
     /// score 100 in every weight group) and counts as a candidate in the symbol's
     /// counters. Memory stays bounded: at most the lanes' queue depth of entries wait per

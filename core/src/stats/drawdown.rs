@@ -3,7 +3,7 @@
 use super::{CellStats, total_return};
 
 /// The smallest drawdown, in %, that [`return_over_drawdown`] and
-/// [`calmar`](super::calmar) divide by.
+/// [`calmar`](super::calmar()) divide by.
 ///
 /// A floor instead of a special case keeps the ratio continuous: a cell with a 0.01 %
 /// drawdown must not outrank an otherwise identical cell with none by a factor of 100.

@@ -42,7 +42,7 @@ fn check(title: &str, rows: &[BudgetRow]) {
 fn default_budget_table_matches_docs() {
     check("Default workspace", &footprint::table());
     assert_eq!(
-        footprint::table()[8].bytes,
+        footprint::table()[7].bytes,
         footprint::DEFAULT_WORKSPACE_BYTES
     );
 }
@@ -64,8 +64,8 @@ fn small_budget_table_matches_docs() {
 #[test]
 fn rows_account_for_the_whole_workspace() {
     let t = footprint::table();
-    let parts: usize = t[..8].iter().map(|r| r.bytes).sum();
-    let total = t[8].bytes;
+    let parts: usize = t[..7].iter().map(|r| r.bytes).sum();
+    let total = t[7].bytes;
     // Only counters and alignment padding are outside the rows.
     assert!(
         parts <= total && total - parts < 4096,
@@ -76,15 +76,17 @@ fn rows_account_for_the_whole_workspace() {
 #[test]
 fn fixed_part_is_the_workspace_without_lanes() {
     let t = footprint::fixed_part_table();
-    let parts: usize = t[..5].iter().map(|r| r.bytes).sum();
-    let total = t[5].bytes;
+    let parts: usize = t[..3].iter().map(|r| r.bytes).sum();
+    let total = t[3].bytes;
     assert!(
         parts <= total && total - parts < 4096,
         "parts {parts} total {total}"
     );
-    // The default workspace is the fixed part plus its lanes (and padding).
+    // The default workspace is the fixed part plus its lanes and their scratch (and
+    // padding).
     let lanes = budget::FIXED_SYMBOLS
-        * phasebound_core::engine::lane_bytes(budget::FIXED_DEPTH, budget::FIXED_DEPTH);
+        * phasebound_core::engine::lane_bytes(budget::FIXED_DEPTH, budget::FIXED_DEPTH)
+        + phasebound_core::engine::scratch_bytes(budget::FIXED_DEPTH);
     let whole = footprint::DEFAULT_WORKSPACE_BYTES;
     assert!(
         whole >= total + lanes && whole - (total + lanes) < 4096,

@@ -6,12 +6,12 @@ use super::portfolio::{account, candidates};
 use super::support::{VecSource, market};
 use phasebound_core::account::Stake;
 use phasebound_core::budget::MAX_GROUPS;
-use phasebound_core::engine::FixedWorkspace;
+use phasebound_core::engine::{FixedWorkspace, Head, LaneParts, Lanes, Pending, Workspace};
 use phasebound_core::phase::{BarSource, run_pass};
 use phasebound_core::plan::{CellDef, EvalMode, PassPlan, ProfileSpec};
 use phasebound_core::signal::{Profile, Weights, default_groups};
 use phasebound_core::stats::CellStats;
-use phasebound_core::{Bar, EntryTiming, Error, ExitParams, Trailing};
+use phasebound_core::{Bar, EntryTiming, Error, ExitParams, Ohlc, Trailing};
 
 pub fn spec(profile: Profile, one_position: bool, timing: EntryTiming) -> ProfileSpec {
     let mut groups = heapless::Vec::<Weights, MAX_GROUPS>::new();
@@ -210,6 +210,59 @@ fn capacities_are_errors_not_panics() {
         ..b
     };
     assert_eq!(ws.push(&plan, 0, &bad).unwrap_err(), Error::HighBelowLow);
+}
+
+/// Lanes of a caller's slices: one lane of 64 bars with a window scratch of `N` slots.
+struct SliceLanes<const N: usize> {
+    heads: [Head; 1],
+    ring: [Ohlc; 64],
+    runs: [u32; 64],
+    queue: [Pending; 64],
+    window: [Ohlc; N],
+    best: [f64; N],
+}
+
+impl<const N: usize> Lanes for SliceLanes<N> {
+    fn parts(&mut self) -> LaneParts<'_> {
+        LaneParts {
+            heads: &mut self.heads,
+            ring: &mut self.ring,
+            runs: &mut self.runs,
+            queue: &mut self.queue,
+            window: &mut self.window,
+            best: &mut self.best,
+        }
+    }
+
+    fn heads(&self) -> &[Head] {
+        &self.heads
+    }
+}
+
+#[test]
+fn a_scratch_shallower_than_the_lanes_is_refused() {
+    fn lanes<const N: usize>() -> SliceLanes<N> {
+        SliceLanes {
+            heads: [Head::EMPTY],
+            ring: [Ohlc::new(0.0, 0.0, 0.0, 0.0); 64],
+            runs: [0; 64],
+            queue: [Pending::EMPTY; 64],
+            window: [Ohlc::new(0.0, 0.0, 0.0, 0.0); N],
+            best: [0.0; N],
+        }
+    }
+    let spec = spec(Profile::Scalping, true, EntryTiming::NextOpen);
+    let cells = cells();
+    let plan = plan(&spec, &cells, EvalMode::FirstPassage);
+    let mut short: Box<Workspace<64, 512, SliceLanes<63>>> =
+        Box::new(Workspace::with_lanes(lanes()));
+    assert!(matches!(
+        short.begin(&plan, 1, 15).unwrap_err(),
+        Error::InvalidParameter { what } if what.contains("scratch")
+    ));
+    let mut deep: Box<Workspace<64, 512, SliceLanes<64>>> =
+        Box::new(Workspace::with_lanes(lanes()));
+    deep.begin(&plan, 1, 15).unwrap();
 }
 
 #[test]

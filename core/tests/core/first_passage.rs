@@ -3,7 +3,7 @@
 //! builder and the error paths.
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use phasebound_core::first_passage::{CellExit, ExitGrid, HitTable};
+use phasebound_core::first_passage::{CellExit, ExitGrid, FixedHitTable, HitTable};
 use phasebound_core::sim::simulate;
 use phasebound_core::{
     Bar, Direction, Entry, Error, ExitParams, ExitReason, Ohlc, TradeOutcome, Trailing,
@@ -298,7 +298,7 @@ impl Coverage {
 #[test]
 fn first_passage_equals_the_reference_bit_for_bit() {
     let mut g = Gen::new(0x5EED_F1A5);
-    let mut table = HitTable::<H>::new();
+    let mut table = FixedHitTable::<H>::new();
     let mut coverage = Coverage::default();
     let mut evaluated = 0usize;
     for case_no in 0..10_000 {
@@ -332,7 +332,7 @@ fn first_passage_equals_the_reference_bit_for_bit() {
 #[test]
 fn first_passage_equals_the_reference_at_the_activation_boundary() {
     let mut g = Gen::new(0xAC71_BA5E);
-    let mut table = HitTable::<H>::new();
+    let mut table = FixedHitTable::<H>::new();
     let cents = |x: f64| (x * 100.0).round() / 100.0;
     let activations = [0.3, 0.5, 0.7, 1.0, 1.1, 1.5, 2.0];
     let (mut evaluated, mut disagreements, mut trailing_exits) = (0usize, 0usize, 0usize);
@@ -487,7 +487,7 @@ fn grid_pairs_arm_by_the_excursion() {
             99.17,
         ),
     ];
-    let mut table = HitTable::<H>::new();
+    let mut table = FixedHitTable::<H>::new();
     for (direction, window, trail_price, close) in cases {
         let entry = Entry {
             direction,
@@ -525,7 +525,7 @@ fn grid_pairs_arm_by_the_excursion() {
 fn one_table_serves_successive_entries_and_grids() {
     // A stale table must not leak: scanning a smaller grid after a larger one.
     let mut g = Gen::new(7);
-    let mut table = HitTable::<H>::new();
+    let mut table = FixedHitTable::<H>::new();
     let big = gen_case(&mut g);
     let small = gen_case(&mut g);
     table.scan(&big.grid, &big.entry, &big.window).unwrap();
@@ -554,10 +554,56 @@ fn one_table_serves_successive_entries_and_grids() {
     }
 }
 
+/// A table over a caller's slice (how the engine keeps the running best in its lanes,
+/// as deep as the run's windows) answers as the array table does, bit for bit, and
+/// refuses a window longer than its slice.
+#[test]
+fn a_table_over_a_slice_equals_the_array_table() {
+    let mut g = Gen::new(0x511C_E0FF);
+    let mut fixed = FixedHitTable::<H>::new();
+    let mut storage = [0.0_f64; H];
+    let mut evaluated = 0usize;
+    for _ in 0..500 {
+        let case = gen_case(&mut g);
+        let n = case.window.len();
+        // Exactly as deep as this window: the smallest slice that serves it.
+        let mut over = HitTable::over(&mut storage[..n]);
+        fixed.scan(&case.grid, &case.entry, &case.window).unwrap();
+        over.scan(&case.grid, &case.entry, &case.window).unwrap();
+        for cell in cells(&case.grid, &case.holds) {
+            let a = fixed.outcome(&case.grid, &case.entry, &case.window, cell, COST);
+            let b = over.outcome(&case.grid, &case.entry, &case.window, cell, COST);
+            assert!(identical(&a, &b), "{cell:?}: array {a:?} slice {b:?}");
+            evaluated += 1;
+        }
+        if n > 0 {
+            let mut short = HitTable::over(&mut storage[..n - 1]);
+            assert_eq!(
+                short.scan(&case.grid, &case.entry, &case.window),
+                Err(Error::CapacityExceeded {
+                    what: "H_MAX",
+                    capacity: n - 1
+                })
+            );
+            let cell = CellExit {
+                tp: 0,
+                sl: 0,
+                hold: 1,
+                trailing: None,
+            };
+            assert_eq!(
+                short.outcome(&case.grid, &case.entry, &case.window, cell, COST),
+                None
+            );
+        }
+    }
+    assert!(evaluated >= 5_000, "only {evaluated} cases");
+}
+
 #[test]
 fn hit_table_memory_is_the_documented_bound() {
     use phasebound_core::budget::{H_MAX, MAX_LEVELS, MAX_TRAILING};
-    let size = size_of::<HitTable<H_MAX>>();
+    let size = size_of::<FixedHitTable<H_MAX>>();
     let arrays = 8 * H_MAX + 2 * (2 * MAX_LEVELS + 2 * MAX_TRAILING);
     assert!(size >= arrays && size <= arrays + 128, "{size} bytes");
 }
@@ -700,7 +746,7 @@ fn scan_and_outcome_refuse_what_the_reference_refuses() {
         hold: 4,
         trailing: Some(0),
     };
-    let mut table = HitTable::<8>::new();
+    let mut table = FixedHitTable::<8>::new();
 
     // Nothing scanned yet.
     assert_eq!(table.outcome(&grid, &entry, &w, cell, COST), None);

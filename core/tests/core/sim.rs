@@ -3,7 +3,7 @@
 //! and the mirrored short trade (prices reflected through the entry price, same profit).
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use phasebound_core::first_passage::{ExitGrid, HitTable};
+use phasebound_core::first_passage::{ExitGrid, FixedHitTable};
 use phasebound_core::sim::simulate;
 use phasebound_core::{Direction, Entry, ExitParams, ExitReason, Ohlc, TradeOutcome, Trailing};
 
@@ -27,7 +27,7 @@ fn run(entry: &Entry, window: &[Ohlc], exit: &ExitParams, cost: f64) -> Option<T
     let reference = simulate(entry, window, exit, cost);
     let trailing: Vec<Trailing> = exit.trailing.into_iter().collect();
     let grid = ExitGrid::from_levels(&[exit.tp], &[exit.sl], &trailing).unwrap();
-    let mut table = HitTable::<64>::new();
+    let mut table = FixedHitTable::<64>::new();
     table.scan(&grid, entry, window).unwrap();
     let cell = grid.cell(exit).unwrap();
     let fast = table.outcome(&grid, entry, window, cell, cost);
@@ -548,7 +548,7 @@ fn garbage_bars_do_not_panic() {
         }],
     )
     .unwrap();
-    let mut table = HitTable::<4>::new();
+    let mut table = FixedHitTable::<4>::new();
     table.scan(&grid, &entry, &w).unwrap();
     let cell = grid.cell(&exit).unwrap();
     let _ = table.outcome(&grid, &entry, &w, cell, COST);

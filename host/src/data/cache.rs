@@ -38,7 +38,7 @@
 //! Changing any input byte, the file list, the range, or the parser (bump
 //! [`CACHE_FORMAT_VERSION`] when parsing or validation rules change) gives a
 //! new name; an existing file is reused only when it passes
-//! [`verify`](super::cache_verify) — header, length, checksum and every bar
+//! `verify` (in `data/cache_verify.rs`) — header, length, checksum and every bar
 //! valid and consistent with the header — in one streamed pass. Otherwise it is
 //! rebuilt from the source files, with a one-line note on stderr, so a damaged
 //! cache gives exactly the results of a cold run. Files are written to a temporary name in the cache folder and

@@ -38,7 +38,7 @@ use super::time::TimeUnit;
 
 /// The longest run of missing bars a series may hold, ms (32 days).
 pub const MAX_GAP_MS: i64 = 32 * 86_400_000;
-/// Default [`SeriesSpec::max_jump`]: a tenfold move within one bar. Real markets
+/// Default [`BarPolicy::max_jump`]: a tenfold move within one bar. Real markets
 /// do not make one between two consecutive 1m…1d bars outside collapses such as
 /// LUNA's in May 2022, which [`LEVEL_SHIFT_BARS`] turns into an error, not a skip.
 pub const DEFAULT_MAX_JUMP: u32 = 10;

@@ -19,7 +19,7 @@ use crate::error::AppError;
 /// Arguments of `phasebound exits`.
 #[derive(Debug, Default, clap::Args)]
 pub struct ExitsArgs {
-    /// Entries CSV: symbol,time,direction[,atr], sorted by time.
+    /// Entries CSV: symbol,time,direction and an optional atr column, sorted by time.
     #[arg(long)]
     pub entries: PathBuf,
     /// Kline data, as for `run` (default: the embedded data).

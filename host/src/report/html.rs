@@ -8,6 +8,7 @@
 
 use std::fmt::Write as _;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde_json::Value;
 
@@ -16,6 +17,8 @@ use crate::data::format_utc;
 use crate::trades::{CURVE_BUCKETS, Curve};
 use phasebound_core::plan::CellDef;
 
+/// A chart's plane: days × values, mapped to pixels.
+type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 /// Chart size, pixels.
 const CHART: (u32, u32) = (900, 320);
 /// A chart's SVG without its lines (axes, labels, markers), bytes.
@@ -194,7 +197,7 @@ pub(super) fn chart(lines: &[Line<'_>], starts: &[i64], drawdown: bool) -> Strin
     }
     let pad = (hi - lo) * 0.05;
     let days = x(t1).max(1.0);
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+    let drawn = (|| -> Result<Plane, Box<dyn std::error::Error>> {
         let root = SVGBackend::with_string(&mut svg, CHART).into_drawing_area();
         root.fill(&WHITE)?;
         let mut ch = ChartBuilder::on(&root)
@@ -223,19 +226,42 @@ pub(super) fn chart(lines: &[Line<'_>], starts: &[i64], drawdown: bool) -> Strin
                 BLACK.mix(0.4).stroke_width(1),
             ))?;
         }
-        for (points, l) in curves.iter().zip(lines) {
-            ch.draw_series(LineSeries::new(
-                points.iter().copied(),
-                l.colour.stroke_width(l.width),
-            ))?;
-        }
+        let spec = ch.as_coord_spec().clone();
         root.present()?;
-        Ok(())
+        Ok(spec)
     })();
     match drawn {
-        Ok(()) => svg,
+        Ok(spec) => {
+            // The lines last, as plotters' `LineSeries` would draw them (the same bytes),
+            // written straight into the page: plotters collects a line's points (and
+            // their text) in buffers that grow with the history up to the bucket bound,
+            // and the page's memory must not (`tests/memory`).
+            let end = svg.rfind("</svg>").unwrap_or(svg.len());
+            let tail = svg.split_off(end);
+            for (points, l) in curves.iter().zip(lines) {
+                polyline(&mut svg, points, &spec, l);
+            }
+            svg.push_str(&tail);
+            svg
+        }
         Err(e) => format!("<p>chart not drawn: {}</p>", esc(&e.to_string())),
     }
+}
+
+/// Appends `line`'s `points` (chart coordinates, mapped by `spec`) as the SVG polyline
+/// plotters' SVG backend writes for a path: same attributes, same number format.
+fn polyline(svg: &mut String, points: &[(f64, f64)], spec: &Plane, line: &Line<'_>) {
+    let RGBColor(r, g, b) = line.colour;
+    let _ = write!(
+        svg,
+        "<polyline fill=\"none\" opacity=\"1\" stroke=\"#{r:02X}{g:02X}{b:02X}\" stroke-width=\"{}\" points=\"",
+        line.width
+    );
+    for p in points {
+        let (x, y) = spec.translate(p);
+        let _ = write!(svg, "{x},{y} ");
+    }
+    svg.push_str("\"/>\n");
 }
 
 fn folds_table(s: &mut String, p4: &Value, po: &ProfileOutcome, tf: u32) {

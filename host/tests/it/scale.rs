@@ -129,8 +129,9 @@ fn readme_memory_formula_is_the_code() {
     };
     let head = lane_bytes(0, 0);
     let formula = format!(
-        "per worker:  {} + symbols × ({head} + depth × {} + depth × {}) bytes",
+        "per worker:  {} + depth × {} + symbols × ({head} + depth × {} + depth × {}) bytes",
         commas(FIXED_PART_BYTES),
+        phasebound_core::engine::scratch_bytes(1),
         lane_bytes(1, 0) - head,
         lane_bytes(0, 1) - head
     );

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Interleaved rounds of the issue's two grids: phasebound (default and static build), the
+# numba loop and numba-account, one after another in each round, so that a noisy machine
+# slows every tool alike. Prints one `scale tool wall user sys maxrss-KiB` line per run;
+# take the medians. Run `bench/run.sh --scales large-360,large --no-vectorbt` once first:
+# it builds both binaries, writes the entries and sets up the Python peers.
+#
+#   bench/interleave.sh [ROUNDS]   (default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=${1:-3}
+DATA=${BENCH_DATA:-$ROOT/../shared/data/binance}
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+PY=$OUT/venv/bin/python
+for f in "$TARGET/release/phasebound" "$OUT/large-360/entries.csv" "$OUT/large/entries.csv" "$PY"; do
+    [ -e "$f" ] || { echo "missing $f: run bench/run.sh --scales large-360,large --no-vectorbt first" >&2; exit 2; }
+done
+export NUMBA_CACHE_DIR="$OUT/numba-cache" NUMBA_NUM_THREADS=2 PYTHONDONTWRITEBYTECODE=1
+builds=("default $TARGET/release/phasebound")
+[ -x "$TARGET/$HOST/release/phasebound" ] && builds+=("static $TARGET/$HOST/release/phasebound")
+grid() {
+    case $1 in
+    large-360) echo "--tp 0.75,1,1.5,2,3,4 --sl 0.5,1,1.5,2,3 --trailing off,1:0.5,1.5:1,0.5:1 --hold-hours 2,4,8" ;;
+    large) echo "--tp 0.5,0.75,1,1.25,1.5,2,2.5,3,4,5 --sl 0.5,0.75,1,1.25,1.5,2,2.5,3,3.5,4 --trailing off,1:0.5,1.5:0.75,2:1,0.5:1 --hold-hours 1,2,3,4,6,8,10,12,16,24" ;;
+    esac
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for _ in $(seq "$ROUNDS"); do
+    for scale in large-360 large; do
+        # shellcheck disable=SC2046
+        set -- $(grid "$scale")
+        E=$OUT/$scale/entries.csv
+        for b in "${builds[@]}"; do
+            read -r name bin <<<"$b"
+            /usr/bin/time -f "$scale phasebound-$name %e %U %S %M" "$bin" exits --config bench/bench.toml \
+                --entries "$E" --data "$DATA" --timeframe 15m --cost-pct 0 --quiet "$@" --every-entry \
+                --out "$tmp/pb" --threads 2 2>&1 | tail -1
+        done
+        /usr/bin/time -f "$scale numba %e %U %S %M" "$PY" bench/py/numba_loop.py --data "$DATA" \
+            --timeframe 15m --entries "$E" --cost-pct 0 "$@" --out "$tmp/numba.csv" 2>&1 | tail -1
+        /usr/bin/time -f "$scale numba-account %e %U %S %M" "$PY" bench/py/numba_account.py --data "$DATA" \
+            --timeframe 15m --entries "$E" --cost-pct 0 "$@" --stake fixed --max-open-trades 16 \
+            --out "$tmp/numba-account.csv" 2>&1 | tail -1
+    done
+done
