@@ -24,7 +24,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 success, 1 internal error, 2 usage/c
 pub enum Cmd {
     /// Run all phases and write report.json, params.json and run.json.
     Run(Box<RunArgs>),
-    /// Evaluate an exit grid on your own entries (a CSV of symbol,time,direction and an optional atr).
+    /// Evaluate an exit grid on your own entries (CSV: symbol, time, direction, optional atr).
     Exits(Box<crate::exits::ExitsArgs>),
     /// Join the shard files of `exits --shard K/N` into the exits.csv and exits.html of
     /// a single run.

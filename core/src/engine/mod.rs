@@ -479,11 +479,11 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
     ///
     /// The entry then lives exactly like a signal candidate: it waits in the symbol's
     /// queue until its window of `plan.window()` bars is complete (or the pass finishes),
-    /// fills by the plan's [`EntryTiming`](crate::EntryTiming) (next bar's open, or the signal bar's close),
-    /// and is evaluated against every cell; it passes every entry filter (consensus 5,
-    /// score 100 in every weight group) and counts as a candidate in the symbol's
-    /// counters. Memory stays bounded: at most the lanes' queue depth of entries wait per
-    /// symbol.
+    /// fills by the plan's [`EntryTiming`](crate::EntryTiming) (next bar's open, or the
+    /// signal bar's close), and is evaluated against every cell; it passes every entry
+    /// filter (consensus 5, score 100 in every weight group) and counts as a candidate in
+    /// the symbol's counters. Memory stays bounded: at most the lanes' queue depth of
+    /// entries wait per symbol.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when the plan takes signal candidates, no bar of the

@@ -11,7 +11,9 @@ use phasebound_core::ExitParams;
 use phasebound_core::stats::{self, CellStats};
 
 use super::bars_to_hours;
-use super::html::{Line, STYLE, chart, esc, grid};
+use super::chart::{Line, chart};
+use super::escape::esc;
+use super::html::{STYLE, grid};
 use crate::trades::Curve;
 
 /// Colours of the curves by rank: the best in blue (and wider), then orange, green,

@@ -8,24 +8,14 @@
 
 use std::fmt::Write as _;
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde_json::Value;
 
+use super::chart::{CHART, Line, chart};
+use super::escape::esc;
 use super::{ProfileOutcome, cell_line};
-use crate::data::format_utc;
-use crate::trades::{CURVE_BUCKETS, Curve};
+use crate::trades::CURVE_BUCKETS;
 use phasebound_core::plan::CellDef;
-
-/// A chart's plane: days × values, mapped to pixels.
-type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
-/// Chart size, pixels.
-const CHART: (u32, u32) = (900, 320);
-/// A chart's SVG without its lines (axes, labels, markers), bytes.
-const CHART_FRAME_BYTES: usize = 24 * 1024;
-/// One line point in the SVG (`x,y ` in pixels: at most about 10 bytes), with room.
-const SVG_POINT_BYTES: usize = 16;
-const DAY_MS: f64 = 86_400_000.0;
 
 /// The page for a finished run.
 #[must_use]
@@ -59,13 +49,6 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #ccc}h3{font-size:1
 .ships{border-color:#2a7;background:#f0fff5}.off{border-color:#c53;background:#fff5f2}\
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f2f2f2}td.l,th.l{text-align:left}code{font-size:.85em}svg{display:block;margin:.5em 0}";
-
-pub(super) fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 pub(super) fn f(v: &Value, digits: usize) -> String {
     v.as_f64()
@@ -136,133 +119,6 @@ fn profile(s: &mut String, report: &Value, o: &ProfileOutcome, tf: u32) {
 
 /// The grey of the curve of the parameters shown.
 pub(super) const GREY: RGBColor = RGBColor(120, 120, 120);
-
-/// One curve of a [`chart`], drawn in `colour`, `width` pixels wide.
-pub(super) struct Line<'a> {
-    /// The curve.
-    pub curve: &'a Curve,
-    /// Its colour.
-    pub colour: RGBColor,
-    /// Stroke width, pixels.
-    pub width: u32,
-}
-
-/// Equity (or, with `drawdown`, drawdown %) of `lines` over their common span, drawn
-/// in order, the times `starts` marked by dashed lines.
-pub(super) fn chart(lines: &[Line<'_>], starts: &[i64], drawdown: bool) -> String {
-    // Buffers sized for curves with every bucket filled: the page's memory is then the
-    // same for a short history as for a long one (`tests/memory`).
-    let points = 2 * CURVE_BUCKETS;
-    let mut svg = String::with_capacity(
-        CHART_FRAME_BYTES + 16 * starts.len() + lines.len() * points * SVG_POINT_BYTES,
-    );
-    let Some((t0, t1)) = lines
-        .iter()
-        .map(|l| l.curve.span())
-        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
-    else {
-        return svg;
-    };
-    let x = |t: i64| (t - t0) as f64 / DAY_MS;
-    let value = |p: &(i64, f64, f64, f64), hi: bool| {
-        if drawdown {
-            p.3 * 100.0
-        } else if hi {
-            p.2
-        } else {
-            p.1
-        }
-    };
-    // Each bucket as a vertical stroke from its lowest to its highest value.
-    let series = |c: &Curve| -> Vec<(f64, f64)> {
-        let mut v = Vec::with_capacity(points);
-        v.extend(
-            c.points()
-                .iter()
-                .flat_map(|p| [(x(p.0), value(p, false)), (x(p.0), value(p, true))]),
-        );
-        v
-    };
-    let curves: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| series(l.curve)).collect();
-    let ys = curves.iter().flatten().map(|p| p.1);
-    let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-        (a.min(y), b.max(y))
-    });
-    if drawdown {
-        hi = 0.0;
-    }
-    if !(lo.is_finite() && hi.is_finite()) || hi - lo < 1e-9 {
-        lo -= 0.01;
-        hi += 0.01;
-    }
-    let pad = (hi - lo) * 0.05;
-    let days = x(t1).max(1.0);
-    let drawn = (|| -> Result<Plane, Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, CHART).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut ch = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..days, (lo - pad)..(hi + pad))?;
-        ch.configure_mesh()
-            .x_desc("date (UTC)")
-            .y_desc(if drawdown { "drawdown %" } else { "equity" })
-            .x_label_formatter(&|d| {
-                format_utc(t0 + (d * DAY_MS) as i64)
-                    .get(..10)
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .x_labels(6)
-            .light_line_style(TRANSPARENT)
-            .draw()?;
-        for &t in starts {
-            let d = x(t);
-            ch.draw_series(DashedLineSeries::new(
-                [(d, lo - pad), (d, hi + pad)],
-                4,
-                4,
-                BLACK.mix(0.4).stroke_width(1),
-            ))?;
-        }
-        let spec = ch.as_coord_spec().clone();
-        root.present()?;
-        Ok(spec)
-    })();
-    match drawn {
-        Ok(spec) => {
-            // The lines last, as plotters' `LineSeries` would draw them (the same bytes),
-            // written straight into the page: plotters collects a line's points (and
-            // their text) in buffers that grow with the history up to the bucket bound,
-            // and the page's memory must not (`tests/memory`).
-            let end = svg.rfind("</svg>").unwrap_or(svg.len());
-            let tail = svg.split_off(end);
-            for (points, l) in curves.iter().zip(lines) {
-                polyline(&mut svg, points, &spec, l);
-            }
-            svg.push_str(&tail);
-            svg
-        }
-        Err(e) => format!("<p>chart not drawn: {}</p>", esc(&e.to_string())),
-    }
-}
-
-/// Appends `line`'s `points` (chart coordinates, mapped by `spec`) as the SVG polyline
-/// plotters' SVG backend writes for a path: same attributes, same number format.
-fn polyline(svg: &mut String, points: &[(f64, f64)], spec: &Plane, line: &Line<'_>) {
-    let RGBColor(r, g, b) = line.colour;
-    let _ = write!(
-        svg,
-        "<polyline fill=\"none\" opacity=\"1\" stroke=\"#{r:02X}{g:02X}{b:02X}\" stroke-width=\"{}\" points=\"",
-        line.width
-    );
-    for p in points {
-        let (x, y) = spec.translate(p);
-        let _ = write!(svg, "{x},{y} ");
-    }
-    svg.push_str("\"/>\n");
-}
 
 fn folds_table(s: &mut String, p4: &Value, po: &ProfileOutcome, tf: u32) {
     s.push_str("<h3>Walk-forward folds</h3><table><tr><th>fold</th><th class=\"l\">trained until</th><th class=\"l\">test period</th><th>trades</th><th>return %</th><th>max DD %</th><th>Sharpe</th><th class=\"l\">parameters fitted before it</th></tr>\n");

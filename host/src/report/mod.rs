@@ -18,6 +18,8 @@ use phasebound_core::stats::{
 };
 use serde_json::{Value, json};
 
+mod chart;
+mod escape;
 pub mod exits_html;
 mod html;
 mod loaded;
