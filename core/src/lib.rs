@@ -87,7 +87,7 @@
 //! is 81,008 bytes and one of the small 64 cells 6,128 bytes
 //! ([`engine::footprint::DEFAULT_PLAN_BYTES`], [`engine::footprint::SMALL_PLAN_BYTES`]); the phase functions
 //! build them on the caller's stack, up to three at once in Phase 3, so a host worker
-//! thread gets a 16 MiB stack and the firmware reserves 48 KiB (about 40 KiB used).
+//! thread gets a 16 MiB stack and the firmware reserves 48 KiB (it runs in 33 KiB).
 //!
 //! ## Determinism
 //!

@@ -148,7 +148,7 @@ const _: () = assert!(
 /// three at once), so a host thread needs a few times this much stack.
 pub const DEFAULT_PLAN_BYTES: usize = size_of::<crate::plan::PassPlan<'static, MAX_CELLS>>();
 /// Size of a [`crate::plan::PassPlan`] of [`SMALL_CELLS`] cells (the firmware measures its
-/// whole stack need at about 40 KiB in a release build: `firmware/measure-stack.sh`).
+/// whole stack need at 33 KiB in a release build: `firmware/measure-stack.sh`).
 pub const SMALL_PLAN_BYTES: usize = size_of::<crate::plan::PassPlan<'static, SMALL_CELLS>>();
 
 const _: () = assert!(DEFAULT_PLAN_BYTES <= 128 * 1024, "pass plan grew");
