@@ -21,12 +21,8 @@ done
 export NUMBA_CACHE_DIR="$OUT/numba-cache" NUMBA_NUM_THREADS=2 PYTHONDONTWRITEBYTECODE=1
 builds=("default $TARGET/release/phasebound")
 [ -x "$TARGET/$HOST/release/phasebound" ] && builds+=("static $TARGET/$HOST/release/phasebound")
-grid() {
-    case $1 in
-    large-360) echo "--tp 0.75,1,1.5,2,3,4 --sl 0.5,1,1.5,2,3 --trailing off,1:0.5,1.5:1,0.5:1 --hold-hours 2,4,8" ;;
-    large) echo "--tp 0.5,0.75,1,1.25,1.5,2,2.5,3,4,5 --sl 0.5,0.75,1,1.25,1.5,2,2.5,3,3.5,4 --trailing off,1:0.5,1.5:0.75,2:1,0.5:1 --hold-hours 1,2,3,4,6,8,10,12,16,24" ;;
-    esac
-}
+# shellcheck source=bench/grids.sh
+. "$ROOT/bench/grids.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for _ in $(seq "$ROUNDS"); do

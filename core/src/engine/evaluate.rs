@@ -122,7 +122,7 @@ impl<const H: usize, const C: usize, L: Lanes, const BATCH: usize> Workspace<H, 
                     .batch
                     .add(plan, &hits, &entry, bars, p, symbol, is_opportunity, tf)
                 {
-                    self.batch.fold(plan, &mut self.books, &mut self.stats)?;
+                    self.fold_batch(plan)?;
                 }
                 return Ok(());
             }

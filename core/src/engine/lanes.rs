@@ -217,39 +217,52 @@ pub(super) struct Scratch<'a> {
 }
 
 impl Geometry {
-    /// Lane `sym` of `parts` (`None` past the last lane).
+    /// Lane `sym` of `parts` (`None` past the last lane). The scratch is left alone: this
+    /// is the per-bar path.
     pub(super) fn lane<'a>(self, parts: LaneParts<'a>, sym: usize) -> Option<Lane<'a>> {
-        self.lane_and_scratch(parts, sym).map(|(lane, _)| lane)
+        let LaneParts {
+            heads,
+            ring,
+            runs,
+            queue,
+            ..
+        } = parts;
+        Some(Lane {
+            head: heads.get_mut(sym)?,
+            ring: ring.get_mut(sym * self.depth..(sym + 1) * self.depth)?,
+            runs: runs.get_mut(sym * self.depth..(sym + 1) * self.depth)?,
+            queue: queue.get_mut(sym * self.queue..(sym + 1) * self.queue)?,
+        })
     }
 
-    /// Lane `sym` of `parts` and the scratch (`None` past the last lane, or for a scratch
-    /// shallower than the lanes).
+    /// Lane `sym` of `parts` and the scratch cut to the lanes' depth (`None` past the
+    /// last lane, or for a scratch shallower than the lanes, which `begin` refuses).
     pub(super) fn lane_and_scratch<'a>(
         self,
         parts: LaneParts<'a>,
         sym: usize,
     ) -> Option<(Lane<'a>, Scratch<'a>)> {
-        let scratch = Scratch {
-            window: parts.window.get_mut(..self.depth)?,
-            best: parts.best.get_mut(..self.depth)?,
-        };
-        let ring = parts
-            .ring
-            .get_mut(sym * self.depth..(sym + 1) * self.depth)?;
-        let runs = parts
-            .runs
-            .get_mut(sym * self.depth..(sym + 1) * self.depth)?;
-        let queue = parts
-            .queue
-            .get_mut(sym * self.queue..(sym + 1) * self.queue)?;
-        let head = parts.heads.get_mut(sym)?;
-        let lane = Lane {
-            head,
+        let LaneParts {
+            heads,
             ring,
             runs,
             queue,
+            window,
+            best,
+        } = parts;
+        let scratch = Scratch {
+            window: window.get_mut(..self.depth)?,
+            best: best.get_mut(..self.depth)?,
         };
-        Some((lane, scratch))
+        let lane = LaneParts {
+            heads,
+            ring,
+            runs,
+            queue,
+            window: &mut [],
+            best: &mut [],
+        };
+        Some((self.lane(lane, sym)?, scratch))
     }
 }
 

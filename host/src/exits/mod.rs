@@ -32,9 +32,10 @@
 //! signal bar streams by ([`Workspace::enter`]) and evaluated when its window is
 //! complete, so memory is the workspace (fixed at compile time) plus one read buffer per
 //! file, whatever the number of bars or entries. The entry queues hold as many entries
-//! of one symbol as wait at once in this file (a pre-scan counts them, see `waiting`). A grid of more than
-//! [`MAX_CELLS`] cells runs as several passes of at most that many cells (in parallel
-//! with `--threads`); cells are independent, so the results do not depend on the split.
+//! of one symbol as wait at once in this file (a pre-scan counts them, see `waiting`). A
+//! grid of more than [`MAX_CELLS`] cells runs as several passes of at most that many
+//! cells (in parallel with `--threads`); cells are independent, so the results do not
+//! depend on the split.
 //!
 //! # Bad entries
 //!
