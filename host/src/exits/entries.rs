@@ -81,11 +81,19 @@ impl EntryCounts {
     }
 }
 
+/// Columns of a row: `symbol,time,direction[,atr]`.
+const MAX_COLUMNS: usize = 4;
+
+/// Non-canonical symbol spellings remembered per file (a bound: a file of junk symbols
+/// must not grow memory row by row; past it, spellings are normalized each time).
+const MAX_SPELLINGS: usize = 64;
+
 /// One parsed row.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Row {
     pub(super) line: u64,
     pub(super) symbol: Option<u16>,
+    /// The symbol as written, when it is not one of the data's (empty otherwise).
     pub(super) symbol_text: String,
     pub(super) time: i64,
     pub(super) direction: Direction,
@@ -102,6 +110,8 @@ pub(super) struct EntryReader {
     symbols: Vec<String>,
     peeked: Option<Row>,
     header_checked: bool,
+    /// Symbol spellings seen that are not canonical names, with their index.
+    spellings: Vec<(Box<str>, Option<u16>)>,
 }
 
 impl EntryReader {
@@ -123,6 +133,7 @@ impl EntryReader {
             symbols: symbols.to_vec(),
             peeked: None,
             header_checked: false,
+            spellings: Vec::new(),
         })
     }
 
@@ -147,46 +158,56 @@ impl EntryReader {
     }
 
     pub(super) fn read_row(&mut self) -> Result<Option<Row>, AppError> {
+        // The line buffer is lent out while the row is parsed (parsing updates
+        // `spellings`), and kept for the next row.
+        let mut buf = std::mem::take(&mut self.buf);
+        let row = self.next_row(&mut buf);
+        self.buf = buf;
+        row
+    }
+
+    fn next_row(&mut self, buf: &mut Vec<u8>) -> Result<Option<Row>, AppError> {
         loop {
-            self.buf.clear();
+            buf.clear();
             let n = (&mut self.reader)
                 .take(data::MAX_LINE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut self.buf)
+                .read_until(b'\n', buf)
                 .map_err(|e| AppError::io(&self.path, e))?;
             if n == 0 {
                 return Ok(None);
             }
             self.line += 1;
             let line = self.line;
-            if self.buf.len() > data::MAX_LINE_BYTES {
+            if buf.len() > data::MAX_LINE_BYTES {
                 return Err(self.err(
                     line,
                     format!("line longer than {} bytes", data::MAX_LINE_BYTES),
                 ));
             }
-            let Ok(text) = std::str::from_utf8(&self.buf) else {
+            let Ok(text) = std::str::from_utf8(buf) else {
                 return Err(self.err(line, "the line is not valid UTF-8 text".into()));
             };
             let text = text.trim_start_matches('\u{feff}').trim();
             if text.is_empty() {
                 continue;
             }
-            let fields: Vec<&str> = text
-                .split(',')
-                .map(|f| f.trim().trim_matches('"').trim())
-                .collect();
+            // Rows are split into a fixed array: no allocation per row (a row of more
+            // columns is an error, counted but not kept).
+            let mut fields = [""; MAX_COLUMNS];
+            let mut columns = 0usize;
+            for f in text.split(',') {
+                if let Some(slot) = fields.get_mut(columns) {
+                    *slot = f.trim().trim_matches('"').trim();
+                }
+                columns += 1;
+            }
             if !self.header_checked {
                 self.header_checked = true;
-                if fields
-                    .first()
-                    .is_some_and(|f| f.eq_ignore_ascii_case("symbol"))
-                {
-                    let names: Vec<String> = fields.iter().map(|f| f.to_lowercase()).collect();
-                    let ok = names.len() >= 3
-                        && names.len() <= 4
-                        && names[1] == "time"
-                        && names[2] == "direction"
-                        && names.get(3).is_none_or(|n| n == "atr");
+                if fields[0].eq_ignore_ascii_case("symbol") {
+                    let ok = (3..=MAX_COLUMNS).contains(&columns)
+                        && fields[1].eq_ignore_ascii_case("time")
+                        && fields[2].eq_ignore_ascii_case("direction")
+                        && (columns == 3 || fields[3].eq_ignore_ascii_case("atr"));
                     if !ok {
                         return Err(self.err(
                             line,
@@ -198,7 +219,7 @@ impl EntryReader {
                     continue;
                 }
             }
-            let row = self.parse(line, &fields)?;
+            let row = self.parse(line, &fields, columns)?;
             if let Some((prev, prev_line)) = self.last_time
                 && row.time < prev
             {
@@ -216,34 +237,39 @@ impl EntryReader {
         }
     }
 
-    fn parse(&self, line: u64, fields: &[&str]) -> Result<Row, AppError> {
-        if !(3..=4).contains(&fields.len()) {
+    /// The row of `columns` columns whose first ones are `fields`.
+    fn parse(
+        &mut self,
+        line: u64,
+        fields: &[&str; MAX_COLUMNS],
+        columns: usize,
+    ) -> Result<Row, AppError> {
+        if !(3..=MAX_COLUMNS).contains(&columns) {
             return Err(self.err(
                 line,
-                format!(
-                    "{} columns; expected symbol,time,direction[,atr]",
-                    fields.len()
-                ),
+                format!("{columns} columns; expected symbol,time,direction[,atr]"),
             ));
         }
         let symbol_text = fields[0];
-        let symbol = data::naming::normalize_symbol(symbol_text)
-            .and_then(|s| self.symbols.iter().position(|x| *x == s))
-            .map(|i| i as u16);
+        let symbol = self.symbol_index(symbol_text);
         let time = parse_time(fields[1]).map_err(|p| self.err(line, p))?;
-        let direction = match fields[2].to_ascii_lowercase().as_str() {
-            "long" | "buy" => Direction::Long,
-            "short" | "sell" => Direction::Short,
-            other => {
-                return Err(self.err(
-                    line,
-                    format!("direction '{other}' is not long, short, buy or sell"),
-                ));
-            }
+        let d = fields[2];
+        let direction = if d.eq_ignore_ascii_case("long") || d.eq_ignore_ascii_case("buy") {
+            Direction::Long
+        } else if d.eq_ignore_ascii_case("short") || d.eq_ignore_ascii_case("sell") {
+            Direction::Short
+        } else {
+            return Err(self.err(
+                line,
+                format!(
+                    "direction '{}' is not long, short, buy or sell",
+                    d.to_ascii_lowercase()
+                ),
+            ));
         };
-        let atr = match fields.get(3) {
-            None | Some(&"") => None,
-            Some(t) => match t.parse::<f64>() {
+        let atr = match fields[3] {
+            "" => None,
+            t => match t.parse::<f64>() {
                 Ok(a) if a.is_finite() && a > 0.0 => Some(a),
                 _ => {
                     return Err(self.err(line, format!("atr '{t}' is not a positive number")));
@@ -253,11 +279,34 @@ impl EntryReader {
         Ok(Row {
             line,
             symbol,
-            symbol_text: symbol_text.to_string(),
+            // Kept only for the message about a symbol not in the data.
+            symbol_text: if symbol.is_none() {
+                symbol_text.to_owned()
+            } else {
+                String::new()
+            },
             time,
             direction,
             atr,
         })
+    }
+
+    /// The data's index of a row's symbol text: a canonical name as it is, or any other
+    /// spelling through [`data::naming::normalize_symbol`], remembered (up to
+    /// [`MAX_SPELLINGS`] of them) so a file's rows allocate nothing per row.
+    fn symbol_index(&mut self, text: &str) -> Option<u16> {
+        let known = |s: &str| self.symbols.iter().position(|x| x == s).map(|i| i as u16);
+        if let Some(i) = known(text) {
+            return Some(i);
+        }
+        if let Some((_, i)) = self.spellings.iter().find(|(s, _)| **s == *text) {
+            return *i;
+        }
+        let index = data::naming::normalize_symbol(text).and_then(|s| known(&s));
+        if self.spellings.len() < MAX_SPELLINGS {
+            self.spellings.push((text.into(), index));
+        }
+        index
     }
 }
 
@@ -360,4 +409,96 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+mod tests {
+    use super::{EntryReader, MAX_SPELLINGS};
+    use phasebound_core::Direction;
+
+    /// Every row of `text` (or the first error's message), read with symbols AAAUSDT and
+    /// BBBUSDT; and the spellings the reader remembered.
+    fn read(text: &str) -> (Result<Vec<super::Row>, String>, usize) {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("e.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut r = EntryReader::open(&path, &["AAAUSDT".into(), "BBBUSDT".into()]).unwrap();
+        let mut rows = Vec::new();
+        loop {
+            match r.read_row() {
+                Ok(Some(row)) => rows.push(row),
+                Ok(None) => return (Ok(rows), r.spellings.len()),
+                Err(e) => return (Err(e.to_string()), r.spellings.len()),
+            }
+        }
+    }
+
+    #[test]
+    fn symbols_in_any_spelling_find_their_series() {
+        let text = "Symbol,TIME,Direction,ATR\n\
+                    AAAUSDT,1709294400000,long,\n\
+                    aaa/usdt,1709294400000,SELL,2.5\n\
+                    \"BBB_USDT\",1709294400000,Buy\n\
+                    bbb_usdt_usdt,1709294400000,short\n\
+                    aaa/usdt,1709294400000,long\n\
+                    CCCUSDT,1709294400000,long\n";
+        let (rows, spellings) = read(text);
+        let rows = rows.unwrap();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.line, r.symbol, r.symbol_text.as_str(), r.direction, r.atr))
+            .collect();
+        use Direction::{Long, Short};
+        assert_eq!(
+            got,
+            [
+                (2, Some(0), "", Long, None),
+                (3, Some(0), "", Short, Some(2.5)),
+                (4, Some(1), "", Long, None),
+                (5, Some(1), "", Short, None),
+                (6, Some(0), "", Long, None),
+                // Not in the data: the text is kept for the message.
+                (7, None, "CCCUSDT", Long, None),
+            ]
+        );
+        // aaa/usdt (once, though read twice), BBB_USDT, bbb_usdt_usdt, CCCUSDT.
+        assert_eq!(spellings, 4);
+    }
+
+    #[test]
+    fn column_counts_and_headers_are_checked() {
+        let (r, _) = read("AAAUSDT,1709294400000,long,1,2\n");
+        assert!(r.unwrap_err().contains("e.csv:1: 5 columns"));
+        let (r, _) = read("AAAUSDT,1709294400000,long,1,2,3,4,5,6\n");
+        assert!(r.unwrap_err().contains("e.csv:1: 9 columns"));
+        let (r, _) = read("symbol,time,side\n");
+        assert!(r.unwrap_err().contains("header 'symbol,time,side'"));
+        let (r, _) = read("symbol,time,direction,atr,extra\n");
+        assert!(r.unwrap_err().contains("is not symbol,time,direction"));
+        let (r, _) = read("AAAUSDT,1709294400000,Up\n");
+        assert!(r.unwrap_err().contains("direction 'up'"));
+    }
+
+    #[test]
+    fn remembered_spellings_are_bounded() {
+        // Many distinct unknown symbols: the memory of spellings stops at its bound,
+        // and every row still resolves (to no series).
+        let mut text = String::new();
+        for i in 0..3 * MAX_SPELLINGS {
+            text.push_str(&format!(
+                "x{i}/usdt,1709294400000,long\naaa_usdt,1709294400000,long\n"
+            ));
+        }
+        let (rows, spellings) = read(&text);
+        let rows = rows.unwrap();
+        assert_eq!(rows.len(), 6 * MAX_SPELLINGS);
+        assert_eq!(spellings, MAX_SPELLINGS);
+        assert!(rows.iter().step_by(2).all(|r| r.symbol.is_none()));
+        assert!(rows.iter().skip(1).step_by(2).all(|r| r.symbol == Some(0)));
+    }
 }

@@ -100,7 +100,7 @@ pub use options::{Axes, ExitsArgs, ExitsOptions, parse_trailing};
 pub use results::{CSV_NAME, CellResult, HTML_NAME, cells_csv};
 
 use matcher::SeriesInfo;
-use passes::{Job, chunks, run_chunks};
+use passes::{Job, chunks, min_split_cells, run_chunks};
 use results::{rank, summary, write_grid_files};
 
 /// What `phasebound exits` produced.
@@ -161,7 +161,7 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         i64::from(longest) * i64::from(tf) * 60_000,
         LaneShape::entry_queue_cap(longest),
     )?;
-    let lanes = LaneShape::entries(specs.len(), longest, waiting);
+    let lanes = LaneShape::entries(specs.len(), longest, waiting.most);
     crate::resources::check_memory(
         &crate::memory::exits_need(workers, lanes, grid.len()),
         opts.max_memory,
@@ -217,7 +217,8 @@ pub fn run(opts: &ExitsOptions) -> Result<ExitsOutcome, AppError> {
         opts,
         lanes,
     };
-    let ranges = chunks(&job.cells, workers);
+    let bars = job.series.iter().map(|s| s.bars).sum();
+    let ranges = chunks(&job.cells, workers, min_split_cells(bars, waiting.entries));
     // A pass is one worker's: fewer passes than workers leave the rest idle (not started).
     let workers = workers.min(ranges.len()).max(1);
     let (results, mut ws) = run_chunks(&job, &ranges, workers)?;

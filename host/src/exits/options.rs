@@ -85,9 +85,9 @@ pub struct ExitsArgs {
     /// Cache folder (default: OUT/.cache).
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// Worker threads for grids of several passes (default: all cores but one; at most
-    /// the cores are used; a grid that fits one pass is split only into parts of 512
-    /// cells or more, since each extra pass reads all the data again).
+    /// Worker threads (default: all cores but one; at most the cores are used; a grid
+    /// that fits one pass is split among them only when each part's evaluation outweighs
+    /// reading all the bars and entries again, twice over).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Refuse to start (exit 5) when the memory estimate exceeds this size (as for `run`).

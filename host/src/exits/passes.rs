@@ -131,10 +131,15 @@ pub(super) fn run_chunk<O: PassObserver + ?Sized>(
 /// The passes of a grid of `cells` for `threads` workers: ranges of consecutive cells,
 /// each of at most [`MAX_CELLS`] cells and at most [`MAX_LEVELS`] distinct take profits,
 /// as many stop losses and [`MAX_TRAILING`] trailing settings (what one pass's plan
-/// holds), split so that the workers share the work. Cells are independent, so the
-/// split never changes a result; axes longer than a pass holds only cost more passes.
-pub(super) fn chunks(cells: &[CellDef], threads: usize) -> Vec<std::ops::Range<usize>> {
-    let even = even_chunks(cells.len(), threads);
+/// holds), split so that the workers share the work where each part keeps at least
+/// `min_split` cells ([`min_split_cells`]). Cells are independent, so the split never
+/// changes a result; axes longer than a pass holds only cost more passes.
+pub(super) fn chunks(
+    cells: &[CellDef],
+    threads: usize,
+    min_split: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let even = even_chunks(cells.len(), threads, min_split);
     if even.iter().all(|r| fits_one_pass(&cells[r.clone()])) {
         return even;
     }
@@ -145,7 +150,7 @@ pub(super) fn chunks(cells: &[CellDef], threads: usize) -> Vec<std::ops::Range<u
     for (i, c) in cells.iter().enumerate() {
         if !levels.admit(c) || i - start == MAX_CELLS {
             out.extend(
-                even_chunks(i - start, threads)
+                even_chunks(i - start, threads, min_split)
                     .into_iter()
                     .map(|r| r.start + start..r.end + start),
             );
@@ -155,7 +160,7 @@ pub(super) fn chunks(cells: &[CellDef], threads: usize) -> Vec<std::ops::Range<u
         }
     }
     out.extend(
-        even_chunks(cells.len() - start, threads)
+        even_chunks(cells.len() - start, threads, min_split)
             .into_iter()
             .map(|r| r.start + start..r.end + start),
     );
@@ -204,19 +209,33 @@ fn fits_one_pass(cells: &[CellDef]) -> bool {
     cells.len() <= MAX_CELLS && cells.iter().all(|c| levels.admit(c))
 }
 
-/// Cells each pass must keep for a split among workers to pay. A pass beyond the ones the
-/// capacity needs reads and scans all the data and entries again; it pays only when the
-/// cells it takes over carry more work than that. Measured on the bench's 30,000 real
-/// entries (`bench/run.sh --scales large-360`): 360 cells in one pass or in two on two
-/// workers took the same wall time, the split 15 % more CPU.
-pub(super) const MIN_SPLIT_CELLS: usize = 512;
+/// Evaluation a split part must carry, in (entry, cell) pairs, per row its extra pass
+/// streams again (a bar or an entry). A pass beyond the ones the capacity needs reads,
+/// checks and scans every bar and entry again on another core: it saves the wall time of
+/// the pairs it takes over and costs the CPU of its reading. On the bench's real data
+/// (`bench/run.sh --scales large-360`: 144,000 bars, 30,000 entries, 360 cells, two
+/// workers) a pass read about 10 pairs' worth per row, and the split into two passes of
+/// 180 cells took 30 % less wall time for 13 % more CPU (2026-12-03, v0.6). Twice that
+/// break-even: a split must save at least twice the CPU it adds.
+pub(super) const SPLIT_PAIRS_PER_ROW: u64 = 20;
+
+/// The fewest cells a split part must keep for a run over `bars` bars and `entries`
+/// entries: [`SPLIT_PAIRS_PER_ROW`] pairs per row streamed, divided among the entries
+/// (no entries: never split).
+pub(super) fn min_split_cells(bars: u64, entries: u64) -> usize {
+    let pairs = SPLIT_PAIRS_PER_ROW.saturating_mul(bars.saturating_add(entries));
+    match pairs.checked_div(entries) {
+        Some(cells) => usize::try_from(cells).unwrap_or(usize::MAX).max(1),
+        None => usize::MAX,
+    }
+}
 
 /// `0..n` in equal consecutive parts: enough for [`MAX_CELLS`] a part, a multiple of
-/// `threads` when each part keeps at least [`MIN_SPLIT_CELLS`] cells.
-fn even_chunks(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+/// `threads` when each part keeps at least `min_split` cells.
+fn even_chunks(n: usize, threads: usize, min_split: usize) -> Vec<std::ops::Range<usize>> {
     let needed = n.div_ceil(MAX_CELLS).max(1);
     let split = needed.div_ceil(threads.max(1)) * threads.max(1);
-    let count = if split > needed && n / split < MIN_SPLIT_CELLS {
+    let count = if split > needed && n / split < min_split {
         needed
     } else {
         split
@@ -346,25 +365,42 @@ fn worker(
 
 #[cfg(test)]
 mod tests {
-    use super::even_chunks;
+    use super::{even_chunks, min_split_cells};
 
     #[test]
     fn a_pass_is_split_among_workers_only_when_each_part_keeps_enough_cells() {
-        // One pass's worth: kept whole below 2 × MIN_SPLIT_CELLS, halved from there.
-        assert_eq!(even_chunks(360, 2), vec![0..360]);
-        assert_eq!(even_chunks(1023, 2), vec![0..1023]);
-        assert_eq!(even_chunks(1024, 2), vec![0..512, 512..1024]);
-        assert_eq!(even_chunks(3, 4), vec![0..3]);
+        // One pass's worth: kept whole below 2 × the minimum, halved from there.
+        assert_eq!(even_chunks(360, 2, 512), vec![0..360]);
+        assert_eq!(even_chunks(360, 2, 180), vec![0..180, 180..360]);
+        assert_eq!(even_chunks(360, 2, 181), vec![0..360]);
+        assert_eq!(even_chunks(1023, 2, 512), vec![0..1023]);
+        assert_eq!(even_chunks(1024, 2, 512), vec![0..512, 512..1024]);
+        assert_eq!(even_chunks(3, 4, 1), vec![0..3]);
         // Several passes: rounded up to a multiple of the workers when the parts stay large.
-        assert_eq!(even_chunks(5000, 1).len(), 5);
-        assert_eq!(even_chunks(5000, 2).len(), 6);
-        assert_eq!(even_chunks(1440, 2).len(), 2);
-        assert_eq!(even_chunks(2100, 2).len(), 4);
+        assert_eq!(even_chunks(5000, 1, 512).len(), 5);
+        assert_eq!(even_chunks(5000, 2, 512).len(), 6);
+        assert_eq!(even_chunks(1440, 2, 512).len(), 2);
+        assert_eq!(even_chunks(2100, 2, 512).len(), 4);
+        assert_eq!(even_chunks(2100, 2, usize::MAX).len(), 3);
         for (n, t) in [(360, 2), (5000, 2), (2100, 3), (7, 1)] {
-            let parts = even_chunks(n, t);
+            let parts = even_chunks(n, t, 100);
             assert_eq!(parts.first().map(|r| r.start), Some(0));
             assert_eq!(parts.last().map(|r| r.end), Some(n));
             assert!(parts.windows(2).all(|w| w[0].end == w[1].start));
         }
+    }
+
+    #[test]
+    fn a_split_must_carry_its_reading_twice_over() {
+        // The bench's large-360 run: 144,000 bars and 30,000 entries, so 20 × 174,000
+        // pairs over 30,000 entries = 116 cells a part; its 360 cells split in two.
+        assert_eq!(min_split_cells(144_000, 30_000), 116);
+        assert_eq!(even_chunks(360, 2, 116).len(), 2);
+        // Its small scale (3,000 entries): 980 cells a part, 360 cells stay one pass.
+        assert_eq!(min_split_cells(144_000, 3_000), 980);
+        assert_eq!(even_chunks(360, 2, 980).len(), 1);
+        // No entries: nothing to gain.
+        assert_eq!(min_split_cells(144_000, 0), usize::MAX);
+        assert_eq!(min_split_cells(u64::MAX, 1), usize::MAX);
     }
 }

@@ -17,8 +17,18 @@ use super::entries::EntryReader;
 use crate::error::AppError;
 use crate::workspace::ENTRY_QUEUE;
 
+/// What the pre-scan of the entries file found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Waiting {
+    /// The queue slots per lane the entries need (at least 1).
+    pub(super) most: usize,
+    /// Rows of the data's symbols (what a pass evaluates, before range checks).
+    pub(super) entries: u64,
+}
+
 /// The queue slots per lane the entries of `path` need with windows reaching `reach_ms`
-/// ms past their signal bars (at least 1); `symbols` are the data's, in lane order.
+/// ms past their signal bars, and how many entries there are; `symbols` are the data's,
+/// in lane order.
 ///
 /// # Errors
 /// The entries file's read and row errors ([`EntryReader`]); [`AppError::Capacity`]
@@ -28,16 +38,18 @@ pub(super) fn most_waiting(
     symbols: &[String],
     reach_ms: i64,
     cap: usize,
-) -> Result<usize, AppError> {
+) -> Result<Waiting, AppError> {
     let mut reader = EntryReader::open(path, symbols)?;
     // Signal times of the entries of each symbol that may still wait.
     let mut waiting: Vec<VecDeque<i64>> = vec![VecDeque::new(); symbols.len()];
     let mut most = 1;
+    let mut entries = 0u64;
     while let Some(row) = reader.read_row()? {
         // Rows of symbols not in the data never queue.
         let Some(sym) = row.symbol.map(usize::from).filter(|&s| s < symbols.len()) else {
             continue;
         };
+        entries += 1;
         let queue = &mut waiting[sym];
         let oldest = row.time.saturating_sub(reach_ms);
         while queue.front().is_some_and(|&t| t < oldest) {
@@ -49,7 +61,7 @@ pub(super) fn most_waiting(
         queue.push_back(row.time);
         most = most.max(queue.len());
     }
-    Ok(most)
+    Ok(Waiting { most, entries })
 }
 
 /// The error of an entry that finds its symbol's queue full.
@@ -83,7 +95,7 @@ mod tests {
             text.push_str(&format!("{},{t},{}\n", f[0], f[2]));
         }
         std::fs::write(&path, text).unwrap();
-        most_waiting(&path, &["AAAUSDT".into(), "BBBUSDT".into()], reach, cap)
+        most_waiting(&path, &["AAAUSDT".into(), "BBBUSDT".into()], reach, cap).map(|w| w.most)
     }
 
     #[test]
@@ -96,6 +108,16 @@ mod tests {
         assert_eq!(waiting(rows, 1999, 1024).unwrap(), 3);
         assert_eq!(waiting(rows, 3000, 1024).unwrap(), 4);
         assert_eq!(waiting(rows, 0, 1024).unwrap(), 2);
+        // Entries counted: the data's symbols only (not CCCUSDT).
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("e.csv");
+        std::fs::write(
+            &path,
+            "AAAUSDT,1704067201000,long\nCCCUSDT,1704067201000,long\nBBBUSDT,1704067202000,long\n",
+        )
+        .unwrap();
+        let w = most_waiting(&path, &["AAAUSDT".into(), "BBBUSDT".into()], 0, 4).unwrap();
+        assert_eq!((w.most, w.entries), (1, 2));
         // No entries: one slot.
         assert_eq!(waiting("", 2000, 1024).unwrap(), 1);
         // One more than the cap: a capacity error naming the line of the entry (line 5, the
