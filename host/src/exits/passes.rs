@@ -215,8 +215,9 @@ fn fits_one_pass(cells: &[CellDef]) -> bool {
 /// the pairs it takes over and costs the CPU of its reading. On the bench's real data
 /// (`bench/run.sh --scales large-360`: 144,000 bars, 30,000 entries, 360 cells, two
 /// workers) a pass read about 10 pairs' worth per row, and the split into two passes of
-/// 180 cells took 30 % less wall time for 13 % more CPU (2026-12-03, v0.6). Twice that
-/// break-even: a split must save at least twice the CPU it adds.
+/// 180 cells took about 30 % less wall time for 5–13 % more CPU (2026-12-03, v0.6; README
+/// *Speed against the usual tools*). Twice that break-even: a split must save at least
+/// twice the CPU it adds.
 pub(super) const SPLIT_PAIRS_PER_ROW: u64 = 20;
 
 /// The fewest cells a split part must keep for a run over `bars` bars and `entries`
