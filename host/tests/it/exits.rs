@@ -330,6 +330,52 @@ fn every_trade_equals_the_reference_simulator() {
 }
 
 #[test]
+fn a_single_pass_grid_split_between_workers_gives_the_same_bytes() {
+    // 301 entries on 1,195 bars: a split part must keep 20 × 1,496 / 301 = 99 cells
+    // (`SPLIT_PAIRS_PER_ROW`), so the 360 cells, one pass's worth, split in two on two
+    // workers and stay whole on one.
+    let m = market();
+    let es = entries(&m, 17, 300);
+    let d = Dirs::new();
+    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
+    let data = m.data.display().to_string();
+    let e = d.path("e.csv");
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = d.path(&format!("out{threads}"));
+        let o = run(&[
+            "--entries",
+            &e,
+            "--data",
+            &data,
+            "--out",
+            &out,
+            "--threads",
+            threads,
+            "--tp",
+            "0.75,1,1.5,2,3,4",
+            "--sl",
+            "0.5,1,1.5,2,3",
+            "--hold-hours",
+            "2,4,8",
+            "--trailing",
+            "off,1:0.5,1.5:1,0.5:1",
+        ])
+        .unwrap();
+        assert_eq!(o.cells.len(), 360);
+        // Workers are clamped to the cores: one core, one pass.
+        let split = threads == "2" && cores >= 2;
+        assert_eq!((o.passes, o.workers), if split { (2, 2) } else { (1, 1) });
+        outputs.push((
+            fs::read(Path::new(&out).join("exits.csv")).unwrap(),
+            fs::read(Path::new(&out).join("exits.html")).unwrap(),
+        ));
+    }
+    assert!(outputs[0] == outputs[1]);
+}
+
+#[test]
 fn chunking_threads_and_engine_leave_the_output_identical() {
     let m = market();
     let es = entries(&m, 9, 80);
