@@ -417,17 +417,27 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     clippy::panic,
     reason = "a test fails by panicking"
 )]
-mod tests {
+pub(super) mod tests {
     use super::{EntryReader, MAX_SPELLINGS};
     use phasebound_core::Direction;
+    use std::path::PathBuf;
 
-    /// Every row of `text` (or the first error's message), read with symbols AAAUSDT and
-    /// BBBUSDT; and the spellings the reader remembered.
-    fn read(text: &str) -> (Result<Vec<super::Row>, String>, usize) {
+    /// The two symbols of the entries tests, in lane order.
+    pub(in crate::exits) const SYMBOLS: [&str; 2] = ["AAAUSDT", "BBBUSDT"];
+
+    /// `text` as the entries file `entries.csv` of a fresh folder (gone with the folder).
+    pub(in crate::exits) fn written(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::TempDir::new().unwrap();
-        let path = dir.path().join("e.csv");
+        let path = dir.path().join("entries.csv");
         std::fs::write(&path, text).unwrap();
-        let mut r = EntryReader::open(&path, &["AAAUSDT".into(), "BBBUSDT".into()]).unwrap();
+        (dir, path)
+    }
+
+    /// Every row of `text` (or the first error's message), read with [`SYMBOLS`]; and
+    /// the spellings the reader remembered.
+    fn read(text: &str) -> (Result<Vec<super::Row>, String>, usize) {
+        let (_dir, path) = written(text);
+        let mut r = EntryReader::open(&path, &SYMBOLS.map(String::from)).unwrap();
         let mut rows = Vec::new();
         loop {
             match r.read_row() {
@@ -473,9 +483,9 @@ mod tests {
     #[test]
     fn column_counts_and_headers_are_checked() {
         let (r, _) = read("AAAUSDT,1709294400000,long,1,2\n");
-        assert!(r.unwrap_err().contains("e.csv:1: 5 columns"));
+        assert!(r.unwrap_err().contains("entries.csv:1: 5 columns"));
         let (r, _) = read("AAAUSDT,1709294400000,long,1,2,3,4,5,6\n");
-        assert!(r.unwrap_err().contains("e.csv:1: 9 columns"));
+        assert!(r.unwrap_err().contains("entries.csv:1: 9 columns"));
         let (r, _) = read("symbol,time,side\n");
         assert!(r.unwrap_err().contains("header 'symbol,time,side'"));
         let (r, _) = read("symbol,time,direction,atr,extra\n");

@@ -81,21 +81,26 @@ pub(super) fn overfull(path: &Path, line: u64, cap: usize, symbol: &str) -> AppE
     reason = "a test fails by panicking"
 )]
 mod tests {
-    use super::most_waiting;
+    use super::{Waiting, most_waiting};
     use crate::error::AppError;
+    use crate::exits::entries::tests::{SYMBOLS, written};
 
-    /// `rows` with times in seconds after 2024-01-01 (written as epoch ms).
-    fn waiting(rows: &str, reach: i64, cap: usize) -> Result<usize, AppError> {
-        let dir = tempfile::TempDir::new().unwrap();
-        let path = dir.path().join("entries.csv");
+    /// The pre-scan of `rows`, with times in seconds after 2024-01-01 (written as epoch
+    /// ms).
+    fn scan(rows: &str, reach: i64, cap: usize) -> Result<Waiting, AppError> {
         let mut text = String::from("symbol,time,direction\n");
         for row in rows.lines() {
             let f: Vec<&str> = row.split(',').collect();
             let t = 1_704_067_200_000_i64 + f[1].parse::<i64>().unwrap() * 1000;
             text.push_str(&format!("{},{t},{}\n", f[0], f[2]));
         }
-        std::fs::write(&path, text).unwrap();
-        most_waiting(&path, &["AAAUSDT".into(), "BBBUSDT".into()], reach, cap).map(|w| w.most)
+        let (_dir, path) = written(&text);
+        most_waiting(&path, &SYMBOLS.map(String::from), reach, cap)
+    }
+
+    /// The queue slots [`scan`] finds.
+    fn waiting(rows: &str, reach: i64, cap: usize) -> Result<usize, AppError> {
+        scan(rows, reach, cap).map(|w| w.most)
     }
 
     #[test]
@@ -109,14 +114,7 @@ mod tests {
         assert_eq!(waiting(rows, 3000, 1024).unwrap(), 4);
         assert_eq!(waiting(rows, 0, 1024).unwrap(), 2);
         // Entries counted: the data's symbols only (not CCCUSDT).
-        let dir = tempfile::TempDir::new().unwrap();
-        let path = dir.path().join("e.csv");
-        std::fs::write(
-            &path,
-            "AAAUSDT,1704067201000,long\nCCCUSDT,1704067201000,long\nBBBUSDT,1704067202000,long\n",
-        )
-        .unwrap();
-        let w = most_waiting(&path, &["AAAUSDT".into(), "BBBUSDT".into()], 0, 4).unwrap();
+        let w = scan("AAAUSDT,1,long\nCCCUSDT,1,long\nBBBUSDT,2,long\n", 0, 4).unwrap();
         assert_eq!((w.most, w.entries), (1, 2));
         // No entries: one slot.
         assert_eq!(waiting("", 2000, 1024).unwrap(), 1);

@@ -218,6 +218,12 @@ impl Dirs {
     fn path(&self, name: &str) -> String {
         self.tmp.path().join(name).display().to_string()
     }
+    /// `es` written as the entries file `e.csv`; its path.
+    fn entries(&self, m: &Market, es: &[E]) -> String {
+        let e = self.path("e.csv");
+        fs::write(&e, entries_csv(m, es)).unwrap();
+        e
+    }
 }
 
 #[test]
@@ -337,9 +343,8 @@ fn a_single_pass_grid_split_between_workers_gives_the_same_bytes() {
     let m = market();
     let es = entries(&m, 17, 300);
     let d = Dirs::new();
-    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
+    let e = d.entries(&m, &es);
     let data = m.data.display().to_string();
-    let e = d.path("e.csv");
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut outputs = Vec::new();
     for threads in ["1", "2"] {
@@ -380,9 +385,8 @@ fn chunking_threads_and_engine_leave_the_output_identical() {
     let m = market();
     let es = entries(&m, 9, 80);
     let d = Dirs::new();
-    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
+    let e = d.entries(&m, &es);
     let data = m.data.display().to_string();
-    let e = d.path("e.csv");
     // 11 tp x 10 sl x 10 holds = 1,100 cells: more than MAX_CELLS, so several passes.
     let tps = "0.5,0.75,1,1.25,1.5,2,2.5,3,3.5,4,5";
     let sls = "0.5,0.75,1,1.25,1.5,1.75,2,2.5,3,4";
@@ -535,9 +539,8 @@ fn run_rules(
     let m = market();
     let es = entries(&m, seed, 150);
     let d = Dirs::new();
-    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
+    let e = d.entries(&m, &es);
     let data = m.data.display().to_string();
-    let e = d.path("e.csv");
     for (k, rule) in rules.iter().enumerate() {
         let out = d.path(&format!("out{k}"));
         let mut a = vec![
@@ -913,8 +916,7 @@ fn axes_longer_than_a_pass_give_the_cells_of_shorter_grids() {
     let m = market();
     let es = entries(&m, 5, 60);
     let d = Dirs::new();
-    fs::write(d.path("e.csv"), entries_csv(&m, &es)).unwrap();
-    let (e, data) = (d.path("e.csv"), m.data.display().to_string());
+    let (e, data) = (d.entries(&m, &es), m.data.display().to_string());
     // 37 take profits and 34 stop losses: more than the 32 a pass holds, in a grid of
     // only 37 × 34 = 1,258 cells.
     let tp: Vec<String> = (1..=37)
